@@ -1,0 +1,41 @@
+"""Order offers the way the user asked, deterministically."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pulumi_vast.api.filters import sort_rows
+
+__all__ = ["MB_PER_GB", "describe_offer", "rank"]
+
+MB_PER_GB = 1024
+"""Offers report VRAM in MiB (24576 for a 24 GB card); the query language's x1000 is only a
+threshold convenience, so show sizes in binary GB."""
+
+# After the user's order: the more reliable machine, then the lower id, so that two runs over
+# the same market always pick the same offer.
+_TIE_BREAKERS: tuple[tuple[str, str], ...] = (("reliability", "desc"), ("id", "asc"))
+
+
+def rank(offers: Iterable[Mapping[str, Any]], order: Sequence[Sequence[str]]) -> list[Any]:
+    """Offers best first by ``order`` (``[(field, "asc"|"desc"), ...]``)."""
+    keys = [tuple(o) for o in order]
+    keys += [t for t in _TIE_BREAKERS if t[0] not in {k[0] for k in keys}]
+    return sort_rows(offers, keys)
+
+
+def describe_offer(offer: Mapping[str, Any]) -> str:
+    """One line a person can judge an offer by."""
+    gpus = int(offer.get("num_gpus") or 0)
+    vram_gb = float(offer.get("gpu_ram") or 0) / MB_PER_GB
+    parts = [f"{gpus}x {offer.get('gpu_name')} {vram_gb:.0f} GB"]
+    if offer.get("dph_total") is not None:
+        parts.append(f"${float(offer['dph_total']):.3f}/h")
+    if offer.get("reliability") is not None:
+        parts.append(f"reliability {float(offer['reliability']):.3f}")
+    if offer.get("cuda_max_good") is not None:
+        parts.append(f"CUDA {offer['cuda_max_good']}")
+    if offer.get("geolocation"):
+        parts.append(str(offer["geolocation"]))
+    return f"{', '.join(parts)} (offer {offer.get('id')})"
