@@ -1,0 +1,279 @@
+"""Serving a plugin to the pulumi engine: the plumbing both our hosts share.
+
+How the engine (v3.250.0, sdk/go/common/resource/plugin/plugin.go) runs a plugin:
+- it starts the executable in a process group of its own (`Setpgid`), with a stdin pipe
+  and the engine's gRPC address as the last argument (after optional `--logtostderr`,
+  `-v=N`, `--tracing X`);
+- it reads one line from stdout, the port, then dials 127.0.0.1:port; everything the
+  plugin writes afterwards is shown to the user as diagnostics;
+- it closes a plugin with SIGINT to that process group, waits 5 s, then SIGKILLs it.
+
+So a host here prints its port and nothing before it, treats SIGINT/SIGTERM as "stop"
+(quietly: no traceback), and optionally drains: with calls in flight, it keeps serving
+until they finish, because a provider killed halfway through a create can leak a paid
+resource. A second signal abandons them. The engine's own address is watched as well:
+if the engine dies without closing us, we stop (after draining) instead of living on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext, suppress
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, NoReturn
+
+import grpc  # type: ignore[import-untyped]
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+
+__all__ = [
+    "AroundCall",
+    "HostArgs",
+    "InFlight",
+    "exit_now",
+    "parse_host_args",
+    "serve",
+]
+
+LOOPBACK = "127.0.0.1"
+ENGINE_POLL_INTERVAL_S = 2.0
+# A single refused connection could be a hiccup; two in a row mean the engine is gone.
+ENGINE_FAILURES_BEFORE_GONE = 2
+_IDLE_POLL_S = 0.2
+RESPONSE_GRACE_S = 2.0
+
+AroundCall = Callable[[str, Any], AbstractContextManager[None]]
+"""Wraps every served call: given the method's short name and the request message."""
+
+
+@dataclass(frozen=True)
+class HostArgs:
+    engine_address: str | None
+
+
+def parse_host_args(argv: Sequence[str], prog: str) -> HostArgs:
+    """The engine passes `[--logtostderr] [-v=N] [--tracing ENDPOINT] ENGINE_ADDRESS`."""
+    parser = argparse.ArgumentParser(prog=prog, add_help=False)
+    parser.add_argument("--tracing")
+    parser.add_argument("--logtostderr", action="store_true")
+    parser.add_argument("-v", dest="verbose")
+    parser.add_argument("engine_address", nargs="?")
+    known, _unknown = parser.parse_known_args(list(argv))
+    return HostArgs(engine_address=known.engine_address or None)
+
+
+class InFlight:
+    """The calls being served right now, so a shutdown can wait for them."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition()
+        self._calls: dict[int, str] = {}
+        self._next = 0
+
+    def enter(self, description: str) -> int:
+        with self._idle:
+            self._next += 1
+            self._calls[self._next] = description
+            return self._next
+
+    def exit(self, token: int) -> None:
+        with self._idle:
+            self._calls.pop(token, None)
+            if not self._calls:
+                self._idle.notify_all()
+
+    def snapshot(self) -> list[str]:
+        with self._idle:
+            return list(self._calls.values())
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """True once nothing is in flight; False if `timeout` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._calls, timeout)
+
+
+class _Tracking(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Records every call in an InFlight and runs it inside `around`."""
+
+    def __init__(self, calls: InFlight, around: AroundCall | None) -> None:
+        self._calls = calls
+        self._around = around or (lambda _method, _request: nullcontext())
+
+    def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        method = str(details.method).rsplit("/", 1)[-1]
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._streaming(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _unary(
+        self, method: str, behaviour: Callable[[Any, Any], Any]
+    ) -> Callable[[Any, Any], Any]:
+        def call(request: Any, context: Any) -> Any:
+            token = self._calls.enter(_describe(method, request))
+            try:
+                with self._around(method, request):
+                    return behaviour(request, context)
+            finally:
+                self._calls.exit(token)
+
+        return call
+
+    def _streaming(
+        self, method: str, behaviour: Callable[[Any, Any], Iterator[Any]]
+    ) -> Callable[[Any, Any], Iterator[Any]]:
+        def call(request: Any, context: Any) -> Iterator[Any]:
+            token = self._calls.enter(_describe(method, request))
+            try:
+                with self._around(method, request):
+                    yield from behaviour(request, context)
+            finally:
+                self._calls.exit(token)
+
+        return call
+
+
+def _describe(method: str, request: Any) -> str:
+    urn = getattr(request, "urn", "")
+    return f"{method} {urn}" if urn else method
+
+
+class _StopSignal:
+    """Set by SIGINT/SIGTERM or by the engine watch; counts the signals."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.reason = ""
+        self._signals = 0
+        self._lock = threading.Lock()
+
+    def request(self, reason: str) -> None:
+        with self._lock:
+            if not self.event.is_set():
+                self.reason = reason
+        self.event.set()
+
+    def on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        with self._lock:
+            self._signals += 1
+        self.request(signal.Signals(signum).name)
+
+    @property
+    def signals(self) -> int:
+        with self._lock:
+            return self._signals
+
+    def wait(self) -> None:
+        # A timed wait keeps the main thread responsive to signal handlers.
+        while not self.event.wait(_IDLE_POLL_S):
+            pass
+
+
+def serve(
+    register: Callable[[Any], None],
+    *,
+    name: str,
+    max_workers: int,
+    engine_address: str | None,
+    drain: bool,
+    around_call: AroundCall | None = None,
+) -> int:
+    """Serve until stopped; returns the exit status. Call `exit_now` with it afterwards."""
+    calls = InFlight()
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
+        options=_GRPC_CHANNEL_OPTIONS,
+        interceptors=[_Tracking(calls, around_call)],
+    )
+    register(server)
+    port = server.add_insecure_port(f"{LOOPBACK}:0")
+    server.start()
+
+    stop = _StopSignal()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop.on_signal)
+    if engine_address:
+        threading.Thread(
+            target=_watch_engine,
+            args=(engine_address, stop),
+            name=f"{name}-engine-watch",
+            daemon=True,
+        ).start()
+
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+
+    stop.wait()
+    if drain:
+        _drain(calls, stop, name)
+        # The last calls' responses may still be on their way out: a grace lets them go.
+        server.stop(grace=RESPONSE_GRACE_S).wait()
+    else:
+        server.stop(grace=None)
+    return 0
+
+
+def _drain(calls: InFlight, stop: _StopSignal, name: str) -> None:
+    pending = calls.snapshot()
+    if not pending:
+        return
+    signals_at_start = stop.signals
+    _note(
+        f"{name}: {stop.reason}: letting {len(pending)} operation(s) in flight finish "
+        f"({'; '.join(pending)}); interrupt again to abandon them"
+    )
+    while not calls.wait_idle(_IDLE_POLL_S):
+        if stop.signals > signals_at_start:
+            _note(
+                f"{name}: abandoning operations still in flight; they may have left "
+                f"resources behind: {'; '.join(calls.snapshot())}"
+            )
+            return
+
+
+def _watch_engine(address: str, stop: _StopSignal) -> None:
+    host, _, port = address.rpartition(":")
+    failures = 0
+    while not stop.event.is_set():
+        time.sleep(ENGINE_POLL_INTERVAL_S)
+        try:
+            with socket.create_connection((host.strip("[]") or LOOPBACK, int(port)), timeout=5):
+                failures = 0
+        except OSError:
+            failures += 1
+            if failures >= ENGINE_FAILURES_BEFORE_GONE:
+                stop.request(f"the engine at {address} is gone")
+                return
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def exit_now(status: int) -> NoReturn:
+    """Exit without waiting for worker threads (a program may still be running in one)."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)

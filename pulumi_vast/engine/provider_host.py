@@ -1,0 +1,169 @@
+"""`pulumi-resource-pulumi-python`: the plugin the engine runs for dynamic resources.
+
+It serves the SDK's own `DynamicResourceProviderServicer` (from `pulumi.dynamic.__main__`)
+with three differences from `python -m pulumi.dynamic`:
+
+- a large worker pool (`PULUMI_VAST_PROVIDER_THREADS`, default 64) instead of 4, which
+  capped parallel creates at 4 and made 16 instances boot in 4 waves;
+- SIGINT/SIGTERM let calls in flight finish (a create killed halfway can leak a paid
+  instance); a second signal abandons them (see `_grpc_host`);
+- every call runs inside `progress.operation(urn)` and the SDK's logging is wired to the
+  engine, so `progress.report(...)` and `pulumi.log.info/warn(...)` from a provider show
+  on that resource's row instead of as anonymous stderr lines.
+
+`pulumi.dynamic.__main__` calls `main()` at import time (it is a script), so the module
+is loaded from its source with that last statement removed; `load_sdk_servicer_module`
+checks the shape it relies on and fails loudly if an SDK upgrade changed it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from pulumi_vast.engine import progress
+from pulumi_vast.engine._grpc_host import exit_now, parse_host_args, serve
+from pulumi_vast.engine.errors import EngineError
+
+__all__ = [
+    "DEFAULT_THREADS",
+    "THREADS_ENV_VAR",
+    "UrnDefaultingEngine",
+    "load_sdk_servicer_module",
+    "main",
+    "worker_threads",
+]
+
+THREADS_ENV_VAR = "PULUMI_VAST_PROVIDER_THREADS"
+DEFAULT_THREADS = 64
+SDK_MODULE = "pulumi.dynamic.__main__"
+_PROG = "pulumi-resource-pulumi-python"
+
+
+def load_sdk_servicer_module() -> ModuleType:
+    """`pulumi.dynamic.__main__` without its trailing `main()` call.
+
+    Registered in sys.modules under its own name, so a later import gets this tame copy
+    rather than running the SDK's server.
+    """
+    loaded = sys.modules.get(SDK_MODULE)
+    if loaded is not None and hasattr(loaded, "DynamicResourceProviderServicer"):
+        return loaded
+    spec = importlib.util.find_spec(SDK_MODULE)
+    if spec is None or spec.origin is None or spec.loader is None:
+        raise EngineError(f"cannot find {SDK_MODULE} in the installed pulumi SDK")
+    source = Path(spec.origin).read_text(encoding="utf-8")
+    tree = ast.parse(source, filename=spec.origin)
+    last = tree.body[-1] if tree.body else None
+    if not (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and isinstance(last.value.func, ast.Name)
+        and last.value.func.id == "main"
+        and not last.value.args
+    ):
+        raise EngineError(
+            f"{spec.origin} no longer ends with `main()`; the provider host must be adapted "
+            "to this pulumi SDK version"
+        )
+    tree.body.pop()
+    module = ModuleType(SDK_MODULE)
+    module.__file__ = spec.origin
+    module.__package__ = "pulumi.dynamic"
+    exec(compile(tree, spec.origin, "exec"), module.__dict__)
+    for needed in ("DynamicResourceProviderServicer", "get_provider", "configure"):
+        if not hasattr(module, needed):
+            raise EngineError(f"{SDK_MODULE} has no `{needed}` any more: adapt the provider host")
+    sys.modules[SDK_MODULE] = module
+    return module
+
+
+class UrnDefaultingEngine:
+    """An engine stub whose `Log` fills in the URN of the call being served.
+
+    `pulumi.log.info(msg)` sends `urn=""`; inside a provider call it belongs to the
+    resource being worked on.
+    """
+
+    def __init__(self, stub: Any) -> None:
+        self._stub = stub
+
+    def Log(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if not request.urn:
+            request.urn = progress.current_urn()
+        return self._stub.Log(request, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stub, name)
+
+
+def _route_sdk_logging_to_engine(module: ModuleType, stub: Any) -> None:
+    """The SDK's `get_provider` configures the runtime with no engine in each call's
+    context, which sends `pulumi.log` to stderr; re-point it at the engine afterwards."""
+    sdk_configure = module.configure
+    engine = UrnDefaultingEngine(stub)
+
+    def configure(settings: Any) -> None:
+        sdk_configure(settings)
+        settings.engine = engine
+
+    setattr(module, "configure", configure)  # noqa: B010 - a module global the SDK looks up
+
+
+def worker_threads(env: dict[str, str] | None = None) -> int:
+    raw = (os.environ if env is None else env).get(THREADS_ENV_VAR, "")
+    if not raw:
+        return DEFAULT_THREADS
+    try:
+        threads = int(raw)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise EngineError(f"{THREADS_ENV_VAR}={raw!r}: expected a whole number of at least 1")
+    return threads
+
+
+@contextmanager
+def _as_operation(_method: str, request: Any) -> Iterator[None]:
+    with progress.operation(getattr(request, "urn", "")):
+        yield
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_host_args(sys.argv[1:] if argv is None else argv, _PROG)
+    try:
+        threads = worker_threads()
+        module = load_sdk_servicer_module()
+    except EngineError as exc:
+        sys.stderr.write(f"{_PROG}: {exc}\n")
+        exit_now(1)
+    progress.attach_engine(args.engine_address)
+    if progress.engine() is not None:
+        _route_sdk_logging_to_engine(module, progress.engine())
+    servicer = module.DynamicResourceProviderServicer()
+
+    def register(server: Any) -> None:
+        provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
+
+    status = serve(
+        register,
+        name=_PROG,
+        max_workers=threads,
+        engine_address=args.engine_address,
+        drain=True,
+        around_call=_as_operation,
+    )
+    exit_now(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""Drive the real pulumi CLI from Python: for tests, benchmarks and tools.
+
+    ws = PulumiWorkspace(project_dir, backend_url="file:///tmp/state")
+    ws.init_stack("dev")
+    ws.set_config("vast:apiKey", "k", secret=True)
+    ws.up()
+    ws.outputs()  # {"name": "value", ...}
+
+Every command runs with the virtualenv's bin folder first on PATH (that is where our
+`pulumi-language-python` and `pulumi-resource-pulumi-python` live), update checks and
+plugin downloads off, and the backend and passphrase given here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi_vast.engine.errors import CommandFailed
+
+__all__ = [
+    "DEFAULT_PASSPHRASE",
+    "PulumiWorkspace",
+    "venv_bin_dir",
+]
+
+DEFAULT_PASSPHRASE = "pulumi-vast-test"
+# Flags every deployment command gets: no prompts, no colour codes in captured output.
+_DEPLOY_FLAGS = ("--yes", "--non-interactive", "--color", "never")
+_PREVIEW_FLAGS = ("--non-interactive", "--color", "never")
+
+
+def venv_bin_dir() -> Path:
+    """The bin folder of the running interpreter's environment (where setup puts `pulumi`)."""
+    return Path(sys.executable).parent
+
+
+class PulumiWorkspace:
+    """One Pulumi project folder, one backend, and the stack commands run against it."""
+
+    def __init__(
+        self,
+        project_dir: Path,
+        *,
+        backend_url: str,
+        passphrase: str = DEFAULT_PASSPHRASE,
+        env: Mapping[str, str] | None = None,
+        pulumi_bin: Path | None = None,
+        pulumi_home: Path | None = None,
+        stack: str | None = None,
+    ) -> None:
+        self.project_dir = project_dir
+        self.backend_url = backend_url
+        self.passphrase = passphrase
+        self.extra_env = dict(env or {})
+        self.pulumi_bin = pulumi_bin or venv_bin_dir() / "pulumi"
+        self.pulumi_home = pulumi_home
+        self.stack = stack
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment each command runs with."""
+        env = {k: v for k, v in os.environ.items() if k != "PULUMI_CONFIG_PASSPHRASE_FILE"}
+        env.update(
+            PATH=os.pathsep.join([str(venv_bin_dir()), env.get("PATH", "")]),
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            PULUMI_BACKEND_URL=self.backend_url,
+            PULUMI_CONFIG_PASSPHRASE=self.passphrase,
+        )
+        if self.pulumi_home is not None:
+            env["PULUMI_HOME"] = str(self.pulumi_home)
+        env.update(self.extra_env)
+        return env
+
+    def command(self, *args: str) -> list[str]:
+        return [str(self.pulumi_bin), *args]
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float | None = None,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `pulumi ARGS` in the project folder; raise CommandFailed if `check` and it fails."""
+        argv = self.command(*args)
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=self.project_dir,
+                env=self.env,
+                input=input,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise CommandFailed(argv, None, _text(exc.stdout), _text(exc.stderr)) from exc
+        if check and done.returncode != 0:
+            raise CommandFailed(argv, done.returncode, done.stdout, done.stderr)
+        return done
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start `pulumi ARGS` without waiting, in its own process group (for Ctrl-C tests)."""
+        return subprocess.Popen(
+            self.command(*args),
+            cwd=self.project_dir,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    @staticmethod
+    def interrupt(process: subprocess.Popen[str]) -> None:
+        """What Ctrl-C in a terminal does: SIGINT to the command's whole process group."""
+        os.killpg(process.pid, signal.SIGINT)
+
+    # -- stacks and config -------------------------------------------------------------
+
+    def init_stack(self, name: str) -> None:
+        self.run("stack", "init", name, "--secrets-provider", "passphrase", "--non-interactive")
+        self.stack = name
+
+    def select_stack(self, name: str) -> None:
+        self.run("stack", "select", name, "--non-interactive")
+        self.stack = name
+
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        flag = ["--secret"] if secret else ["--plaintext"]
+        self.run("config", "set", *self._stack_flag(), *flag, key, "--", value)
+
+    # -- deployments -------------------------------------------------------------------
+
+    def up(
+        self, *args: str, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "up", *_DEPLOY_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
+        )
+
+    def preview(
+        self, *args: str, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "preview", *_PREVIEW_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
+        )
+
+    def refresh(
+        self, *args: str, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "refresh", *_DEPLOY_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
+        )
+
+    def destroy(
+        self, *args: str, check: bool = True, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "destroy", *_DEPLOY_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
+        )
+
+    # -- reading the stack -------------------------------------------------------------
+
+    def outputs(self) -> dict[str, Any]:
+        """Stack outputs, secrets shown in clear."""
+        done = self.run("stack", "output", "--json", "--show-secrets", *self._stack_flag())
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    def export_state(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        """The stack's checkpoint (`pulumi stack export`); secrets stay encrypted by default."""
+        flags = ["--show-secrets"] if show_secrets else []
+        done = self.run("stack", "export", *flags, *self._stack_flag())
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    def resources(self) -> list[dict[str, Any]]:
+        """The resources recorded in the stack's state."""
+        deployment = self.export_state().get("deployment", {})
+        resources: list[dict[str, Any]] = deployment.get("resources") or []
+        return resources
+
+    def _stack_flag(self) -> list[str]:
+        return ["--stack", self.stack] if self.stack else []
+
+
+def _text(stream: str | bytes | None) -> str:
+    if stream is None:
+        return ""
+    return stream.decode(errors="replace") if isinstance(stream, bytes) else stream
