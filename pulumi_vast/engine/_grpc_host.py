@@ -36,6 +36,7 @@ from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 
 __all__ = [
     "AroundCall",
+    "DescribeError",
     "HostArgs",
     "InFlight",
     "exit_now",
@@ -52,6 +53,9 @@ RESPONSE_GRACE_S = 2.0
 
 AroundCall = Callable[[str, Any], AbstractContextManager[None]]
 """Wraps every served call: given the method's short name and the request message."""
+DescribeError = Callable[[Exception], str]
+"""The message the engine shows for an exception a call raised (default: gRPC's
+"Exception calling application: ..." wording)."""
 
 
 @dataclass(frozen=True)
@@ -103,9 +107,12 @@ class InFlight:
 class _Tracking(grpc.ServerInterceptor):  # type: ignore[misc]
     """Records every call in an InFlight and runs it inside `around`."""
 
-    def __init__(self, calls: InFlight, around: AroundCall | None) -> None:
+    def __init__(
+        self, calls: InFlight, around: AroundCall | None, describe_error: DescribeError | None
+    ) -> None:
         self._calls = calls
         self._around = around or (lambda _method, _request: nullcontext())
+        self._describe_error = describe_error
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
         handler = continuation(details)
@@ -134,6 +141,11 @@ class _Tracking(grpc.ServerInterceptor):  # type: ignore[misc]
             try:
                 with self._around(method, request):
                     return behaviour(request, context)
+            except Exception as exc:
+                # A status the servicer chose (UNIMPLEMENTED...) is the engine's to see as is.
+                if self._describe_error is None or context.code() is not None:
+                    raise
+                context.abort(grpc.StatusCode.UNKNOWN, self._describe_error(exc))
             finally:
                 self._calls.exit(token)
 
@@ -197,13 +209,14 @@ def serve(
     engine_address: str | None,
     drain: bool,
     around_call: AroundCall | None = None,
+    describe_error: DescribeError | None = None,
 ) -> int:
     """Serve until stopped; returns the exit status. Call `exit_now` with it afterwards."""
     calls = InFlight()
     server = grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
         options=_GRPC_CHANNEL_OPTIONS,
-        interceptors=[_Tracking(calls, around_call)],
+        interceptors=[_Tracking(calls, around_call, describe_error)],
     )
     register(server)
     port = server.add_insecure_port(f"{LOOPBACK}:0")

@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_THREADS",
     "THREADS_ENV_VAR",
     "UrnDefaultingEngine",
+    "describe_error",
     "load_sdk_servicer_module",
     "main",
     "worker_threads",
@@ -132,6 +133,19 @@ def worker_threads(env: dict[str, str] | None = None) -> int:
     return threads
 
 
+def describe_error(exc: Exception) -> str:
+    """What the user reads for a provider exception, instead of gRPC's
+    "Exception calling application: ..." wrapping.
+
+    Raised on purpose, an exception's message is the story; a builtin one (KeyError,
+    TypeError...) is likely a bug, and its type says as much as its message.
+    """
+    message = str(exc)
+    if type(exc).__module__ == "builtins" and type(exc) is not Exception:
+        return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return message or type(exc).__name__
+
+
 @contextmanager
 def _as_operation(_method: str, request: Any) -> Iterator[None]:
     with progress.operation(getattr(request, "urn", "")):
@@ -161,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         engine_address=args.engine_address,
         drain=True,
         around_call=_as_operation,
+        describe_error=describe_error,
     )
     exit_now(status)
 
