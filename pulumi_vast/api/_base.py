@@ -1,0 +1,54 @@
+"""What every API object module shares: the model base and the sub-client base."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pulumi_vast.api.errors import UnexpectedResponse
+from pulumi_vast.api.transport import Transport
+
+__all__ = ["SubClient", "VastModel"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_SUCCESS = 200
+
+
+class VastModel(BaseModel):
+    """A Vast object as the API sends it: known fields typed, unknown ones kept as extras."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+    def as_row(self) -> dict[str, Any]:
+        """The object as a flat dict (typed fields and extras), e.g. to evaluate filters."""
+        return self.model_dump()
+
+
+class SubClient:
+    """Calls for one API object, over the client's shared transport."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def _parse(self, model: type[ModelT], data: Any, method: str, path: str) -> ModelT:
+        """A response body as ``model``; a body that does not fit is `UnexpectedResponse`."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
+            raise self._unexpected(
+                method, path, f"a body that is not a valid {model.__name__} ({problems})"
+            ) from None
+
+    def _unexpected(self, method: str, path: str, what: str) -> UnexpectedResponse:
+        return UnexpectedResponse(
+            self._transport.redact(f"{method} {path} answered {what}"),
+            method=method,
+            path=path,
+            status=_SUCCESS,
+        )
