@@ -4,6 +4,9 @@ A filter document is what `POST /api/v0/bundles/` receives: ``{field: {op: value
 with the ops ``eq neq gt gte lt lte in notin``, beside the non-filter keys ``order``,
 ``type``, ``limit``, ``allocated_storage`` and friends (see `SEARCH_CONTROL_KEYS`).
 
+A dotted version in a row (``driver_version: "535.86.05"``) compares with a number as the
+official client sends it (``535086005``), as the server compares them.
+
 Both sides use this one evaluator: the simulator to answer searches, the resources to
 ask whether a running instance still satisfies a changed query. A field a row does not
 carry reads as ``None``.
@@ -14,6 +17,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+
+from pulumi_vast.api.offer_fields import version_number
 
 __all__ = [
     "OPERATORS",
@@ -53,17 +58,26 @@ def _coerce(actual: Any, wanted: Any) -> Any:
     if isinstance(wanted, bool) or isinstance(actual, bool):
         return actual
     if isinstance(wanted, int | float) and isinstance(actual, str):
-        try:
-            return float(actual)
-        except ValueError:
-            return actual
+        return _number(actual)
     return actual
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return version_number(text)
+    except ValueError:
+        return text
 
 
 def _equal(actual: Any, wanted: Any) -> bool:
     if isinstance(wanted, int | float) and not isinstance(wanted, bool):
+        number = _number(actual) if isinstance(actual, str) else actual
         try:
-            return float(actual) == float(wanted)
+            return float(number) == float(wanted)
         except (TypeError, ValueError):
             return False
     return bool(actual == wanted)
@@ -97,7 +111,7 @@ def split_search_body(body: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]
         elif isinstance(value, Mapping):
             filters[key] = dict(value)
         else:
-            raise FilterError(f"filter {key!r} must be an object like {{\"gte\": 1}}, got {value!r}")
+            raise FilterError(f'filter {key!r} must be an object like {{"gte": 1}}, got {value!r}')
     return filters, controls
 
 

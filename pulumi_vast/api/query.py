@@ -1,0 +1,620 @@
+"""The offer query language: parse the CLI syntax, build queries in Python, render back.
+
+``parse_query("gpu_ram>=24 num_gpus=1 dph<=0.5 gpu_name in [RTX_4090,RTX_3090]")`` and
+``Query.where(F.gpu_ram >= 24, F.num_gpus == 1, F.dph <= 0.5,
+F.gpu_name.in_(["RTX 4090", "RTX 3090"]))`` are the same `Query`; ``q.filters`` is the JSON
+the API takes (``{"gpu_ram": {"gte": 24000.0}, ...}``), ``q.render()`` the string again.
+
+The syntax is the official client's (same operators, aliases, unit multipliers, ``_`` for
+a space, ``any``/``*``/``?`` with ``=`` to drop a filter, ``true``/``false``/``null``), but
+stricter: an unknown field, operator or a value of the wrong type raises `QueryError`
+naming the token, its position and the valid choices, where the official client warns or
+sends the string through. Values are typed per field (`offer_fields`); a query keeps them
+in the user's units (GB, days) and converts when producing ``filters``, so that
+``parse_query(q.render()) == q`` holds exactly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias, cast
+
+from pulumi_vast.api import filters as filter_eval
+from pulumi_vast.api.errors import QueryError
+from pulumi_vast.api.offer_fields import (
+    OFFER_ALIASES,
+    OFFER_FIELDS,
+    ORDER_ONLY_FIELDS,
+    FieldKind,
+    OfferField,
+    field_names,
+    version_number,
+    version_text,
+)
+
+__all__ = [
+    "CHEAPEST_FIRST",
+    "DEFAULT_FILTERS",
+    "OFFICIAL_ORDER",
+    "Clear",
+    "Condition",
+    "F",
+    "FieldRef",
+    "Op",
+    "Order",
+    "Query",
+    "build_search_body",
+    "parse_order",
+    "parse_query",
+]
+
+Op = Literal["eq", "neq", "gt", "gte", "lt", "lte", "in", "notin"]
+Direction = Literal["asc", "desc"]
+Order: TypeAlias = tuple[tuple[str, Direction], ...]
+Scalar: TypeAlias = bool | int | float | str | None
+Value: TypeAlias = Scalar | tuple[Scalar, ...]
+OfferType = Literal["on-demand", "bid", "reserved"]
+
+DEFAULT_FILTERS: Mapping[str, Mapping[str, Any]] = {
+    "verified": {"eq": True},
+    "external": {"eq": False},
+    "rentable": {"eq": True},
+    "rented": {"eq": False},
+}
+"""What the official client adds to every search unless told not to."""
+
+OFFICIAL_ORDER: Order = (("score", "desc"),)
+"""The official client's default order."""
+CHEAPEST_FIRST: Order = (("dph_total", "asc"),)
+"""The default order of pulumi-vast's resources."""
+
+# Operator spellings, exactly the official client's.
+_OPERATORS: dict[str, Op] = {
+    ">=": "gte", ">": "gt", "gte": "gte", "gt": "gt",
+    "<=": "lte", "<": "lt", "lte": "lte", "lt": "lt",
+    "!=": "neq", "neq": "neq", "noteq": "neq", "not eq": "neq",
+    "==": "eq", "=": "eq", "eq": "eq",
+    "in": "in", "notin": "notin", "not in": "notin", "nin": "notin",
+}  # fmt: skip
+_OPERATOR_HINT = ">= > <= < = != in notin, or the words gte gt lte lt eq neq not in"
+_LIST_OPS: frozenset[Op] = frozenset({"in", "notin"})
+_RENDERED_OP: dict[Op, str] = {
+    "eq": "=", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
+    "in": " in ", "notin": " notin ",
+}  # fmt: skip
+_WILDCARDS = frozenset({"any", "*", "?"})
+_NULLS = frozenset({"None", "null"})
+_BOOLS = {"true": True, "false": False}
+
+# The official client's clause pattern: field, operator, value (a [list], a "quoted
+# string", or a bare word).
+_CLAUSE = re.compile(
+    r"([a-zA-Z0-9_]+)"
+    r"( *[=><!]+| +(?:[lg]te?|nin|neq|eq|not ?eq|not ?in|in) )?"
+    r"( *)"
+    r'(\[[^\]]+\]|"[^"]+"|[^ ]+)?'
+    r"( *)"
+)
+# What a string value may not contain and still be written back in the syntax.
+_UNWRITABLE = re.compile(r'[_"\[\],\s]')
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _resolve(name: str, *, position: int | None = None) -> OfferField:
+    spec = OFFER_FIELDS.get(OFFER_ALIASES.get(name, name))
+    if spec is None:
+        where = f" at position {position}" if position is not None else ""
+        raise _unknown("field", name, field_names(), where=where, position=position)
+    return spec
+
+
+def _unknown(
+    what: str, token: str, valid: Sequence[str], *, where: str = "", position: int | None = None
+) -> QueryError:
+    close = difflib.get_close_matches(token, valid, n=4, cutoff=0.5)
+    rest = sorted(set(valid) - set(close))
+    ordered = [*close, *rest]
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return QueryError(
+        f"unknown {what} {token!r}{where}{hint} Valid {what}s: {', '.join(ordered)}",
+        token=token,
+        position=position,
+        choices=ordered,
+    )
+
+
+def _typed(spec: OfferField, value: Any) -> Scalar:
+    """A Python value checked and converted to the field's type (user units)."""
+    if value is None:
+        return None
+    kind = spec.kind
+    wrong = QueryError(f"{spec.name} takes {_describe(spec)}, got {value!r}", token=repr(value))
+    if kind is FieldKind.BOOL:
+        if not isinstance(value, bool):
+            raise wrong
+        return value
+    if isinstance(value, bool):
+        raise wrong
+    if kind is FieldKind.STR:
+        if not isinstance(value, str) or not value:
+            raise wrong
+        return value
+    if kind is FieldKind.VERSION:
+        if isinstance(value, str):
+            try:
+                return version_number(value)
+            except ValueError:
+                raise wrong from None
+        if isinstance(value, int) and value >= 0:
+            return value
+        raise wrong
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise wrong
+    if kind is FieldKind.INT:
+        if isinstance(value, float) and not value.is_integer():
+            raise wrong
+        return int(value)
+    return float(value)
+
+
+def _from_text(spec: OfferField, text: str, position: int) -> Scalar:
+    """A value as written in a query string, typed for the field."""
+    if text in _NULLS:
+        return None
+    kind = spec.kind
+    try:
+        if kind is FieldKind.STR:
+            return _typed(spec, text.replace("_", " ").strip('"'))
+        if kind is FieldKind.BOOL:
+            return _typed(spec, _BOOLS[text.lower()])
+        if kind is FieldKind.VERSION:
+            return _typed(spec, text if "." in text else int(text))
+        number: int | float
+        try:
+            number = int(text)
+        except ValueError:
+            number = float(text)
+        return _typed(spec, number)
+    except (QueryError, KeyError, ValueError):
+        raise QueryError(
+            f"{spec.name} takes {_describe(spec)}; {text!r} at position {position} is not one",
+            token=text,
+            position=position,
+        ) from None
+
+
+def _describe(spec: OfferField) -> str:
+    unit = spec.doc.rsplit(", ", 1)[1] if ", " in spec.doc else ""
+    return {
+        FieldKind.FLOAT: f"a number{f' ({unit})' if unit else ''}",
+        FieldKind.INT: "a whole number",
+        FieldKind.BOOL: "true or false",
+        FieldKind.STR: "a word (write spaces as _)",
+        FieldKind.VERSION: "a version like 535.86.05",
+    }[spec.kind]
+
+
+def _to_api(spec: OfferField, value: Scalar) -> Scalar:
+    if spec.multiplier != 1.0 and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) * spec.multiplier
+    return value
+
+
+def _render_value(spec: OfferField, value: Scalar) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if spec.kind is FieldKind.VERSION and isinstance(value, int):
+        return version_text(value) if value >= 1_000_000 else str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if _UNWRITABLE.sub("", value.replace(" ", "")) != value.replace(" ", "") or (
+        value in _WILDCARDS or value in _NULLS
+    ):
+        raise QueryError(
+            f"{spec.name} value {value!r} cannot be written in the query syntax (which reads _ "
+            'as a space and has no escape for _ " [ ] , or tabs); use the JSON filters',
+            token=value,
+        )
+    return value.replace(" ", "_")
+
+
+# --------------------------------------------------------------------------- builder
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One clause ``field op value``, value in the user's units (GB, days)."""
+
+    field: str
+    op: Op
+    value: Value
+
+
+@dataclass(frozen=True)
+class Clear:
+    """Drop every clause on ``field``, defaults included (``field=any``)."""
+
+    field: str
+
+
+class FieldRef:
+    """A field of `F`; comparisons build `Condition`s: ``F.gpu_ram >= 24``."""
+
+    __slots__ = ("spec",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, spec: OfferField) -> None:
+        self.spec = spec
+
+    def _cond(self, op: Op, value: Any) -> Condition:
+        if isinstance(value, list | tuple | set | frozenset):
+            raise QueryError(
+                f"{self.spec.name}: use .in_() or .not_in() to compare with a list",
+                token=repr(value),
+            )
+        if value is None and op not in ("eq", "neq"):
+            raise QueryError(f"{self.spec.name}: null can only be compared with == or !=")
+        return Condition(self.spec.name, op, _typed(self.spec, value))
+
+    def _members(self, op: Op, values: Iterable[Any]) -> Condition:
+        if isinstance(values, str | bytes):
+            raise QueryError(f"{self.spec.name}.{op}: give a list of values, not one string")
+        members = tuple(_typed(self.spec, v) for v in values)
+        if not members:
+            raise QueryError(f"{self.spec.name}: an empty list matches nothing")
+        return Condition(self.spec.name, op, members)
+
+    def __eq__(self, value: object) -> Condition:  # type: ignore[override]
+        return self._cond("eq", value)
+
+    def __ne__(self, value: object) -> Condition:  # type: ignore[override]
+        return self._cond("neq", value)
+
+    def __gt__(self, value: object) -> Condition:
+        return self._cond("gt", value)
+
+    def __ge__(self, value: object) -> Condition:
+        return self._cond("gte", value)
+
+    def __lt__(self, value: object) -> Condition:
+        return self._cond("lt", value)
+
+    def __le__(self, value: object) -> Condition:
+        return self._cond("lte", value)
+
+    def in_(self, values: Iterable[Any]) -> Condition:
+        return self._members("in", values)
+
+    def not_in(self, values: Iterable[Any]) -> Condition:
+        return self._members("notin", values)
+
+    def any(self) -> Clear:
+        return Clear(self.spec.name)
+
+    def __repr__(self) -> str:
+        return f"F.{self.spec.name}"
+
+
+class _Fields:
+    """``F.<field>`` for every offer field and alias (see `offer_fields.OFFER_FIELDS`)."""
+
+    def __getattr__(self, name: str) -> FieldRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return FieldRef(_resolve(name))
+        except QueryError as exc:
+            raise AttributeError(str(exc)) from None
+
+    def __dir__(self) -> list[str]:
+        return field_names()
+
+    def __repr__(self) -> str:
+        return "F"
+
+
+F = _Fields()
+
+
+# --------------------------------------------------------------------------- the query
+
+
+Clause = tuple[str, Op, Value]
+
+
+def _checked(spec: OfferField, condition: Condition) -> Value:
+    """A condition's value typed for its field; lists exactly for the list operators."""
+    if condition.op not in _RENDERED_OP:
+        raise _unknown("operator", condition.op, list(_RENDERED_OP))
+    if condition.op in _LIST_OPS:
+        values = condition.value
+        if not isinstance(values, tuple) or not values:
+            raise QueryError(f"{spec.name} {condition.op} needs a non-empty tuple of values")
+        return tuple(_typed(spec, v) for v in values)
+    if isinstance(condition.value, tuple):
+        raise QueryError(f"{spec.name} {condition.op} compares with one value, not a list")
+    return _typed(spec, condition.value)
+
+
+class Query:
+    """An immutable offer query; build with `parse_query` or `Query.where`."""
+
+    __slots__ = ("_clauses", "_cleared")
+
+    def __init__(self, clauses: Iterable[Condition | Clear] = ()) -> None:
+        merged: dict[tuple[str, Op], Value] = {}
+        cleared: set[str] = set()
+        for item in clauses:
+            spec = _resolve(item.field)
+            if isinstance(item, Clear):
+                merged = {k: v for k, v in merged.items() if k[0] != spec.name}
+                cleared.add(spec.name)
+            else:
+                merged[(spec.name, item.op)] = _checked(spec, item)
+                cleared.discard(spec.name)
+        self._clauses: tuple[Clause, ...] = tuple((f, op, v) for (f, op), v in merged.items())
+        self._cleared = frozenset(cleared)
+
+    @classmethod
+    def where(cls, *conditions: Condition | Clear) -> Query:
+        """``Query.where(F.gpu_ram >= 24, F.num_gpus == 1)``."""
+        return cls(conditions)
+
+    def and_(self, *conditions: Condition | Clear) -> Query:
+        """This query with more conditions (a later clause on the same field and op wins)."""
+        return Query([*self.conditions, *conditions])
+
+    @property
+    def conditions(self) -> tuple[Condition | Clear, ...]:
+        return (
+            *(Condition(f, op, v) for f, op, v in self._clauses),
+            *(Clear(f) for f in sorted(self._cleared)),
+        )
+
+    @property
+    def cleared(self) -> frozenset[str]:
+        """Fields set to ``any``: their default filters are dropped too."""
+        return self._cleared
+
+    @property
+    def filters(self) -> dict[str, dict[str, Any]]:
+        """The API JSON (``{field: {op: value}}``, API units), a fresh copy each time."""
+        result: dict[str, dict[str, Any]] = {}
+        for name, op, value in self._clauses:
+            spec = OFFER_FIELDS[name]
+            api: Any = (
+                [_to_api(spec, v) for v in value]
+                if isinstance(value, tuple)
+                else _to_api(spec, value)
+            )
+            result.setdefault(name, {})[op] = api
+        return result
+
+    def to_search_body(
+        self,
+        *,
+        defaults: bool = True,
+        order: str | Sequence[Sequence[str]] | None = None,
+        limit: int | None = None,
+        offer_type: OfferType = "on-demand",
+        storage_gb: float = 5.0,
+    ) -> dict[str, Any]:
+        """The ``POST /api/v0/bundles/`` body, built as the official client builds it."""
+        return build_search_body(
+            self.filters,
+            cleared=self._cleared,
+            defaults=defaults,
+            order=order,
+            limit=limit,
+            offer_type=offer_type,
+            storage_gb=storage_gb,
+        )
+
+    def render(self) -> str:
+        """The query in the CLI syntax; ``parse_query(q.render()) == q``."""
+        parts = []
+        for name, op, value in self._clauses:
+            spec = OFFER_FIELDS[name]
+            if isinstance(value, tuple):
+                text = "[" + ",".join(_render_value(spec, v) for v in value) + "]"
+            else:
+                text = _render_value(spec, value)
+            parts.append(f"{name}{_RENDERED_OP[op]}{text}")
+        parts += [f"{name}=any" for name in sorted(self._cleared)]
+        return " ".join(parts)
+
+    def matches(self, offer: Mapping[str, Any] | Any) -> bool:
+        """Whether an offer (an `Offer` or a row dict) satisfies this query's own clauses.
+
+        The search defaults (verified, rentable, not rented...) are not part of it: a rented
+        instance still "matches" the query it was created from.
+        """
+        row: Mapping[str, Any] = offer if isinstance(offer, Mapping) else offer.as_row()
+        return filter_eval.matches(self.filters, row)
+
+    def _key(self) -> tuple[frozenset[tuple[str, Op, Value]], frozenset[str]]:
+        return frozenset(self._clauses), self._cleared
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Query) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __bool__(self) -> bool:
+        return bool(self._clauses or self._cleared)
+
+    def __repr__(self) -> str:
+        try:
+            return f"parse_query({self.render()!r})"
+        except QueryError:
+            return f"Query.where({', '.join(map(repr, self.conditions))})"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_query(text: str) -> Query:
+    """Parse the CLI offer syntax, e.g. ``"gpu_ram>=24 num_gpus=1 dph<=0.5"``."""
+    stripped = text.strip()
+    offset = len(text) - len(text.lstrip())
+    items: list[Condition | Clear] = []
+    pos = 0
+    for match in _CLAUSE.finditer(stripped):
+        if match.start() != pos:
+            _unconsumed(stripped, pos, offset)
+        pos = match.end()
+        items.append(_clause(match, offset))
+    if pos != len(stripped):
+        _unconsumed(stripped, pos, offset)
+    return Query(items)
+
+
+def _unconsumed(text: str, pos: int, offset: int) -> None:
+    token = text[pos:].split(" ", 1)[0] or text[pos:]
+    raise QueryError(
+        f"unexpected {token!r} at position {pos + offset}; a query is clauses like "
+        "gpu_ram>=24 or gpu_name in [RTX_4090,RTX_3090] separated by spaces",
+        token=token,
+        position=pos + offset,
+    )
+
+
+def _clause(match: re.Match[str], offset: int) -> Condition | Clear:
+    name, raw_op, _, raw_value, _ = match.groups()
+    spec = _resolve(name, position=match.start(1) + offset)
+    op_text = (raw_op or "").strip()
+    op = _OPERATORS.get(op_text)
+    if op is None:
+        spelled = sorted(_OPERATORS, key=len)
+        if not op_text:
+            raise QueryError(
+                f"{name} at position {match.start(1) + offset} needs an operator "
+                f"({_OPERATOR_HINT}) and a value, e.g. {name}>=1",
+                token=name,
+                position=match.start(1) + offset,
+                choices=spelled,
+            )
+        raise _unknown(
+            "operator",
+            op_text,
+            spelled,
+            where=f" after {name}",
+            position=match.start(2) + offset,
+        )
+    value_pos = match.start(4) + offset
+    value = (raw_value or "").strip(",[]")
+    if not value:
+        raise QueryError(
+            f"{name}{op_text} at position {match.start(1) + offset} has no value",
+            token=name,
+            position=match.start(1) + offset,
+        )
+    if value in _WILDCARDS:
+        if op != "eq":
+            raise QueryError(
+                f"{value!r} at position {value_pos} only works with =, to drop the {name} filter",
+                token=value,
+                position=value_pos,
+            )
+        return Clear(spec.name)
+    if op in _LIST_OPS:
+        members = [m.strip() for m in value.split(",") if m.strip()]
+        return Condition(spec.name, op, tuple(_from_text(spec, m, value_pos) for m in members))
+    return Condition(spec.name, op, _from_text(spec, value, value_pos))
+
+
+def parse_order(text: str) -> Order:
+    """``"dph+,dlperf-"`` -> ``(("dph_total", "asc"), ("dlperf", "desc"))``.
+
+    A trailing (or leading) ``-`` means descending, ``+`` or nothing ascending; aliases
+    apply. Fields are the offer fields plus ``score``.
+    """
+    result: list[tuple[str, Direction]] = []
+    pos = 0
+    for part in text.split(","):
+        start = pos + len(part) - len(part.lstrip())
+        pos += len(part) + 1
+        name = part.strip()
+        if not name:
+            continue
+        direction: Direction = "asc"
+        field = name
+        if name.strip("-") != name:
+            direction, field = "desc", name.strip("-")
+        if name.strip("+") != name:
+            direction, field = "asc", name.strip("+")
+        result.append((_order_field(field, start), direction))
+    return tuple(result)
+
+
+def _order_field(name: str, position: int | None) -> str:
+    field = OFFER_ALIASES.get(name, name)
+    if field in OFFER_FIELDS or field in ORDER_ONLY_FIELDS:
+        return field
+    raise _unknown(
+        "order field",
+        name,
+        [*field_names(), *sorted(ORDER_ONLY_FIELDS)],
+        where=f" at position {position}" if position is not None else "",
+        position=position,
+    )
+
+
+def _normalize_order(order: str | Sequence[Sequence[str]]) -> Order:
+    if isinstance(order, str):
+        return parse_order(order)
+    result: list[tuple[str, Direction]] = []
+    for entry in order:
+        if len(entry) != 2 or str(entry[1]).lower() not in ("asc", "desc"):
+            raise QueryError(
+                f"order entries are (field, 'asc' or 'desc') pairs, got {tuple(entry)!r}",
+                token=repr(tuple(entry)),
+            )
+        direction = cast(Direction, str(entry[1]).lower())
+        result.append((_order_field(str(entry[0]), None), direction))
+    return tuple(result)
+
+
+def build_search_body(
+    filters: Mapping[str, Mapping[str, Any]],
+    *,
+    cleared: Iterable[str] = (),
+    defaults: bool = True,
+    order: str | Sequence[Sequence[str]] | None = None,
+    limit: int | None = None,
+    offer_type: OfferType = "on-demand",
+    storage_gb: float = 5.0,
+) -> dict[str, Any]:
+    """A search body from API-unit filters, as the official ``search_offers`` builds it.
+
+    Defaults (`DEFAULT_FILTERS`) first unless disabled or ``cleared``; a field in
+    ``filters`` replaces its default whole. Order defaults to `OFFICIAL_ORDER`.
+    """
+    if storage_gb <= 0:
+        raise QueryError(f"storage_gb must be positive, got {storage_gb!r}")
+    if limit is not None and limit < 1:
+        raise QueryError(f"limit must be at least 1, got {limit!r}")
+    dropped = set(cleared)
+    body: dict[str, Any] = {}
+    if defaults:
+        body.update({k: dict(v) for k, v in DEFAULT_FILTERS.items() if k not in dropped})
+    body.update({k: dict(v) for k, v in filters.items()})
+    body["order"] = [
+        list(pair) for pair in _normalize_order(OFFICIAL_ORDER if order is None else order)
+    ]
+    body["type"] = "bid" if offer_type in ("bid", "interruptible") else offer_type
+    if limit:
+        body["limit"] = int(limit)
+    body["allocated_storage"] = storage_gb
+    return body
