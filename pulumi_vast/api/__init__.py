@@ -1,0 +1,108 @@
+"""The wire layer: a typed, thread-safe client of the Vast REST API.
+
+```python
+from pulumi_vast.api import VastClient, parse_query, CHEAPEST_FIRST
+
+client = VastClient.from_env()
+offers = client.offers.search("gpu_ram>=24 num_gpus=1 dph<=0.5", order=CHEAPEST_FIRST)
+```
+"""
+
+from pulumi_vast.api.client import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL, VastClient
+from pulumi_vast.api.errors import (
+    APIError,
+    BadRequest,
+    Gone,
+    InstanceCreatedWithError,
+    NotFound,
+    QueryError,
+    QuotaExceeded,
+    RateLimited,
+    ResponseLost,
+    RetriesExhausted,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    UnexpectedResponse,
+    VastError,
+)
+from pulumi_vast.api.instances import (
+    FAILED_STATUSES,
+    FAILURE_MESSAGES,
+    PENDING_STATUSES,
+    CreateInstanceRequest,
+    Instance,
+    PortBinding,
+    Runtype,
+    SshEndpoint,
+    VolumeAttachment,
+)
+from pulumi_vast.api.offer_fields import OFFER_ALIASES, OFFER_FIELDS, FieldKind, OfferField
+from pulumi_vast.api.offers import Offer
+from pulumi_vast.api.query import (
+    CHEAPEST_FIRST,
+    DEFAULT_FILTERS,
+    OFFICIAL_ORDER,
+    Clear,
+    Condition,
+    F,
+    Query,
+    parse_order,
+    parse_query,
+)
+from pulumi_vast.api.retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy
+from pulumi_vast.api.ssh_keys import SshKey
+from pulumi_vast.api.stats import RequestStats, StatsSnapshot
+from pulumi_vast.api.users import User
+
+__all__ = [
+    "API_KEY_ENV",
+    "API_URL_ENV",
+    "CHEAPEST_FIRST",
+    "DEFAULT_API_URL",
+    "DEFAULT_FILTERS",
+    "DEFAULT_RETRY",
+    "FAILED_STATUSES",
+    "FAILURE_MESSAGES",
+    "NO_RETRY",
+    "OFFER_ALIASES",
+    "OFFER_FIELDS",
+    "OFFICIAL_ORDER",
+    "PENDING_STATUSES",
+    "APIError",
+    "BadRequest",
+    "Clear",
+    "Condition",
+    "CreateInstanceRequest",
+    "F",
+    "FieldKind",
+    "Gone",
+    "Instance",
+    "InstanceCreatedWithError",
+    "NotFound",
+    "Offer",
+    "OfferField",
+    "PortBinding",
+    "Query",
+    "QueryError",
+    "QuotaExceeded",
+    "RateLimited",
+    "RequestStats",
+    "ResponseLost",
+    "RetriesExhausted",
+    "RetryPolicy",
+    "Runtype",
+    "ServerError",
+    "SshEndpoint",
+    "SshKey",
+    "StatsSnapshot",
+    "TransportError",
+    "Unauthorized",
+    "UnexpectedResponse",
+    "User",
+    "VastClient",
+    "VastError",
+    "VolumeAttachment",
+    "parse_order",
+    "parse_query",
+]

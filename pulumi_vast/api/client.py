@@ -1,0 +1,122 @@
+"""`VastClient`: one object per account, with a sub-client per API object."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from pulumi_vast.api.instances import InstancesClient
+from pulumi_vast.api.offers import OffersClient
+from pulumi_vast.api.retry import DEFAULT_RETRY, RetryPolicy
+from pulumi_vast.api.ssh_keys import SshKeysClient
+from pulumi_vast.api.stats import RequestStats
+from pulumi_vast.api.transport import REDACTED, Transport
+from pulumi_vast.api.users import UsersClient
+
+__all__ = ["API_KEY_ENV", "API_URL_ENV", "DEFAULT_API_URL", "VastClient"]
+
+DEFAULT_API_URL = "https://console.vast.ai"
+API_URL_ENV = "VAST_URL"
+API_KEY_ENV = "VAST_API_KEY"
+
+
+class VastClient:
+    """A thread-safe client of the Vast REST API.
+
+    ``client.offers``, ``client.instances``, ``client.ssh_keys`` and ``client.users`` hold the
+    calls; all share one HTTP connection pool, one `RetryPolicy` (429/502/503/504 and
+    transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
+    creates are never repeated once they may have reached Vast) and one set of request
+    counters, ``client.stats``. ``sleep`` is what waits between retries (inject a no-op in
+    tests); ``transport`` is the httpx seam (``httpx.MockTransport`` in tests).
+
+    Errors are the tree in `pulumi_vast.api.errors`. The API key is sent as a Bearer token
+    and never appears in errors, logs or ``repr``.
+    """
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API_URL,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not api_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"api_url must be an http(s) URL such as {DEFAULT_API_URL!r}, got {api_url!r}"
+            )
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+        self.stats = RequestStats()
+        self._transport = Transport(
+            api_url,
+            api_key,
+            timeout=timeout,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+            stats=self.stats,
+        )
+        self.offers = OffersClient(self._transport)
+        self.instances = InstancesClient(self._transport)
+        self.ssh_keys = SshKeysClient(self._transport)
+        self.users = UsersClient(self._transport)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> VastClient:
+        """A client for ``VAST_URL`` (default the real service) with ``VAST_API_KEY``."""
+        env = os.environ if environ is None else environ
+        return cls(env.get(API_URL_ENV) or DEFAULT_API_URL, env.get(API_KEY_ENV) or None, **options)
+
+    @property
+    def api_url(self) -> str:
+        return self._transport.api_url
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._transport.retry
+
+    def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """A raw call for routes without a sub-client yet; decoded JSON back.
+
+        ``route`` is a template such as ``/api/v0/volumes/{id}/`` filled from
+        ``path_params``; retries, errors and counting are those of every other call.
+        """
+        return self._transport.request(
+            method, route, path_params=path_params, query=query, json=json, idempotent=idempotent
+        )
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> VastClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        key = REDACTED if self._transport.has_api_key else None
+        return f"VastClient(api_url={self.api_url!r}, api_key={key!r})"
