@@ -1,0 +1,47 @@
+"""The package's public names are deliberate: adding or removing one must show up here."""
+
+from __future__ import annotations
+
+import importlib
+
+import pulumi_vast.api as api
+
+EXPORTS = [
+    "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "DEFAULT_API_URL", "DEFAULT_FILTERS",
+    "DEFAULT_RETRY", "FAILED_STATUSES", "FAILURE_MESSAGES", "NO_RETRY", "OFFER_ALIASES",
+    "OFFER_FIELDS", "OFFICIAL_ORDER", "PENDING_STATUSES",
+    "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest", "F", "FieldKind",
+    "Gone", "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField",
+    "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RequestStats",
+    "ResponseLost", "RetriesExhausted", "RetryPolicy", "Runtype", "ServerError", "SshEndpoint",
+    "SshKey", "StatsSnapshot", "TransportError", "Unauthorized", "UnexpectedResponse", "User",
+    "VastClient", "VastError", "VolumeAttachment", "parse_order", "parse_query",
+]  # fmt: skip
+
+MODULES = [
+    "client", "errors", "filters", "instances", "offer_fields", "offers", "query", "retry",
+    "ssh_keys", "stats", "transport", "users", "_base",
+]  # fmt: skip
+
+
+def test_the_package_exports_exactly_the_pinned_names() -> None:
+    assert sorted(api.__all__) == sorted(EXPORTS)
+    for name in EXPORTS:
+        assert getattr(api, name) is not None
+
+
+def test_every_module_declares_what_it_exports() -> None:
+    for name in MODULES:
+        module = importlib.import_module(f"pulumi_vast.api.{name}")
+        exported = module.__all__
+        assert exported, name
+        for item in exported:
+            assert hasattr(module, item), f"{name}.{item}"
+
+
+def test_every_error_descends_from_vast_error() -> None:
+    errors = importlib.import_module("pulumi_vast.api.errors")
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), api.VastError), name
+    assert issubclass(api.QueryError, ValueError)
+    assert issubclass(api.ResponseLost, api.TransportError)
