@@ -31,6 +31,8 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 __all__ = ["attach_engine", "current_urn", "engine", "operation", "report"]
 
 _URN: ContextVar[str] = ContextVar("pulumi_vast_operation_urn", default="")
+# A hung engine must not hang the provider call reporting progress.
+LOG_TIMEOUT_S = 10.0
 _engine: Any = None
 _engine_lock = threading.Lock()
 
@@ -76,7 +78,7 @@ def report(message: str, *, ephemeral: bool = True) -> None:
             severity=engine_pb2.INFO, message=message, urn=_URN.get(), ephemeral=ephemeral
         )
         try:
-            stub.Log(request)
+            stub.Log(request, timeout=LOG_TIMEOUT_S)
             return
         except grpc.RpcError:
             pass  # the engine is going away: stderr still reaches the user's terminal
