@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
 
-from pulumi_vast.remote.errors import ConnectFailed, InvalidPrivateKey
+from pulumi_vast.remote.errors import ConnectFailed, InvalidPrivateKey, duration
 from pulumi_vast.remote.target import SshTarget
 
 __all__ = ["TRANSPORT_LOGGER", "connected", "describe_failure", "load_private_key"]
@@ -123,7 +123,7 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, socket.gaierror):
         return f"the host name cannot be resolved ({exc.strerror})"
     if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g}s"
+        return f"no answer within {duration(timeout)}"
     if isinstance(exc, EOFError | ConnectionResetError):
         return "the connection was closed during the SSH handshake (still starting?)"
     if isinstance(exc, paramiko.SSHException) and "banner" in str(exc):

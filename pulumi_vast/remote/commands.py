@@ -8,7 +8,7 @@ from fabric import Connection
 from invoke.exceptions import CommandTimedOut
 
 from pulumi_vast.remote._connection import connected
-from pulumi_vast.remote.errors import CommandFailed
+from pulumi_vast.remote.errors import CommandFailed, duration
 from pulumi_vast.remote.target import SshTarget
 
 __all__ = ["CommandResult", "run", "run_on"]
@@ -52,7 +52,7 @@ def run_on(
         raise CommandFailed(
             endpoint=target.endpoint,
             command=command,
-            reason=f"did not finish within {timeout:g}s",
+            reason=f"did not finish within {duration(timeout)}",
             stdout=exc.result.stdout,
             stderr=exc.result.stderr,
         ) from None

@@ -24,11 +24,26 @@ __all__ = [
     "ReadinessTimeout",
     "RemoteError",
     "TransferFailed",
+    "duration",
     "tail",
 ]
 
 _TAIL_LINES = 20
 _TAIL_CHARS = 2000
+
+
+def duration(seconds: float) -> str:
+    """Seconds for a message: "0.5s", "12s", "3m05s"."""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
 def tail(text: str, lines: int = _TAIL_LINES, chars: int = _TAIL_CHARS) -> str:
@@ -87,7 +102,7 @@ class ReadinessTimeout(RemoteError):
 
     def _describe(self) -> str:
         parts = [
-            f"SSH was not ready after {self.waited:.0f}s ({self.attempts} attempts); "
+            f"SSH was not ready after {duration(self.waited)} ({_attempts(self.attempts)}); "
             f"tried {', '.join(self.endpoints)}."
         ]
         if self.last_error:
@@ -109,8 +124,8 @@ class ProbeFailed(ReadinessTimeout):
 
     def _describe(self) -> str:
         parts = [
-            f"SSH worked but the readiness probe never passed in {self.waited:.0f}s "
-            f"({self.attempts} attempts; tried {', '.join(self.endpoints)}).",
+            f"SSH worked but the readiness probe never passed in {duration(self.waited)} "
+            f"({_attempts(self.attempts)}; tried {', '.join(self.endpoints)}).",
             self._probe_report(),
         ]
         if self.last_error:

@@ -21,6 +21,7 @@ from pulumi_vast.remote.errors import (
     ConnectFailed,
     ProbeFailed,
     ReadinessTimeout,
+    duration,
     tail,
 )
 from pulumi_vast.remote.target import SshTarget
@@ -151,7 +152,7 @@ def _progress_line(attempt: int, elapsed: float, seen: _Round) -> str:
         last_line = tail(seen.probe.stderr, lines=1, chars=200)
         states.append(f"probe {seen.probe.problem}" + (f": {last_line}" if last_line else ""))
     detail = "; ".join(state for state in states if state)
-    return f"waiting for SSH: attempt {attempt}, {elapsed:.0f}s elapsed; {detail}"
+    return f"waiting for SSH: attempt {attempt}, {duration(elapsed)} elapsed; {detail}"
 
 
 def _not_ready(

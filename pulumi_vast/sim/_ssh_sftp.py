@@ -9,6 +9,7 @@ expects from ``realpath(".")``.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from pathlib import Path
 
@@ -51,3 +52,9 @@ class ContainerSFTPServer(asyncssh.SFTPServer):
         if path.startswith(self._root + b"/"):
             return home + path[len(self._root) :]
         raise asyncssh.SFTPNoSuchFile("path is outside the instance")
+
+    def exit(self) -> None:
+        # OpenSSH's sftp-server exits 0 and sshd reports that status; scp in its default
+        # SFTP mode fails when the channel closes without one.
+        with contextlib.suppress(OSError, asyncssh.Error):
+            self.channel.exit(0)
