@@ -9,7 +9,7 @@ VastError                       anything raised by pulumi_vast.api
 │   ├── BadRequest              400, or a 200 with success: false and a bad-argument code
 │   ├── Unauthorized            401/403, and the 404 "Invalid user key" a bad key gets
 │   ├── NotFound                404
-│   ├── Gone                    410 (an offer no longer available, a retired route)
+│   ├── Gone                    410, or no_such_ask: an offer someone else rented
 │   ├── RateLimited             429 (per route and key)
 │   ├── QuotaExceeded           429 search_quota_exceeded (daily, resets at UTC midnight)
 │   ├── ServerError             5xx
@@ -130,7 +130,8 @@ class NotFound(APIError):
 
 
 class Gone(APIError):
-    """410: the object or route no longer exists (e.g. an offer someone else rented)."""
+    """The object or route no longer exists: a 410, or ``no_such_ask`` (404 or 410) when
+    someone else rented the offer first; creating from the next offer is the fix."""
 
 
 class RateLimited(APIError):

@@ -43,6 +43,8 @@ log = logging.getLogger("pulumi_vast.api")
 
 REDACTED = "<redacted>"
 SEARCH_QUOTA_ERROR = "search_quota_exceeded"
+NO_SUCH_ASK = "no_such_ask"
+"""The offer was rented by someone else (answered 404 or 410): try the next one."""
 
 # A bad key answers 404 "Invalid user key" on several routes rather than 401.
 _BAD_KEY_MESSAGE = re.compile(r"invalid (user|api)[ _]key|not[ _]authori[sz]ed", re.IGNORECASE)
@@ -53,7 +55,7 @@ _ERROR_CODES: dict[str, type[APIError]] = {
     "invalid_args": BadRequest,
     "invalid_request": BadRequest,
     "invalid_price": BadRequest,
-    "no_such_ask": Gone,
+    NO_SUCH_ASK: Gone,
     "not_found": NotFound,
     "no_such_instance": NotFound,
     "rate_limit_exceeded": RateLimited,
@@ -62,7 +64,7 @@ _ERROR_CODES: dict[str, type[APIError]] = {
 }
 
 _HINTS: dict[type[APIError], str] = {
-    Unauthorized: "check the API key and its permissions (VAST_API_KEY, or vast:apiKey)",
+    Unauthorized: "check the API key and its permissions (VAST_API_KEY or vast:apiKey)",
     QuotaExceeded: "the daily search quota resets at midnight UTC",
 }
 
@@ -296,7 +298,7 @@ class Transport:
             text += f": {msg.rstrip('.')}"
         hint = _HINTS.get(kind)
         if hint:
-            text += f" ({hint})"
+            text += f"; {hint}"
         return kind(
             text,
             method=method,
@@ -332,6 +334,8 @@ def _error_fields(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _error_class(status: int, error: str | None, msg: str | None) -> type[APIError]:
+    if error == NO_SUCH_ASK and 400 <= status < 500:
+        return Gone
     if status == 429:
         return QuotaExceeded if error == SEARCH_QUOTA_ERROR else RateLimited
     if status in (401, 403) or error in _AUTH_ERROR_CODES:

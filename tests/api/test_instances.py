@@ -136,14 +136,16 @@ def test_a_failed_create_that_left_an_instance_says_which() -> None:
     assert "instance 91" in str(caught.value) and "bid too low" in str(caught.value)
 
 
-def test_an_offer_taken_by_someone_else_is_gone() -> None:
+@pytest.mark.parametrize("status", [404, 410])
+def test_an_offer_taken_by_someone_else_is_gone(status: int) -> None:
     from pulumi_vast.api import Gone
 
     fake = FakeVast()
-    taken = {"success": False, "error": "no_such_ask", "msg": "no longer available"}
-    fake.on("PUT", CREATE, reply(410, taken))
-    with pytest.raises(Gone, match="no longer available"):
+    msg = f"error {status}/3603: no_such_ask Instance type by id 4242 is not available."
+    fake.on("PUT", CREATE, reply(status, {"success": False, "error": "no_such_ask", "msg": msg}))
+    with pytest.raises(Gone) as caught:
         fake.client().instances.create(4242, REQUEST)
+    assert str(caught.value) == f"PUT {CREATE} failed with {status} no_such_ask: {msg[:-1]}"
 
 
 @pytest.mark.parametrize(
