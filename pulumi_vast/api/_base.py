@@ -25,6 +25,19 @@ class VastModel(BaseModel):
         """The object as a flat dict (typed fields and extras), e.g. to evaluate filters."""
         return self.model_dump()
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """A field or extra by its API name, like ``dict.get`` (rows and models read alike)."""
+        if name in type(self).model_fields:
+            return getattr(self, name)
+        return (self.model_extra or {}).get(name, default)
+
+    def __getitem__(self, name: str) -> Any:
+        missing = object()
+        value = self.get(name, missing)
+        if value is missing:
+            raise KeyError(name)
+        return value
+
 
 class SubClient:
     """Calls for one API object, over the client's shared transport."""

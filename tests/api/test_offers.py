@@ -127,8 +127,13 @@ def test_offers_parse_from_the_openapi_example() -> None:
     assert offer.gpu_ram == 24576 and offer.gpu_ram_gb == 24.576
     assert offer.dph_total == 0.234567 and offer.reliability == 0.9999
     assert offer.driver_version == "999.99.99" and offer.cluster_id is None
-    # Fields the model does not name are kept.
+    # Fields the model does not name are kept, and read like a row's.
     assert offer.model_extra is not None and offer.model_extra["avail_vol_ask_id"] == 333333
+    assert offer.get("avail_vol_ask_id") == 333333 and offer.get("gpu_ram") == 24576
+    assert offer.get("nonexistent", "x") == "x"
+    assert offer["dph_total"] == 0.234567
+    with pytest.raises(KeyError):
+        offer["nonexistent"]
 
 
 def test_reliability_may_arrive_as_reliability2() -> None:
