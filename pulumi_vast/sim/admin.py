@@ -1,0 +1,209 @@
+"""Test-only admin routes under `/_sim` (no real Vast route uses that prefix).
+
+They need no API key (the simulator listens on loopback). `testing.SimAdmin` wraps them.
+
+    GET    /_sim/health                       {"ok", "pid", "data_dir", "url", "hosts"}
+    POST   /_sim/reset                        forget every account, instance, key; clock to now
+    POST   /_sim/accounts                     {key?, credit?, boot_delay?, rate_limits?}
+                                              -> {"api_key", "id"} (a fresh key without `key`)
+    PUT    /_sim/accounts                     {key, credit?, boot_delay?, rate_limits?}
+    GET    /_sim/clock                        {"now", "offset"}
+    POST   /_sim/clock/advance                {seconds} -> {"now", "offset"}
+    GET    /_sim/faults?key=K                 the key's faults
+    PUT    /_sim/faults                       {key, errors?, delays?, lost?, stuck_loading?,
+                                               taken_offers?} (merged into the key's faults)
+    DELETE /_sim/faults?key=K                 clear them (every key's without `key`)
+    GET    /_sim/ledger[?key=K]               instances ever created, costs, totals
+    GET    /_sim/requests[?key=K]             request counts per key, route name and status
+    DELETE /_sim/requests[?key=K]             reset them
+    GET    /_sim/instances/{id}               everything known about an instance (its key, folder)
+    POST   /_sim/instances/{id}/host_lost     {status: "offline"|"exited"}
+    POST   /_sim/instances/{id}/preempt       outbid: stopped, GPUs to someone else
+    POST   /_sim/offers/{id}/take             {key}: someone else rents the offer
+    POST   /_sim/offers/{id}/release          {key}
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from pulumi_vast.sim.errors import BadRequest
+from pulumi_vast.sim.models import Phase
+from pulumi_vast.sim.urls import ADMIN_PREFIX
+
+if TYPE_CHECKING:
+    from pulumi_vast.sim.app import Simulator
+
+__all__ = ["router"]
+
+router = APIRouter(prefix=ADMIN_PREFIX)
+
+
+def _sim(request: Request) -> Simulator:
+    sim: Simulator = request.app.state.sim
+    return sim
+
+
+class AccountSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str | None = None
+    credit: float | None = None
+    boot_delay: float | None = Field(default=None, ge=0)
+    rate_limits: bool | None = None
+
+
+class Advance(BaseModel):
+    seconds: float = Field(ge=0)
+
+
+class FaultChanges(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+
+
+class HostLost(BaseModel):
+    status: Literal["offline", "exited"] = "offline"
+
+
+class OfferHolder(BaseModel):
+    key: str
+
+
+@router.get("/health")
+async def health(request: Request) -> dict[str, Any]:
+    sim = _sim(request)
+    return {
+        "ok": True,
+        "pid": os.getpid(),
+        "data_dir": str(sim.options.data_dir),
+        "url": sim.url,
+        "hosts": sim.hosts.running_hosts(),
+    }
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, Any]:
+    await _sim(request).reset()
+    return {"success": True}
+
+
+@router.post("/accounts")
+async def new_account(request: Request, settings: AccountSettings) -> dict[str, Any]:
+    backend = _sim(request).backend
+    account = backend.account(settings.key) if settings.key else backend.new_account()
+    changes = settings.model_dump(exclude={"key"}, exclude_unset=True)
+    account = backend.configure_account(account.api_key, changes)
+    return {"api_key": account.api_key, "id": account.id}
+
+
+@router.put("/accounts")
+async def configure_account(request: Request, settings: AccountSettings) -> dict[str, Any]:
+    if not settings.key:
+        raise BadRequest("key is required")
+    backend = _sim(request).backend
+    changes = settings.model_dump(exclude={"key"}, exclude_unset=True)
+    account = backend.configure_account(settings.key, changes)
+    return {
+        "api_key": account.api_key,
+        "id": account.id,
+        "credit": account.credit,
+        "boot_delay": backend.boot_delay(account),
+        "rate_limits": account.rate_limits,
+    }
+
+
+@router.get("/clock")
+async def clock(request: Request) -> dict[str, float]:
+    backend = _sim(request).backend
+    return {"now": backend.now(), "offset": backend.clock.offset}
+
+
+@router.post("/clock/advance")
+async def advance(request: Request, body: Advance) -> dict[str, float]:
+    sim = _sim(request)
+    now = sim.backend.advance(body.seconds)
+    await sim.tick(wait=True)
+    return {"now": now, "offset": sim.backend.clock.offset}
+
+
+@router.get("/faults")
+async def get_faults(request: Request, key: str) -> dict[str, Any]:
+    return _sim(request).faults.get(key).model_dump()
+
+
+@router.put("/faults")
+async def set_faults(request: Request, body: FaultChanges) -> dict[str, Any]:
+    changes = body.model_dump(exclude={"key"})
+    sim = _sim(request)
+    faults = sim.faults.update(body.key, changes)
+    await sim.tick(wait=True)
+    return faults.model_dump()
+
+
+@router.delete("/faults")
+async def clear_faults(request: Request, key: str | None = None) -> dict[str, Any]:
+    sim = _sim(request)
+    sim.faults.clear(key)
+    await sim.tick(wait=True)
+    return {"success": True}
+
+
+@router.get("/ledger")
+async def ledger(request: Request, key: str | None = None) -> dict[str, Any]:
+    sim = _sim(request)
+    await sim.tick(wait=True)
+    return sim.backend.ledger(key)
+
+
+@router.get("/requests")
+async def requests(request: Request, key: str | None = None) -> dict[str, Any]:
+    return _sim(request).request_counts(key)
+
+
+@router.delete("/requests")
+async def reset_requests(request: Request, key: str | None = None) -> dict[str, Any]:
+    _sim(request).reset_request_counts(key)
+    return {"success": True}
+
+
+@router.get("/instances/{instance_id}")
+async def instance(request: Request, instance_id: int) -> dict[str, Any]:
+    sim = _sim(request)
+    await sim.tick(wait=True)
+    return sim.backend.internal_json(instance_id)
+
+
+@router.post("/instances/{instance_id}/host_lost")
+async def host_lost(request: Request, instance_id: int, body: HostLost) -> dict[str, Any]:
+    sim = _sim(request)
+    sim.backend.host_lost(instance_id, Phase(body.status))
+    await sim.hosts.sync([instance_id])
+    return {"success": True}
+
+
+@router.post("/instances/{instance_id}/preempt")
+async def preempt(request: Request, instance_id: int) -> dict[str, Any]:
+    sim = _sim(request)
+    sim.backend.preempt(instance_id)
+    await sim.hosts.sync([instance_id])
+    return {"success": True}
+
+
+@router.post("/offers/{offer_id}/take")
+async def take_offer(request: Request, offer_id: int, body: OfferHolder) -> dict[str, Any]:
+    _sim(request).faults.take_offer(body.key, offer_id)
+    return {"success": True}
+
+
+@router.post("/offers/{offer_id}/release")
+async def release_offer(request: Request, offer_id: int, body: OfferHolder) -> dict[str, Any]:
+    sim = _sim(request)
+    sim.faults.release_offer(body.key, offer_id)
+    await sim.tick(wait=True)
+    return {"success": True}

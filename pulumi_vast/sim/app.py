@@ -1,0 +1,361 @@
+"""The app factory: the Vast routes and admin routes on FastAPI, behind the middleware that
+plays the service's moods (rate limits, 5xx, slowness, lost responses) and counts requests.
+
+`Simulator` is the running world: backend, SSH hosts, faults, limiter, counters, and the
+ticker that moves instances along as (simulated) time passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pulumi_vast.sim import admin, auth, responses
+from pulumi_vast.sim.errors import BadRequest, InvalidRequest, MethodNotAllowed, NotFound, SimError
+from pulumi_vast.sim.faults import FaultBook, LostResponse
+from pulumi_vast.sim.hosting import HostManager
+from pulumi_vast.sim.models import SimBackend
+from pulumi_vast.sim.options import SimOptions
+from pulumi_vast.sim.ratelimit import RateLimiter, too_frequent_message
+from pulumi_vast.sim.store import Store
+from pulumi_vast.sim.urls import ADMIN_PREFIX, ROUTES, Route, match, normalize_path
+
+__all__ = ["TICK_INTERVAL", "Simulator", "create_app"]
+
+TICK_INTERVAL = 0.1
+"""Seconds between lifecycle ticks (requests also tick, so reads are always current)."""
+UNMATCHED = "unmatched"
+_log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Simulator:
+    def __init__(self, options: SimOptions, *, url: str | None = None) -> None:
+        self.options = options
+        self.url = url or f"http://{options.host}:{options.port}"
+        self.faults = FaultBook()
+        self.store = Store(options.data_dir)
+        self.backend = SimBackend(
+            self.store,
+            data_dir=options.data_dir,
+            seed=options.seed,
+            default_boot_delay=options.boot_delay,
+            faults=self.faults,
+        )
+        self.limiter = RateLimiter()
+        self.hosts = HostManager(self.backend, api_url=lambda: self.url)
+        self._counts: dict[str, dict[str, Counter[str]]] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self.backend.tick()
+        await self.hosts.sync_all()
+        self._ticker = asyncio.create_task(self._tick_forever())
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        for task in list(self._background):
+            task.cancel()
+        await self.hosts.stop_all()
+        self.store.close()
+
+    async def reset(self) -> None:
+        ids = list(self.backend.instances)
+        self.backend.reset()
+        await self.hosts.sync(ids)
+        for instance_id in ids:
+            self.hosts.remove_folder(instance_id)
+        self.limiter.reset()
+        self._counts.clear()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_INTERVAL)
+            try:
+                await self.tick(wait=True)
+            except Exception:  # the ticker must survive a failing SSH start
+                _log.exception("lifecycle tick failed")
+
+    async def tick(self, *, wait: bool) -> None:
+        """Apply due transitions; start/stop SSH hosts for them (awaited, or in background)."""
+        changed = self.backend.tick()
+        if not changed:
+            return
+        if wait:
+            await self.hosts.sync(changed)
+        else:
+            task = asyncio.create_task(self.hosts.sync(changed))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    # ---- per-key policy and counters ----------------------------------------------------
+
+    def owner_key(self, key: str | None) -> str:
+        """The account key faults and settings apply to (an instance key's owner)."""
+        if key is None:
+            return ""
+        scoped = self.backend.instance_by_container_key(key)
+        return scoped.account_key if scoped is not None else key
+
+    def rate_limited(self, key: str | None, route: Route) -> bool:
+        enabled = self.options.rate_limits
+        account = self.backend.accounts.get(self.owner_key(key))
+        if account is not None and account.rate_limits is not None:
+            enabled = account.rate_limits
+        return enabled and not self.limiter.allow(key or "", route.name, route.threshold)
+
+    def count(self, key: str | None, route: str, status: int) -> None:
+        per_route = self._counts.setdefault(key or "", {})
+        per_route.setdefault(route, Counter())[str(status)] += 1
+
+    def request_counts(self, key: str | None) -> dict[str, Any]:
+        def render(routes: dict[str, Counter[str]]) -> dict[str, Any]:
+            return {
+                route: {"total": sum(statuses.values()), "by_status": dict(statuses)}
+                for route, statuses in sorted(routes.items())
+            }
+
+        if key is not None:
+            return render(self._counts.get(key, {}))
+        return {k: render(routes) for k, routes in self._counts.items()}
+
+    def reset_request_counts(self, key: str | None) -> None:
+        if key is None:
+            self._counts.clear()
+        else:
+            self._counts.pop(key, None)
+
+
+class VastMiddleware:
+    """Normalizes trailing slashes, answers unknown routes, and applies the per-key
+    rate limits and faults before the request reaches the route."""
+
+    def __init__(self, app: ASGIApp, sim: Simulator) -> None:
+        self.app = app
+        self.sim = sim
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = normalize_path(scope["path"])
+        scope = dict(scope, path=path, raw_path=path.encode())
+        if path.startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        key = auth.api_key_of(headers, query)
+        route, _, known_path = match(scope["method"], path)
+        status: list[int] = []
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        try:
+            await self._dispatch(scope, receive, counting_send, route, key, known_path)
+        finally:
+            self.sim.count(key, route.name if route else UNMATCHED, status[0] if status else 0)
+
+    async def _dispatch(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        route: Route | None,
+        key: str | None,
+        known_path: bool,
+    ) -> None:
+        sim = self.sim
+        if route is None:
+            error: SimError = (
+                MethodNotAllowed(f"Method {scope['method']} not allowed on {scope['path']}/")
+                if known_path
+                else NotFound(f"Unknown API route {scope['method']} {scope['path']}/")
+            )
+            await _send_json(send, error.status, error.body())
+            return
+        if sim.rate_limited(key, route):
+            await _send(send, 429, too_frequent_message(route.threshold).encode(), "text/plain")
+            return
+        owner = sim.owner_key(key)
+        failure = sim.faults.take_error(owner, route.name)
+        if failure is not None:
+            await _send_server_error(send, failure)
+            return
+        delay = sim.faults.delay(owner, route.name)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lost = sim.faults.take_lost(owner, route.name)
+        if lost is None:
+            await self.app(scope, receive, send)
+        else:
+            await self._lose_response(scope, receive, send, lost)
+
+    async def _lose_response(
+        self, scope: Scope, receive: Receive, send: Send, lost: LostResponse
+    ) -> None:
+        """Handle the request for real, then lose its answer."""
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        await self.app(scope, receive, capture)
+        if lost.mode == "timeout":
+            await asyncio.sleep(lost.seconds)
+            for message in captured:
+                await send(message)
+            return
+        # Send the status line and headers, then return without the body: the server
+        # closes the connection mid-response, as a dropped proxy connection would.
+        for message in captured:
+            if message["type"] == "http.response.start":
+                await send(message)
+                return
+
+
+async def _send(send: Send, status: int, body: bytes, content_type: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_json(send: Send, status: int, body: Mapping[str, Any]) -> None:
+    await _send(send, status, JSONResponse(body).render(body), "application/json")
+
+
+async def _send_server_error(send: Send, status: int) -> None:
+    if status == 500:
+        error = {"success": False, "error": "server_error", "msg": "Internal Server Error"}
+        await _send_json(send, status, error)
+        return
+    # 502/503/504 come from the front proxy (nginx), as HTML.
+    reason = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+    title = f"{status} {reason.get(status, 'Server Error')}"
+    page = f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1>"
+    page += "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    await _send(send, status, page.encode(), "text/html")
+
+
+async def _json_body(request: Request) -> Any:
+    if request.method == "GET":
+        return None
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidRequest("Invalid json body") from None
+
+
+def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
+    handler: Callable[[responses.Call], Awaitable[Any]] = getattr(responses, route.name)
+
+    async def endpoint(request: Request) -> Response:
+        await sim.tick(wait=False)
+        principal = auth.resolve(
+            sim.backend,
+            route,
+            auth.api_key_of(request.headers, request.query_params),
+            required_key=sim.options.api_key,
+        )
+        call = responses.Call(
+            backend=sim.backend,
+            hosts=sim.hosts,
+            principal=principal,
+            params=request.path_params,
+            query=request.query_params,
+            body=await _json_body(request),
+        )
+        return JSONResponse(await handler(call))
+
+    endpoint.__name__ = route.name
+    return endpoint
+
+
+def create_app(options: SimOptions, *, url: str | None = None) -> VastMiddleware:
+    """The simulator as an ASGI app; its lifespan starts the ticker and SSH hosts."""
+    sim = Simulator(options, url=url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await sim.start()
+        try:
+            yield
+        finally:
+            await sim.stop()
+
+    app = FastAPI(
+        title="pulumi-vast simulator",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
+    app.state.sim = sim
+    for route in ROUTES:
+        app.add_api_route(
+            route.path, _endpoint(route, sim), methods=[route.method], name=route.name
+        )
+    app.include_router(admin.router)
+
+    @app.exception_handler(SimError)
+    async def sim_error(_: Request, exc: SimError) -> Response:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
+        error = BadRequest(f"Invalid args: {exc.errors()}")
+        return JSONResponse(error.body(), status_code=error.status)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_model(_: Request, exc: ValidationError) -> Response:
+        error = BadRequest(f"Invalid args: {exc}")
+        return JSONResponse(error.body(), status_code=error.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        body = {"success": False, "error": "not_found", "msg": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def server_error(_: Request, exc: Exception) -> Response:
+        _log.exception("unhandled error", exc_info=exc)
+        body = {"success": False, "error": "server_error", "msg": f"Internal error: {exc}"}
+        return JSONResponse(body, status_code=500)
+
+    return VastMiddleware(app, sim)

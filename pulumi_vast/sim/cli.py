@@ -1,0 +1,252 @@
+"""`pulumi-vast sim`: serve the local Vast simulator, and inspect or stop one.
+
+    pulumi-vast sim [--port P] [--host H] [--data DIR] [--api-key K] [--boot-delay S]
+                    [--rate-limits on|off] [--seed N]      serve in the foreground
+    pulumi-vast sim status [--data DIR]                    is one serving DIR?
+    pulumi-vast sim stop [--data DIR]                      stop it (SIGTERM, waits)
+    pulumi-vast sim ledger [--data DIR | --url URL] [--json]   instances and their cost
+
+`python -m pulumi_vast.sim` takes the same arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pulumi_vast.sim.options import (
+    DEFAULT_BOOT_DELAY,
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_SEED,
+    SimOptions,
+)
+
+__all__ = ["build_parser", "format_ledger", "main", "register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the `sim` command to `pulumi-vast`'s sub-commands."""
+    parser = subparsers.add_parser(
+        "sim",
+        help="serve the local Vast simulator (or: sim status|stop|ledger)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _configure(parser)
+
+
+def build_parser(prog: str = "python -m pulumi_vast.sim") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    _configure(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = free)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"data folder: state, logs, instance folders (default {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument("--api-key", help="accept only this API key (default: any key)")
+    parser.add_argument(
+        "--boot-delay",
+        type=float,
+        default=DEFAULT_BOOT_DELAY,
+        help=f"seconds an instance loads before running (default {DEFAULT_BOOT_DELAY:g})",
+    )
+    parser.add_argument(
+        "--rate-limits", choices=("on", "off"), default="on", help="Vast's per-route rate limits"
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="marketplace seed")
+    parser.add_argument(
+        "--log-level", default="warning", choices=("debug", "info", "warning", "error")
+    )
+    parser.set_defaults(handler=_serve)
+    commands = parser.add_subparsers(dest="sim_command", metavar="COMMAND")
+    status = commands.add_parser("status", help="say whether a simulator serves the data folder")
+    _data_argument(status)
+    status.set_defaults(handler=_status)
+    stop = commands.add_parser("stop", help="stop the simulator serving the data folder")
+    _data_argument(stop)
+    stop.set_defaults(handler=_stop)
+    ledger = commands.add_parser("ledger", help="every instance ever created, and its cost")
+    _data_argument(ledger)
+    ledger.add_argument("--url", default=argparse.SUPPRESS, help="a running simulator's URL")
+    ledger.add_argument("--json", action="store_true", help="print the ledger as JSON")
+    ledger.set_defaults(handler=_ledger)
+
+
+def _data_argument(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps `sim --data X status` working: a sub-command default would override it.
+    parser.add_argument("--data", type=Path, default=argparse.SUPPRESS, help="data folder")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pulumi_vast.sim.server import AlreadyServing, serve
+
+    options = SimOptions(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data,
+        api_key=args.api_key,
+        boot_delay=args.boot_delay,
+        rate_limits=args.rate_limits == "on",
+        seed=args.seed,
+        log_level=args.log_level,
+    )
+
+    def announce(url: str) -> None:
+        print(f"pulumi-vast sim: serving {url} (data {options.data_dir})", file=sys.stderr)
+
+    try:
+        return serve(options, on_ready=announce)
+    except AlreadyServing as exc:
+        print(f"pulumi-vast sim: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"pulumi-vast sim: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
+            "pass --port 0 for a free port",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    from pulumi_vast.sim.server import live_server
+
+    info = live_server(args.data)
+    if info is None:
+        print(f"no simulator serves {args.data}")
+        return 1
+    print(f"simulator serving {info.url} (pid {info.pid}, data {info.data_dir})")
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from pulumi_vast.sim.server import stop_server
+
+    info = stop_server(args.data)
+    if info is None:
+        print(f"no simulator serves {args.data}")
+    else:
+        print(f"stopped the simulator at {info.url} (pid {info.pid})")
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    try:
+        ledger = _read_ledger(getattr(args, "url", None), args.data)
+    except (LookupError, httpx.HTTPError) as exc:
+        print(f"pulumi-vast sim ledger: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(ledger, indent=2) if args.json else format_ledger(ledger))
+    return 0
+
+
+def _read_ledger(url: str | None, data_dir: Path) -> dict[str, Any]:
+    from pulumi_vast.sim.server import live_server
+
+    if url is None:
+        info = live_server(data_dir)
+        url = info.url if info is not None else None
+    if url is not None:
+        with httpx.Client(trust_env=False, timeout=10) as client:
+            response = client.get(url.rstrip("/") + "/_sim/ledger")
+            response.raise_for_status()
+            result: dict[str, Any] = response.json()
+            return result
+    return _offline_ledger(data_dir)
+
+
+def _offline_ledger(data_dir: Path) -> dict[str, Any]:
+    """The ledger read from the data folder's database when no simulator serves it."""
+    import sqlite3
+
+    from pulumi_vast.sim.models import SimBackend
+    from pulumi_vast.sim.store import DB_NAME, Store
+
+    data_dir = data_dir.expanduser().resolve()
+    if not (data_dir / DB_NAME).exists():
+        raise LookupError(f"no simulator data in {data_dir} (and no --url)")
+    try:
+        store = Store(data_dir, readonly=True)
+        backend = SimBackend(store, data_dir=data_dir, seed=DEFAULT_SEED, default_boot_delay=0)
+        return backend.ledger()
+    except sqlite3.Error as exc:
+        raise LookupError(f"cannot read {data_dir / DB_NAME}: {exc}") from exc
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def format_ledger(ledger: dict[str, Any]) -> str:
+    """A readable table of the ledger, then its totals."""
+    header = (
+        "ID",
+        "ACCOUNT",
+        "LABEL",
+        "GPU",
+        "$/HR",
+        "STATUS",
+        "CREATED (UTC)",
+        "RUN TIME",
+        "COST",
+    )
+    rows = [
+        (
+            str(entry["id"]),
+            str(entry["account_id"]),
+            (entry["label"] or "-")[:24],
+            f"{entry['num_gpus']}x {entry['gpu_name']}",
+            f"{entry['dph_total']:.4f}",
+            entry["status"],
+            _when(entry["created_at"]),
+            _duration(entry["running_seconds"]),
+            f"${entry['total_cost']:.4f}",
+        )
+        for entry in ledger["instances"]
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    totals = ledger["totals"]
+    lines.append("")
+    lines.append(
+        f"instances: {totals['instances']} ever, {totals['alive']} not destroyed, "
+        f"{totals['running']} running; billing now: {totals['billing']} "
+        f"at ${totals['dph_now']:.4f}/h; total cost: ${totals['total_cost']:.4f}"
+    )
+    return "\n".join(lines)

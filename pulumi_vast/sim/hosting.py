@@ -1,0 +1,85 @@
+"""One real SSH server (`ssh.SshHost`) per running instance, kept in step with the backend.
+
+This is the only module that imports the SSH server. `sync(ids)` makes reality match the
+backend: an instance that is `running` has a listening SshHost (proxy port and direct
+22/tcp port, same ports as before when free) and its onstart script started; any other
+has none. Starting and stopping are guarded per instance, so concurrent syncs never
+start a host twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from pulumi_vast.sim.models import Phase, SimBackend
+from pulumi_vast.sim.ssh import SshHost, ensure_host_key
+
+__all__ = ["HOST_KEY_NAME", "HostManager"]
+
+HOST_KEY_NAME = "ssh_host_ed25519_key"
+
+
+class HostManager:
+    def __init__(self, backend: SimBackend, *, api_url: Callable[[], str]) -> None:
+        self._backend = backend
+        self._api_url = api_url
+        self._hosts: dict[int, SshHost] = {}
+        self._busy: dict[int, asyncio.Lock] = {}
+
+    @property
+    def host_key_path(self) -> Path:
+        return self._backend.data_dir / HOST_KEY_NAME
+
+    def running_hosts(self) -> dict[int, list[int]]:
+        return {instance_id: list(host.ports) for instance_id, host in self._hosts.items()}
+
+    async def sync(self, instance_ids: Iterable[int]) -> None:
+        for instance_id in list(instance_ids):
+            await self._sync_one(instance_id)
+
+    async def sync_all(self) -> None:
+        alive = [i.id for i in self._backend.instances.values() if i.phase is Phase.RUNNING]
+        await self.sync([*alive, *self._hosts])
+
+    async def _sync_one(self, instance_id: int) -> None:
+        lock = self._busy.setdefault(instance_id, asyncio.Lock())
+        async with lock:
+            instance = self._backend.instances.get(instance_id)
+            should_run = instance is not None and instance.phase is Phase.RUNNING
+            host = self._hosts.get(instance_id)
+            if should_run and host is None:
+                await self._start(instance_id)
+            elif not should_run and host is not None:
+                del self._hosts[instance_id]
+                await host.stop()
+            if instance is None or not instance.alive:
+                self._busy.pop(instance_id, None)
+
+    async def _start(self, instance_id: int) -> None:
+        backend = self._backend
+        instance = backend.instances[instance_id]
+        ports = backend.plan_ports(instance)
+        root = backend.instance_dir(instance_id)
+        ensure_host_key(self.host_key_path)
+        host = SshHost(
+            root=root,
+            env=backend.host_env(instance, ports, self._api_url()),
+            authorized_keys=lambda: backend.authorized_keys(instance_id),
+            host_key_path=self.host_key_path,
+        )
+        bound = await host.start([ports["ssh"], ports["22/tcp"]])
+        ports["ssh"], ports["22/tcp"] = bound[0], bound[1]
+        backend.set_ports(instance_id, ports)
+        self._hosts[instance_id] = host
+        if instance.onstart:
+            await host.run_background(instance.onstart)
+
+    async def stop_all(self) -> None:
+        hosts, self._hosts = self._hosts, {}
+        await asyncio.gather(*(host.stop() for host in hosts.values()), return_exceptions=True)
+
+    def remove_folder(self, instance_id: int) -> None:
+        shutil.rmtree(self._backend.instance_dir(instance_id), ignore_errors=True)

@@ -1,0 +1,1082 @@
+"""The backend: accounts, offers, instances, SSH keys and the ledger, in moto's style.
+
+State is plain objects in memory, written through to SQLite (`store`) on every change, so
+reads are cheap and a restarted simulator sees the same world. All methods run on the
+server's event loop thread; none of them blocks on anything slow.
+
+**Accounts.** Each distinct API key is its own account (instances, SSH keys, credit).
+**Market.** Every account sees the whole seeded marketplace; what it rents disappears
+from *its* view. Other renters exist only as the `taken_offers` fault (and preemption),
+so concurrent tests never starve each other of offers.
+
+**Lifecycle** (phase -> actual_status): create -> loading -> (boot delay) -> running;
+stop -> stopped; start -> loading -> running, or `scheduling` while the machine's GPUs
+are taken; destroy -> gone (the offer returns). Host loss: offline/exited. Preemption
+(outbid): stopped with ``cur_state == intended_status == next_state == "stopped"``.
+A stopped instance releases its GPUs, as on Vast.
+
+**Billing.** GPUs (`dph_base`, or the bid for interruptibles) bill while `running`;
+storage (`storage_cost` $/GB/month x disk) bills from the first time the instance runs
+until it is destroyed, whatever its state. Loading before the first run is free.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pulumi_vast.sim import envflags
+from pulumi_vast.sim.bodies import CreateInstanceBody
+from pulumi_vast.sim.clock import Clock
+from pulumi_vast.sim.errors import (
+    BadRequest,
+    Gone,
+    InvalidPrice,
+    NoSshKey,
+    NoSuchAsk,
+    NotFound,
+)
+from pulumi_vast.sim.faults import FaultBook
+from pulumi_vast.sim.marketplace import (
+    Market,
+    OfferSpec,
+    normalize_offer_type,
+    storage_dph,
+)
+from pulumi_vast.sim.ports import free_port
+from pulumi_vast.sim.querying import filter_offers
+from pulumi_vast.sim.store import Store
+
+__all__ = [
+    "DEFAULT_CREDIT",
+    "DEFAULT_IMAGE",
+    "FILTERABLE_INSTANCE_COLUMNS",
+    "INSTANCE_KEY_PREFIX",
+    "LOOPBACK",
+    "MAX_BID",
+    "MIN_BID",
+    "Account",
+    "Costs",
+    "Instance",
+    "Phase",
+    "SimBackend",
+    "SshKey",
+]
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_CREDIT = 100.0
+DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
+DEFAULT_SEARCH_LIMIT = 64
+DEFAULT_SEARCH_STORAGE_GB = 8.0
+"""openapi: `allocated_storage` defaults to 8 GB (the official client always sends 5)."""
+MIN_BID, MAX_BID = 0.001, 128.0
+INSTANCE_KEY_PREFIX = "vastsim-instance-"
+FIRST_ACCOUNT_ID = 310_001
+FIRST_INSTANCE_ID = 21_000_001
+FIRST_SSH_KEY_ID = 52_001
+SSH_KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ssh-dss",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+FILTERABLE_INSTANCE_COLUMNS = frozenset(
+    {
+        "id",
+        "actual_status",
+        "intended_status",
+        "cur_state",
+        "next_state",
+        "label",
+        "gpu_name",
+        "verification",
+        "machine_id",
+        "host_id",
+        "image_uuid",
+        "template_id",
+        "template_hash_id",
+        "start_date",
+        "is_bid",
+        "disk_space",
+        "geolocation",
+    }
+)
+"""Columns stored on the contract record (openapi: computed ones such as dph_total and
+num_gpus are not filterable)."""
+_OFFER_ONLY_FIELDS = (
+    "ask_contract_id",
+    "bundled_results",
+    "rented",
+    "rn",
+    "dph_total_adj",
+    "discount_rate",
+    "discounted_dph_total",
+    "discounted_hourly",
+    "avail_vol_ask_id",
+    "avail_vol_dph",
+    "avail_vol_size",
+    "datacenter",
+    "verified",
+    "vericode",
+)
+
+
+class Phase(StrEnum):
+    LOADING = "loading"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    SCHEDULING = "scheduling"
+    OFFLINE = "offline"
+    EXITED = "exited"
+    DESTROYED = "destroyed"
+
+
+HOLDS_GPUS = frozenset({Phase.LOADING, Phase.RUNNING, Phase.OFFLINE, Phase.EXITED})
+_STATES: dict[Phase, tuple[str, str]] = {
+    Phase.LOADING: ("running", "running"),
+    Phase.RUNNING: ("running", "running"),
+    Phase.STOPPED: ("stopped", "stopped"),
+    Phase.SCHEDULING: ("stopped", "running"),
+    Phase.OFFLINE: ("running", "running"),
+    Phase.EXITED: ("running", "running"),
+}
+"""(cur_state, next_state) of the contract in each phase."""
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Account:
+    api_key: str
+    id: int
+    created_at: float
+    credit: float = DEFAULT_CREDIT
+    boot_delay: float | None = None
+    rate_limits: bool | None = None
+
+    @property
+    def email(self) -> str:
+        return f"user{self.id}@sim.invalid"
+
+
+@dataclass
+class SshKey:
+    id: int
+    account_key: str
+    account_id: int
+    key: str
+    created_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        """As `GET /api/v0/ssh/` lists it."""
+        return {
+            "id": self.id,
+            "user_id": self.account_id,
+            "key": self.key,
+            "created_at": _iso(self.created_at),
+            "deleted_at": None,
+        }
+
+    def to_created_json(self) -> dict[str, Any]:
+        """As `POST /api/v0/ssh/` and `PUT /api/v0/ssh/{id}/` return it."""
+        return {
+            "id": self.id,
+            "user_id": self.account_id,
+            "public_key": self.key,
+            "created_at": _iso(self.created_at),
+            "deleted_at": None,
+        }
+
+
+@dataclass(frozen=True)
+class Costs:
+    running_seconds: float
+    gpu: float
+    storage: float
+
+    @property
+    def total(self) -> float:
+        return self.gpu + self.storage
+
+
+@dataclass
+class Instance:
+    id: int
+    account_key: str
+    account_id: int
+    offer_id: int
+    machine_id: int
+    num_gpus: int
+    image: str
+    disk: float
+    env: dict[str, str]
+    onstart: str | None
+    label: str | None
+    runtype: str
+    image_args: list[str]
+    template_hash_id: str | None
+    is_bid: bool
+    gpu_dph: float
+    """$/h billed for the GPUs while running: the offer's dph_base, or the bid."""
+    storage_dph: float
+    created_at: float
+    phase: Phase
+    intended: str
+    container_key: str
+    jupyter_token: str
+    ports: dict[str, int]
+    """"ssh" (the proxy port) and Docker port names ("22/tcp", "8080/tcp") -> host ports."""
+    ready_at: float | None = None
+    status_msg: str | None = None
+    transitions: list[tuple[float, Phase]] = field(default_factory=list)
+    first_running_at: float | None = None
+    destroyed_at: float | None = None
+    attached_keys: list[dict[str, Any]] = field(default_factory=list)
+    detached_key_ids: list[int] = field(default_factory=list)
+
+    @property
+    def dph_total(self) -> float:
+        return self.gpu_dph + self.storage_dph
+
+    @property
+    def alive(self) -> bool:
+        return self.phase is not Phase.DESTROYED
+
+    def enter(self, phase: Phase, at: float, status_msg: str | None = None) -> None:
+        self.phase = phase
+        self.status_msg = status_msg
+        self.transitions.append((at, phase))
+        if phase is Phase.RUNNING and self.first_running_at is None:
+            self.first_running_at = at
+
+    def running_intervals(self, now: float) -> list[tuple[float, float | None]]:
+        intervals: list[tuple[float, float | None]] = []
+        started: float | None = None
+        for at, phase in self.transitions:
+            if phase is Phase.RUNNING and started is None:
+                started = at
+            elif phase is not Phase.RUNNING and started is not None:
+                intervals.append((started, at))
+                started = None
+        if started is not None:
+            intervals.append((started, None))
+        return intervals
+
+    def costs(self, now: float) -> Costs:
+        end = self.destroyed_at if self.destroyed_at is not None else now
+        running = sum(
+            max(0.0, min(stop if stop is not None else end, end) - start)
+            for start, stop in self.running_intervals(now)
+        )
+        storage_seconds = (
+            max(0.0, end - self.first_running_at) if self.first_running_at is not None else 0.0
+        )
+        return Costs(
+            running_seconds=running,
+            gpu=self.gpu_dph * running / 3600,
+            storage=self.storage_dph * storage_seconds / 3600,
+        )
+
+    def dph_now(self) -> float:
+        if self.phase is Phase.RUNNING:
+            return self.dph_total
+        if self.alive and self.first_running_at is not None:
+            return self.storage_dph
+        return 0.0
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["transitions"] = [[at, str(phase)] for at, phase in self.transitions]
+        record["phase"] = str(self.phase)
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Instance:
+        data = dict(record)
+        data["phase"] = Phase(data["phase"])
+        data["transitions"] = [(at, Phase(phase)) for at, phase in data["transitions"]]
+        return cls(**data)
+
+
+class SimBackend:
+    """The simulated Vast service's state and operations (no HTTP here)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        data_dir: Path,
+        seed: int,
+        default_boot_delay: float,
+        clock: Clock | None = None,
+        faults: FaultBook | None = None,
+        allocate_port: Callable[[set[int]], int] | None = None,
+    ) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        self.default_boot_delay = default_boot_delay
+        self.faults = faults if faults is not None else FaultBook()
+        self._allocate_port = allocate_port or (lambda used: free_port(LOOPBACK, avoid=used))
+        meta = store.meta()
+        self.seed: int = meta.get("seed", seed)
+        epoch: float = meta.get("epoch", time.time())
+        self.clock = clock if clock is not None else Clock(meta.get("clock_offset", 0.0))
+        self.market = Market(self.seed, epoch)
+        self._next: dict[str, int] = {
+            "account": meta.get("next_account", FIRST_ACCOUNT_ID),
+            "instance": meta.get("next_instance", FIRST_INSTANCE_ID),
+            "ssh_key": meta.get("next_ssh_key", FIRST_SSH_KEY_ID),
+        }
+        if "seed" not in meta or "epoch" not in meta:
+            with store.transaction():
+                store.set_meta("seed", self.seed)
+                store.set_meta("epoch", epoch)
+        self.accounts: dict[str, Account] = {
+            r["api_key"]: Account(**r) for r in store.load("accounts")
+        }
+        self.instances: dict[int, Instance] = {
+            r["id"]: Instance.from_record(r) for r in store.load("instances")
+        }
+        self.ssh_keys: dict[int, SshKey] = {r["id"]: SshKey(**r) for r in store.load("ssh_keys")}
+        self._columns: list[str] | None = None
+
+    # ---- bookkeeping ------------------------------------------------------------------
+
+    def _take_id(self, kind: str) -> int:
+        value = self._next[kind]
+        self._next[kind] = value + 1
+        self.store.set_meta(f"next_{kind}", value + 1)
+        return value
+
+    def _save(self, instance: Instance) -> None:
+        self.store.put("instances", instance.id, instance.to_record())
+
+    def instance_dir(self, instance_id: int) -> Path:
+        return self.data_dir / "instances" / str(instance_id)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> float:
+        now = self.clock.advance(seconds)
+        self.store.set_meta("clock_offset", self.clock.offset)
+        return now
+
+    def reset(self) -> None:
+        """Forget every account, instance and key (ids keep increasing); time is now again."""
+        self.store.clear()
+        self.accounts.clear()
+        self.instances.clear()
+        self.ssh_keys.clear()
+        self.faults.clear()
+        self.clock.reset()
+        self.store.set_meta("clock_offset", 0.0)
+
+    # ---- accounts -----------------------------------------------------------------------
+
+    def account(self, api_key: str) -> Account:
+        """The key's account, opened on first use."""
+        account = self.accounts.get(api_key)
+        if account is None:
+            account = Account(api_key=api_key, id=self._take_id("account"), created_at=self.now())
+            self.accounts[api_key] = account
+            self.store.put("accounts", api_key, asdict(account))
+        return account
+
+    def new_account(self) -> Account:
+        return self.account(f"vastsim-{secrets.token_hex(16)}")
+
+    def configure_account(self, api_key: str, changes: dict[str, Any]) -> Account:
+        account = self.account(api_key)
+        for name in ("credit", "boot_delay", "rate_limits"):
+            if name in changes:
+                setattr(account, name, changes[name])
+        self.store.put("accounts", api_key, asdict(account))
+        return account
+
+    def boot_delay(self, account: Account) -> float:
+        return self.default_boot_delay if account.boot_delay is None else account.boot_delay
+
+    def spent(self, account: Account) -> float:
+        now = self.now()
+        return sum(
+            inst.costs(now).total
+            for inst in self.instances.values()
+            if inst.account_key == account.api_key
+        )
+
+    def user_json(self, account: Account) -> dict[str, Any]:
+        balance = round(account.credit - self.spent(account), 6)
+        keys = [k for k in self.ssh_keys.values() if k.account_key == account.api_key]
+        return {
+            "id": account.id,
+            "key_id": account.id * 10 + 1,
+            "email": account.email,
+            "username": f"user{account.id}",
+            "fullname": f"Simulated User {account.id}",
+            "balance": balance,
+            "credit": balance,
+            "balance_threshold": 0.0,
+            "balance_threshold_enabled": False,
+            "billed_expected": 0.0,
+            "billed_verified": 0.0,
+            "billing_creditonly": True,
+            "can_pay": True,
+            "email_verified": True,
+            "got_signup_credit": True,
+            "has_billing": True,
+            "has_payout": False,
+            "host_agreement_accepted": False,
+            "paid_expected": 0.0,
+            "paid_verified": 0.0,
+            "password_resettable": False,
+            "ssh_key": keys[-1].key if keys else "",
+            "sid": f"sim-{account.id}",
+            "user": f"user{account.id}",
+        }
+
+    # ---- market -------------------------------------------------------------------------
+
+    def _gpus_in_use(self, account_key: str, machine_id: int, *, exclude: int | None) -> int:
+        own = sum(
+            inst.num_gpus
+            for inst in self.instances.values()
+            if inst.account_key == account_key
+            and inst.machine_id == machine_id
+            and inst.phase in HOLDS_GPUS
+            and inst.id != exclude
+        )
+        taken = sum(
+            self.market.offers[offer_id].num_gpus
+            for offer_id in self.faults.taken_offers(account_key)
+            if offer_id in self.market.offers
+            and self.market.offers[offer_id].machine.id == machine_id
+        )
+        return own + taken
+
+    def _gpus_free(self, account_key: str, offer: OfferSpec, *, exclude: int | None = None) -> bool:
+        in_use = self._gpus_in_use(account_key, offer.machine.id, exclude=exclude)
+        return offer.num_gpus <= offer.machine.num_gpus - in_use
+
+    def offer_available(self, account_key: str, offer: OfferSpec) -> bool:
+        """Whether the account may rent the offer now: nobody else took it, its own
+        instances don't hold it, and its machine has the GPUs free."""
+        if offer.id in self.faults.taken_offers(account_key):
+            return False
+        if any(
+            inst.offer_id == offer.id
+            and inst.phase in HOLDS_GPUS
+            and inst.account_key == account_key
+            for inst in self.instances.values()
+        ):
+            return False
+        return self._gpus_free(account_key, offer)
+
+    def search_offers(self, account: Account | None, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """`POST /api/v0/bundles/`: the account's view of the market, filtered and ordered."""
+        controls = {k: body.get(k) for k in ("order", "limit", "type", "allocated_storage")}
+        filters = {
+            k: v
+            for k, v in body.items()
+            if k not in controls and k not in {"disable_bundling", "select_cols", "q"}
+        }
+        for name, clause in filters.items():
+            if not isinstance(clause, dict):
+                raise BadRequest(f'filter {name!r} must be an object like {{"gte": 1}}')
+        offer_type = normalize_offer_type(controls["type"])
+        if offer_type is None:
+            raise BadRequest(f"type must be on-demand, bid or reserved, got {controls['type']!r}")
+        storage = controls["allocated_storage"]
+        storage_gb = DEFAULT_SEARCH_STORAGE_GB if storage is None else storage
+        if not isinstance(storage_gb, int | float) or storage_gb < 0:
+            raise BadRequest(f"allocated_storage must be a number of GB, got {storage!r}")
+        now = self.now()
+        key = account.api_key if account is not None else None
+        rented_machines = {
+            inst.machine_id
+            for inst in self.instances.values()
+            if key is not None and inst.account_key == key and inst.phase in HOLDS_GPUS
+        }
+        rows = [
+            self.market.render(
+                offer,
+                now=now,
+                storage_gb=float(storage_gb),
+                offer_type=offer_type,
+                rented=offer.machine.id in rented_machines,
+            )
+            for offer in self.market
+            if key is None or self.offer_available(key, offer)
+        ]
+        return filter_offers(
+            rows, filters, controls["order"], controls["limit"], default_limit=DEFAULT_SEARCH_LIMIT
+        )
+
+    # ---- instances ----------------------------------------------------------------------
+
+    def _used_ports(self) -> set[int]:
+        return {
+            port for inst in self.instances.values() if inst.alive for port in inst.ports.values()
+        }
+
+    def create_instance(
+        self, account: Account, offer_id: int, request: CreateInstanceBody
+    ) -> Instance:
+        """`PUT /api/v0/asks/{id}/`. An insufficient bid creates the instance stopped and
+        then raises `InvalidPrice` (the caller must still destroy it), as Vast does."""
+        offer = self.market.offers.get(offer_id)
+        if offer is None or not self.offer_available(account.api_key, offer):
+            raise NoSuchAsk(
+                f"error 404/3603: no_such_ask Instance type by id {offer_id} is not available.",
+                ask_id=offer_id,
+            )
+        image = request.image or (DEFAULT_IMAGE if request.template_hash_id else None)
+        if not image:
+            raise BadRequest(
+                "Invalid args: 'image' is required (or a template_hash_id)", ask_id=offer_id
+            )
+        if request.disk > offer.disk_space:
+            raise BadRequest(
+                f"Invalid args: disk {request.disk:g} GB exceeds the offer's "
+                f"{offer.disk_space:g} GB of disk_space",
+                ask_id=offer_id,
+            )
+        env = envflags.normalize_env(request.env)
+        bid = request.price
+        if bid is not None and not MIN_BID <= bid <= MAX_BID:
+            raise InvalidPrice(
+                f"Invalid price: the bid must be between {MIN_BID} and {MAX_BID} $/hour",
+                ask_id=offer_id,
+            )
+        outbid = bid is not None and bid < offer.min_bid
+        if outbid and request.cancel_unavail:
+            raise Gone(
+                f"error 410/3907: no_such_ask Instance type {offer_id} is no longer available.",
+                error="no_such_ask",
+                ask_id=offer_id,
+            )
+        now = self.now()
+        instance_id = self._take_id("instance")
+        used = self._used_ports()
+        instance = Instance(
+            id=instance_id,
+            account_key=account.api_key,
+            account_id=account.id,
+            offer_id=offer.id,
+            machine_id=offer.machine.id,
+            num_gpus=offer.num_gpus,
+            image=image,
+            disk=request.disk,
+            env=env,
+            onstart=request.onstart,
+            label=request.label,
+            runtype=request.runtype or ("args" if request.args else "ssh"),
+            image_args=list(request.args or []),
+            template_hash_id=request.template_hash_id,
+            is_bid=bid is not None,
+            gpu_dph=bid if bid is not None else offer.dph_base,
+            storage_dph=storage_dph(offer.machine.storage_cost, request.disk),
+            created_at=now,
+            phase=Phase.STOPPED,
+            intended="running",
+            container_key=INSTANCE_KEY_PREFIX + secrets.token_hex(20),
+            jupyter_token=secrets.token_hex(32),
+            ports={"ssh": self._allocate_port(used)},
+        )
+        if outbid:
+            instance.intended = "stopped"
+            instance.enter(
+                Phase.STOPPED,
+                now,
+                f"Bid {bid} $/hour is below the current minimum bid {offer.min_bid} $/hour",
+            )
+        elif request.target_state == "stopped":
+            instance.intended = "stopped"
+            instance.enter(Phase.STOPPED, now, "Created stopped (target_state=stopped)")
+        else:
+            self._begin_loading(instance, account, now)
+        self.instance_dir(instance_id).mkdir(parents=True, exist_ok=True)
+        self.instances[instance_id] = instance
+        self._save(instance)
+        if outbid:
+            raise InvalidPrice(
+                f"Invalid price: bid {bid} $/hour is below the minimum bid {offer.min_bid} "
+                "$/hour; the instance was created stopped",
+                ask_id=offer_id,
+            )
+        return instance
+
+    def _begin_loading(self, instance: Instance, account: Account, now: float) -> None:
+        stuck = self.faults.stuck_loading(account.api_key)
+        instance.ready_at = None if stuck else now + self.boot_delay(account)
+        instance.enter(Phase.LOADING, now, f"Pulling image {instance.image}")
+
+    def owned(self, account: Account, instance_id: int) -> Instance | None:
+        instance = self.instances.get(instance_id)
+        if instance is None or not instance.alive or instance.account_key != account.api_key:
+            return None
+        return instance
+
+    def _require(self, account: Account, instance_id: int) -> Instance:
+        instance = self.owned(account, instance_id)
+        if instance is None:
+            raise NotFound("Instance not found", error="no_such_instance")
+        return instance
+
+    def alive_instances(self, account: Account) -> list[Instance]:
+        return [
+            inst
+            for inst in self.instances.values()
+            if inst.alive and inst.account_key == account.api_key
+        ]
+
+    def instance_by_container_key(self, key: str) -> Instance | None:
+        if not key.startswith(INSTANCE_KEY_PREFIX):
+            return None
+        for instance in self.instances.values():
+            if instance.alive and instance.container_key == key:
+                return instance
+        return None
+
+    def set_state(self, account: Account, instance_id: int, state: str) -> Instance:
+        instance = self._require(account, instance_id)
+        now = self.now()
+        if state == "stopped":
+            instance.intended = "stopped"
+            instance.ready_at = None
+            if instance.phase is not Phase.STOPPED:
+                instance.enter(Phase.STOPPED, now, "Stopped by user")
+        elif instance.phase not in {Phase.RUNNING, Phase.LOADING, Phase.SCHEDULING}:
+            instance.intended = "running"
+            self._schedule_start(instance, now)
+        self._save(instance)
+        return instance
+
+    def _schedule_start(self, instance: Instance, now: float) -> None:
+        offer = self.market.offers[instance.offer_id]
+        if self._gpus_free(instance.account_key, offer, exclude=instance.id):
+            self._begin_loading(instance, self.account(instance.account_key), now)
+        else:
+            instance.ready_at = None
+            instance.enter(
+                Phase.SCHEDULING,
+                now,
+                f"Scheduling: waiting for {instance.num_gpus} GPU(s) on machine "
+                f"{instance.machine_id} to become available",
+            )
+
+    def set_label(self, account: Account, instance_id: int, label: str | None) -> Instance:
+        instance = self._require(account, instance_id)
+        instance.label = label or None
+        self._save(instance)
+        return instance
+
+    def destroy(self, account: Account, instance_id: int) -> Instance:
+        instance = self._require(account, instance_id)
+        now = self.now()
+        instance.enter(Phase.DESTROYED, now)
+        instance.destroyed_at = now
+        instance.ready_at = None
+        self._save(instance)
+        return instance
+
+    def host_lost(self, instance_id: int, status: Phase = Phase.OFFLINE) -> Instance:
+        """A running (or loading) instance's machine dies: offline, or its container exited."""
+        instance = self.instances.get(instance_id)
+        if instance is None or not instance.alive:
+            raise NotFound(f"no live instance {instance_id}")
+        if status not in {Phase.OFFLINE, Phase.EXITED}:
+            raise BadRequest("status must be offline or exited")
+        message = (
+            "Host machine is offline"
+            if status is Phase.OFFLINE
+            else "Error: container exited unexpectedly (exit code 137)"
+        )
+        instance.ready_at = None
+        instance.enter(status, self.now(), message)
+        self._save(instance)
+        return instance
+
+    def preempt(self, instance_id: int) -> Instance:
+        """An interruptible instance is outbid: stopped, and its GPUs go to the outbidder."""
+        instance = self.instances.get(instance_id)
+        if instance is None or not instance.alive:
+            raise NotFound(f"no live instance {instance_id}")
+        instance.intended = "stopped"
+        instance.ready_at = None
+        instance.enter(Phase.STOPPED, self.now(), "Instance was outbid and stopped (preempted)")
+        self.faults.take_offer(instance.account_key, instance.offer_id)
+        self._save(instance)
+        return instance
+
+    def tick(self) -> list[int]:
+        """Apply the transitions that are due; return the ids whose phase changed."""
+        now = self.now()
+        changed: list[int] = []
+        for instance in self.instances.values():
+            if instance.phase is Phase.LOADING:
+                if instance.ready_at is not None and instance.ready_at <= now:
+                    instance.enter(
+                        Phase.RUNNING, instance.ready_at, f"success, running {instance.image}/ssh"
+                    )
+                    instance.ready_at = None
+                    changed.append(instance.id)
+            elif instance.phase is Phase.SCHEDULING:
+                offer = self.market.offers[instance.offer_id]
+                if self._gpus_free(instance.account_key, offer, exclude=instance.id):
+                    self._begin_loading(instance, self.account(instance.account_key), now)
+                    changed.append(instance.id)
+        if changed:
+            with self.store.transaction():
+                for instance_id in changed:
+                    self._save(self.instances[instance_id])
+        return changed
+
+    def set_ports(self, instance_id: int, ports: dict[str, int]) -> None:
+        instance = self.instances.get(instance_id)
+        if instance is not None and instance.alive and instance.ports != ports:
+            instance.ports = ports
+            self._save(instance)
+
+    def plan_ports(self, instance: Instance) -> dict[str, int]:
+        """Host ports for the SSH proxy, the direct 22/tcp and every `-p` mapping, keeping the
+        ones the instance had."""
+        used = self._used_ports() - set(instance.ports.values())
+        ports: dict[str, int] = {}
+        for name in ("ssh", "22/tcp", *envflags.port_mappings(instance.env)):
+            port = instance.ports.get(name) or self._allocate_port(used)
+            used.add(port)
+            ports[name] = port
+        return ports
+
+    def host_env(self, instance: Instance, ports: dict[str, int], api_url: str) -> dict[str, str]:
+        """The environment Vast gives the container, plus the user's `-e` variables."""
+        env = envflags.user_variables(instance.env)
+        env.setdefault("VAST_URL", api_url)
+        env.update(
+            {
+                "CONTAINER_ID": str(instance.id),
+                "CONTAINER_API_KEY": instance.container_key,
+                "VAST_CONTAINERLABEL": f"C.{instance.id}",
+                "PUBLIC_IPADDR": LOOPBACK,
+            }
+        )
+        for name, port in ports.items():
+            if name != "ssh":
+                number, proto = name.split("/")
+                env[f"VAST_{proto.upper()}_PORT_{number}"] = str(port)
+        return env
+
+    def authorized_keys(self, instance_id: int) -> list[str]:
+        """The public keys that may log in now: the account's and those attached to it."""
+        instance = self.instances.get(instance_id)
+        if instance is None or not instance.alive:
+            return []
+        keys = [
+            key.key
+            for key in self.ssh_keys.values()
+            if key.account_key == instance.account_key and key.id not in instance.detached_key_ids
+        ]
+        keys += [attached["key"] for attached in instance.attached_keys]
+        return keys
+
+    def instance_json(self, instance: Instance) -> dict[str, Any]:
+        """The instance as `GET /api/v0/instances/{id}/` and the v1 list return it."""
+        offer = self.market.offers[instance.offer_id]
+        now = self.now()
+        row = self.market.render(
+            offer,
+            now=now,
+            storage_gb=instance.disk,
+            offer_type="bid" if instance.is_bid else "on-demand",
+            rented=True,
+        )
+        for name in _OFFER_ONLY_FIELDS:
+            row.pop(name, None)
+        running = instance.phase is Phase.RUNNING
+        cur_state, next_state = _STATES.get(instance.phase, ("stopped", "stopped"))
+        last_start = instance.transitions[-1][0] if running else None
+        pricing = {
+            "gpuCostPerHour": instance.gpu_dph if running else 0,
+            "diskHour": instance.storage_dph,
+            "totalHour": instance.dph_total if running else instance.storage_dph,
+            "discountTotalHour": 0,
+            "discountedTotalPerHour": instance.dph_total if running else instance.storage_dph,
+        }
+        row.update(
+            {
+                "id": instance.id,
+                "actual_status": str(instance.phase),
+                "intended_status": instance.intended,
+                "cur_state": cur_state,
+                "next_state": next_state,
+                "status_msg": instance.status_msg,
+                "label": instance.label,
+                "template_id": None,
+                "template_hash_id": instance.template_hash_id,
+                "template_name": None,
+                "image_uuid": instance.image,
+                "image_args": instance.image_args,
+                "image_runtype": instance.runtype,
+                "extra_env": [[key, value] for key, value in instance.env.items()],
+                "onstart": instance.onstart or "",
+                "jupyter_token": instance.jupyter_token,
+                "public_ipaddr": LOOPBACK,
+                "local_ipaddrs": f"{LOOPBACK}\n",
+                "ssh_host": LOOPBACK,
+                "ssh_idx": "1",
+                "ssh_port": instance.ports["ssh"],
+                "machine_dir_ssh_port": instance.ports["ssh"],
+                "ports": (
+                    {
+                        name: [{"HostIp": "0.0.0.0", "HostPort": str(port)}]
+                        for name, port in instance.ports.items()
+                        if name != "ssh"
+                    }
+                    if running
+                    else None
+                ),
+                "start_date": instance.created_at,
+                "uptime_mins": (now - last_start) / 60 if last_start is not None else None,
+                "gpu_totalram": row["gpu_total_ram"],
+                "gpu_util": 0.0 if running else None,
+                "gpu_temp": 34.0 if running else None,
+                "cpu_util": 0.0,
+                "mem_limit": None,
+                "mem_usage": None,
+                "vmem_usage": None,
+                "disk_space": instance.disk,
+                "disk_util": 0.0,
+                "disk_usage": 0.0,
+                "direct_port_start": -1,
+                "direct_port_end": -1,
+                "rentable": True,
+                "min_bid": offer.min_bid,
+                "is_bid": instance.is_bid,
+                "dph_base": instance.gpu_dph,
+                "dph_total": instance.dph_total,
+                "dlperf_per_dphtotal": row["dlperf"] / instance.dph_total,
+                "flops_per_dphtotal": row["total_flops"] / instance.dph_total,
+                "storage_total_cost": instance.storage_dph,
+                "search": pricing,
+                "instance": pricing,
+                "credit_balance": None,
+                "credit_discount": None,
+                "client_run_time": instance.costs(now).running_seconds / 3600,
+                "host_run_time": max(0.0, now - self.market.epoch) / 3600,
+                "country_code": offer.machine.country,
+                "volume_info": [],
+            }
+        )
+        return row
+
+    def instance_columns(self) -> list[str]:
+        """Every column an instance row has (also when the account has none)."""
+        if self._columns is None:
+            offer = next(iter(self.market))
+            sample = Instance(
+                id=0,
+                account_key="",
+                account_id=0,
+                offer_id=offer.id,
+                machine_id=offer.machine.id,
+                num_gpus=offer.num_gpus,
+                image=DEFAULT_IMAGE,
+                disk=10.0,
+                env={},
+                onstart=None,
+                label=None,
+                runtype="ssh",
+                image_args=[],
+                template_hash_id=None,
+                is_bid=False,
+                gpu_dph=offer.dph_base,
+                storage_dph=0.0,
+                created_at=0.0,
+                phase=Phase.STOPPED,
+                intended="stopped",
+                container_key="",
+                jupyter_token="",
+                ports={"ssh": 0},
+            )
+            self._columns = list(self.instance_json(sample))
+        return self._columns
+
+    # ---- ssh keys -----------------------------------------------------------------------
+
+    def account_keys(self, account: Account) -> list[SshKey]:
+        return sorted(
+            (k for k in self.ssh_keys.values() if k.account_key == account.api_key),
+            key=lambda k: k.id,
+        )
+
+    def create_ssh_key(self, account: Account, public_key: str | None) -> SshKey:
+        text = _valid_public_key(public_key)
+        key = SshKey(
+            id=self._take_id("ssh_key"),
+            account_key=account.api_key,
+            account_id=account.id,
+            key=text,
+            created_at=self.now(),
+        )
+        self.ssh_keys[key.id] = key
+        self.store.put("ssh_keys", key.id, asdict(key))
+        return key
+
+    def _own_key(self, account: Account, key_id: int) -> SshKey:
+        key = self.ssh_keys.get(key_id)
+        if key is None or key.account_key != account.api_key:
+            raise NoSshKey(f"No ssh key with id {key_id}")
+        return key
+
+    def update_ssh_key(self, account: Account, key_id: int, public_key: str | None) -> SshKey:
+        key = self._own_key(account, key_id)
+        key.key = _valid_public_key(public_key)
+        self.store.put("ssh_keys", key.id, asdict(key))
+        return key
+
+    def delete_ssh_key(self, account: Account, key_id: int) -> None:
+        self._own_key(account, key_id)
+        del self.ssh_keys[key_id]
+        self.store.delete("ssh_keys", key_id)
+
+    def attach_ssh_key(self, account: Account, instance_id: int, public_key: str | None) -> int:
+        instance = self._require(account, instance_id)
+        text = _valid_public_key(public_key)
+        for key in self.account_keys(account):
+            if _same_key(key.key, text):
+                if key.id in instance.detached_key_ids:
+                    instance.detached_key_ids.remove(key.id)
+                    self._save(instance)
+                return key.id
+        for attached in instance.attached_keys:
+            if _same_key(attached["key"], text):
+                return int(attached["id"])
+        key_id = self._take_id("ssh_key")
+        instance.attached_keys.append({"id": key_id, "key": text})
+        self._save(instance)
+        return key_id
+
+    def detach_ssh_key(self, account: Account, instance_id: int, key_id: int) -> None:
+        instance = self._require(account, instance_id)
+        before = len(instance.attached_keys)
+        instance.attached_keys = [a for a in instance.attached_keys if a["id"] != key_id]
+        if len(instance.attached_keys) == before:
+            account_key = self.ssh_keys.get(key_id)
+            if account_key is None or account_key.account_key != account.api_key:
+                raise NotFound(
+                    f"No ssh key {key_id} on instance {instance_id}", error="no_such_ssh_key"
+                )
+            if key_id in instance.detached_key_ids:
+                raise NotFound(
+                    f"No ssh key {key_id} on instance {instance_id}", error="no_such_ssh_key"
+                )
+            instance.detached_key_ids.append(key_id)
+        self._save(instance)
+
+    def instance_keys(self, account: Account, instance_id: int) -> list[dict[str, Any]]:
+        instance = self._require(account, instance_id)
+        keys = [
+            {"id": key.id, "name": f"key-{key.id}", "public_key": key.key}
+            for key in self.account_keys(account)
+            if key.id not in instance.detached_key_ids
+        ]
+        keys += [
+            {"id": a["id"], "name": f"key-{a['id']}", "public_key": a["key"]}
+            for a in instance.attached_keys
+        ]
+        return keys
+
+    # ---- ledger -------------------------------------------------------------------------
+
+    def ledger(self, api_key: str | None = None) -> dict[str, Any]:
+        """Every instance ever created (optionally of one account) and what it cost."""
+        now = self.now()
+        entries: list[dict[str, Any]] = []
+        for instance in sorted(self.instances.values(), key=lambda i: i.id):
+            if api_key is not None and instance.account_key != api_key:
+                continue
+            costs = instance.costs(now)
+            offer = self.market.offers[instance.offer_id]
+            entries.append(
+                {
+                    "id": instance.id,
+                    "account_id": instance.account_id,
+                    "label": instance.label,
+                    "offer_id": instance.offer_id,
+                    "machine_id": instance.machine_id,
+                    "gpu_name": offer.machine.gpu.name,
+                    "num_gpus": instance.num_gpus,
+                    "is_bid": instance.is_bid,
+                    "status": str(instance.phase),
+                    "dph_total": instance.dph_total,
+                    "gpu_dph": instance.gpu_dph,
+                    "storage_dph": instance.storage_dph,
+                    "created_at": instance.created_at,
+                    "destroyed_at": instance.destroyed_at,
+                    "running_intervals": [
+                        [start, stop] for start, stop in instance.running_intervals(now)
+                    ],
+                    "running_seconds": costs.running_seconds,
+                    "gpu_cost": costs.gpu,
+                    "storage_cost": costs.storage,
+                    "total_cost": costs.total,
+                    "dph_now": instance.dph_now(),
+                }
+            )
+        return {
+            "now": now,
+            "instances": entries,
+            "totals": {
+                "instances": len(entries),
+                "alive": sum(1 for e in entries if e["status"] != Phase.DESTROYED),
+                "running": sum(1 for e in entries if e["status"] == Phase.RUNNING),
+                "billing": sum(1 for e in entries if e["dph_now"] > 0),
+                "dph_now": sum(e["dph_now"] for e in entries),
+                "gpu_cost": sum(e["gpu_cost"] for e in entries),
+                "storage_cost": sum(e["storage_cost"] for e in entries),
+                "total_cost": sum(e["total_cost"] for e in entries),
+            },
+        }
+
+    def internal_json(self, instance_id: int) -> dict[str, Any]:
+        """Everything the simulator knows about an instance (admin only)."""
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}")
+        record = instance.to_record()
+        record["folder"] = str(self.instance_dir(instance_id))
+        record["authorized_keys"] = self.authorized_keys(instance_id)
+        return record
+
+    def gpu_names(self) -> Iterable[str]:
+        return self.market.gpu_names
+
+
+def _same_key(a: str, b: str) -> bool:
+    return a.split()[:2] == b.split()[:2]
+
+
+def _valid_public_key(text: str | None) -> str:
+    if text is None or not text.strip():
+        raise NoSshKey("No ssh key provided")
+    text = text.strip()
+    parts = text.split()
+    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES or len(parts[1]) < 16:
+        raise BadRequest(
+            "Invalid ssh key: expected an OpenSSH public key line such as "
+            "'ssh-ed25519 AAAAC3Nz... comment' (the contents of a .pub file)"
+        )
+    return text

@@ -1,0 +1,61 @@
+"""How a simulator is started: one options model shared by the CLI, the server and tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DEFAULT_BOOT_DELAY",
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_SEED",
+    "SimOptions",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_BOOT_DELAY = 3.0
+DEFAULT_SEED = 0
+DEFAULT_DATA_DIR = Path(".state/sim")
+
+
+class SimOptions(BaseModel):
+    """Options of one simulator process (`pulumi-vast sim --help` documents each)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = DEFAULT_HOST
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
+    data_dir: Path = DEFAULT_DATA_DIR
+    api_key: str | None = None
+    """When set, only this key (and the instance keys of its instances) is accepted."""
+    boot_delay: float = Field(default=DEFAULT_BOOT_DELAY, ge=0)
+    """Seconds an instance spends `loading` before `running` (per account overridable)."""
+    rate_limits: bool = True
+    seed: int = DEFAULT_SEED
+    log_level: str = "warning"
+
+    def to_argv(self) -> list[str]:
+        """The `python -m pulumi_vast.sim` arguments that serve with these options."""
+        argv = [
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--data",
+            str(self.data_dir),
+            "--boot-delay",
+            repr(self.boot_delay),
+            "--rate-limits",
+            "on" if self.rate_limits else "off",
+            "--seed",
+            str(self.seed),
+            "--log-level",
+            self.log_level,
+        ]
+        if self.api_key is not None:
+            argv += ["--api-key", self.api_key]
+        return argv

@@ -1,0 +1,82 @@
+"""SQLite persistence of the simulator's world, so successive processes see one world.
+
+The serving process keeps the world in memory and writes every change through to
+`<data>/sim.db` (WAL, one small transaction per change). Records are JSON documents keyed
+by id; the schema is a handful of tables, not an ORM, because only the simulator reads it.
+Other processes (e.g. `pulumi-vast sim ledger --data DIR`) may read it concurrently.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["DB_NAME", "Store", "Table"]
+
+DB_NAME = "sim.db"
+Table = Literal["accounts", "instances", "ssh_keys"]
+_TABLES: tuple[Table, ...] = ("accounts", "instances", "ssh_keys")
+
+
+class Store:
+    def __init__(self, data_dir: Path, *, readonly: bool = False) -> None:
+        self.path = data_dir / DB_NAME
+        if readonly:
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            for table in _TABLES:
+                self._db.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, data TEXT NOT NULL)"
+                )
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def meta(self) -> dict[str, Any]:
+        rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+
+    def load(self, table: Table) -> list[dict[str, Any]]:
+        rows = self._db.execute(f"SELECT data FROM {table}").fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def put(self, table: Table, key: str | int, data: dict[str, Any]) -> None:
+        self._db.execute(
+            f"INSERT INTO {table} (id, data) VALUES (?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+            (str(key), json.dumps(data)),
+        )
+
+    def delete(self, table: Table, key: str | int) -> None:
+        self._db.execute(f"DELETE FROM {table} WHERE id = ?", (str(key),))
+
+    def clear(self) -> None:
+        with self.transaction():
+            for table in _TABLES:
+                self._db.execute(f"DELETE FROM {table}")
