@@ -11,7 +11,8 @@ from pulumi_vast.api._base import SubClient, VastModel
 
 __all__ = ["User", "UsersClient"]
 
-_CURRENT_ROUTE = "/api/v0/users/current/"
+_CURRENT_ROUTE = "/api/v0/users/current"
+"""No trailing slash: the official client sends this one without."""
 
 
 class User(VastModel):

@@ -64,7 +64,7 @@ def test_delete_treats_a_missing_key_as_already_gone() -> None:
 def test_current_user_never_keeps_an_echoed_api_key() -> None:
     fake = FakeVast()
     fake.on(
-        "GET", "/api/v0/users/current/", reply(200, {"id": 3, "balance": 12.5, "api_key": API_KEY})
+        "GET", "/api/v0/users/current", reply(200, {"id": 3, "balance": 12.5, "api_key": API_KEY})
     )
     user = fake.client().users.current()
     assert (user.id, user.balance) == (3, 12.5)

@@ -27,7 +27,7 @@ from pulumi_vast.api import (
 )
 from tests.api.fake_vast import API_KEY, FakeVast, reply
 
-USER = "/api/v0/users/current/"
+USER = "/api/v0/users/current"
 ME = {"id": 7, "email": "me@example.com"}
 RATE_LIMIT_TEXT = "API requests too frequent endpoint threshold=4.5"
 
