@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 import termios
 import time
@@ -21,8 +22,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["MARKER_VARIABLE", "ProcessTracker"]
+__all__ = ["BASH", "MARKER_VARIABLE", "ProcessTracker"]
 
+#: bash, found once on the simulator's PATH: an instance's env may set its own PATH.
+BASH = shutil.which("bash") or "/bin/bash"
 #: Environment variable naming the instance a process belongs to (a random token).
 MARKER_VARIABLE = "PULUMI_VAST_SIM_INSTANCE"
 #: How long SIGTERM gets before SIGKILL when an instance stops (like ``docker stop -t``).
@@ -119,10 +122,10 @@ class ProcessTracker:
         self._signal_pids(self.live_pids(), signal.SIGKILL)
         await self._wait_until_none_alive(grace)
 
-    async def wait_reaped(self) -> None:
-        """Wait until every direct child has been reaped (no zombies left behind)."""
+    async def wait_reaped(self, timeout: float = TERMINATE_GRACE_SECONDS) -> None:
+        """Wait (at most ``timeout`` s) until every direct child has been reaped."""
         if self._reapers:
-            await asyncio.gather(*self._reapers, return_exceptions=True)
+            await asyncio.wait(set(self._reapers), timeout=timeout)
 
     async def _wait_until_none_alive(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds

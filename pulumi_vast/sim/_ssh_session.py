@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncssh
 
-from pulumi_vast.sim._ssh_procs import ProcessTracker
+from pulumi_vast.sim._ssh_procs import BASH, ProcessTracker
 
 __all__ = ["SessionRunner"]
 
@@ -70,9 +70,9 @@ class SessionRunner:
         terminal_type = process.get_terminal_type()
         env = {**self._environment(), **_session_variables(process)}
         if process.command is not None:
-            argv = ["bash", "-c", process.command]
+            argv = [BASH, "-c", process.command]
         else:
-            argv = ["bash", "-i"] if terminal_type else ["bash"]
+            argv = [BASH, "-i"] if terminal_type else [BASH]
         if terminal_type:
             return await self._run_in_pty(process, argv, {**env, "TERM": terminal_type})
         return await self._run_with_pipes(process, argv, env)

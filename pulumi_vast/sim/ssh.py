@@ -19,14 +19,13 @@ import errno
 import functools
 import logging
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import asyncssh
 
-from pulumi_vast.sim._ssh_procs import ProcessTracker
+from pulumi_vast.sim._ssh_procs import BASH, ProcessTracker
 from pulumi_vast.sim._ssh_session import SessionRunner
 from pulumi_vast.sim._ssh_sftp import ContainerSFTPServer
 
@@ -173,7 +172,7 @@ class SshHost:
         self._root.mkdir(parents=True, exist_ok=True)
         with (self._root / log_name).open("ab") as log:
             await self._tracker.spawn(
-                ["bash", "-c", script],
+                [BASH, "-c", script],
                 cwd=self._root,
                 env=self._environment(),
                 stdin=asyncio.subprocess.DEVNULL,
@@ -228,7 +227,7 @@ class SshHost:
             "HOME": str(self._root),
             "USER": LOGIN_USER,
             "LOGNAME": LOGIN_USER,
-            "SHELL": shutil.which("bash") or "/bin/bash",
+            "SHELL": BASH,
         }
 
     def _is_authorized(self, key: asyncssh.SSHKey, peer: str) -> bool:

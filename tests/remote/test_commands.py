@@ -1,8 +1,12 @@
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from pulumi_vast.remote import (
     CommandFailed,
@@ -34,8 +38,32 @@ def test_both_routes_reach_the_same_instance(served: ServedHost, client_key: Cli
         assert result.stdout == "hi\n"
 
 
-def test_key_given_as_text_works(served: ServedHost, client_key: ClientKey) -> None:
-    target = SshTarget(host="127.0.0.1", port=served.ports[0], private_key=client_key.text)
+_KEY_MAKERS: dict[str, Callable[[], PrivateKeyTypes]] = {
+    "ed25519": ed25519.Ed25519PrivateKey.generate,
+    "ecdsa": lambda: ec.generate_private_key(ec.SECP256R1()),
+    "rsa": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "layout"),
+    [
+        ("ed25519", serialization.PrivateFormat.OpenSSH),
+        ("ecdsa", serialization.PrivateFormat.OpenSSH),
+        ("rsa", serialization.PrivateFormat.OpenSSH),
+        ("rsa", serialization.PrivateFormat.TraditionalOpenSSL),
+    ],
+)
+def test_key_given_as_text_works(
+    served: ServedHost, kind: str, layout: serialization.PrivateFormat
+) -> None:
+    key = _KEY_MAKERS[kind]()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    served.keys.append(public.decode())
+    text = key.private_bytes(serialization.Encoding.PEM, layout, serialization.NoEncryption())
+    target = SshTarget(host="127.0.0.1", port=served.ports[0], private_key=text.decode())
 
     assert run(target, "true", timeout=10).ok
 

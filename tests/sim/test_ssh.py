@@ -8,7 +8,7 @@ import re
 import socket
 import stat
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,10 +31,12 @@ def key_b(tmp_path_factory: pytest.TempPathFactory) -> ClientKey:
     return new_client_key(tmp_path_factory.mktemp("b"), "id_b")
 
 
-def _host(tmp_path: Path, keys: Callable[[], Iterable[str]]) -> SshHost:
+def _host(
+    tmp_path: Path, keys: Callable[[], Iterable[str]], env: Mapping[str, str] = ENV
+) -> SshHost:
     return SshHost(
         root=tmp_path / "instance",
-        env=ENV,
+        env=env,
         authorized_keys=keys,
         host_key_path=tmp_path / "data" / "ssh_host_key",
     )
@@ -163,6 +165,22 @@ def test_exec_runs_bash_in_root_with_the_instance_env(tmp_path: Path, key_a: Cli
         assert bash
         assert result.stderr == b"problem\n"
         assert result.exit_status == 7
+
+    run_async(body)
+
+
+def test_an_instance_path_without_bash_still_runs_commands(
+    tmp_path: Path, key_a: ClientKey
+) -> None:
+    async def body() -> None:
+        host = _host(tmp_path, lambda: [key_a.public_line], env={"PATH": "/opt/conda/bin"})
+        await host.start()
+        try:
+            async with await connect(host, key_a) as conn:
+                result = await conn.run("echo $PATH")
+        finally:
+            await host.stop()
+        assert (result.exit_status, result.stdout) == (0, b"/opt/conda/bin\n")
 
     run_async(body)
 
