@@ -8,11 +8,12 @@ How the engine (v3.250.0, sdk/go/common/resource/plugin/plugin.go) runs a plugin
   plugin writes afterwards is shown to the user as diagnostics;
 - it closes a plugin with SIGINT to that process group, waits 5 s, then SIGKILLs it.
 
-So a host here prints its port and nothing before it, treats SIGINT/SIGTERM as "stop"
-(quietly: no traceback), and optionally drains: with calls in flight, it keeps serving
+So a host here prints its port and nothing before it, and treats SIGINT/SIGTERM as "stop"
+(quietly: no traceback) once no call is in flight: it keeps serving the calls it has
 until they finish, because a provider killed halfway through a create can leak a paid
-resource. A second signal abandons them. The engine's own address is watched as well:
-if the engine dies without closing us, we stop (after draining) instead of living on.
+resource, and a language host killed in the middle of `Run` races the engine's own
+cancellation. A second signal abandons them. The engine's own address is watched as
+well: if the engine dies without closing us, we stop (after draining) instead of living on.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ def serve(
     name: str,
     max_workers: int,
     engine_address: str | None,
-    drain: bool,
+    announce_drain: bool,
     around_call: AroundCall | None = None,
     describe_error: DescribeError | None = None,
 ) -> int:
@@ -237,30 +238,30 @@ def serve(
     sys.stdout.flush()
 
     stop.wait()
-    if drain:
-        _drain(calls, stop, name)
-        # The last calls' responses may still be on their way out: a grace lets them go.
-        server.stop(grace=RESPONSE_GRACE_S).wait()
-    else:
-        server.stop(grace=None)
+    _drain(calls, stop, name if announce_drain else None)
+    # The last calls' responses may still be on their way out: a grace lets them go.
+    server.stop(grace=RESPONSE_GRACE_S).wait()
     return 0
 
 
-def _drain(calls: InFlight, stop: _StopSignal, name: str) -> None:
+def _drain(calls: InFlight, stop: _StopSignal, name: str | None) -> None:
+    """Wait for the calls in flight; `name` given: say so on stderr (the user sees it)."""
     pending = calls.snapshot()
     if not pending:
         return
     signals_at_start = stop.signals
-    _note(
-        f"{name}: {stop.reason}: letting {len(pending)} operation(s) in flight finish "
-        f"({'; '.join(pending)}); interrupt again to abandon them"
-    )
+    if name:
+        _note(
+            f"{name}: {stop.reason}: letting {len(pending)} operation(s) in flight finish "
+            f"({'; '.join(pending)}); interrupt again to abandon them"
+        )
     while not calls.wait_idle(_IDLE_POLL_S):
         if stop.signals > signals_at_start:
-            _note(
-                f"{name}: abandoning operations still in flight; they may have left "
-                f"resources behind: {'; '.join(calls.snapshot())}"
-            )
+            if name:
+                _note(
+                    f"{name}: abandoning operations still in flight; they may have left "
+                    f"resources behind: {'; '.join(calls.snapshot())}"
+                )
             return
 
 

@@ -193,7 +193,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         name=_PROG,
         max_workers=HOST_THREADS,
         engine_address=args.engine_address,
-        drain=False,
+        # The engine decides how a run ends; it closes us once `Run` has returned.
+        announce_drain=False,
     )
     exit_now(status)
 

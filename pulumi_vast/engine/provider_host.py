@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         name=_PROG,
         max_workers=threads,
         engine_address=args.engine_address,
-        drain=True,
+        announce_drain=True,
         around_call=_as_operation,
         describe_error=describe_error,
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -118,7 +120,11 @@ def _program(tmp_path: Path, source: str) -> Path:
 
 def _run(host: HostProcess, folder: Path, monitor_address: str, **fields: Any) -> Any:
     stub = language_pb2_grpc.LanguageRuntimeStub(host.channel)
-    request = language_pb2.RunRequest(
+    return stub.Run(_run_request(folder, monitor_address, **fields), timeout=60)
+
+
+def _run_request(folder: Path, monitor_address: str, **fields: Any) -> Any:
+    return language_pb2.RunRequest(
         project="proj",
         stack="dev",
         pwd=str(folder),
@@ -130,7 +136,13 @@ def _run(host: HostProcess, folder: Path, monitor_address: str, **fields: Any) -
         ),
         **fields,
     )
-    return stub.Run(request, timeout=60)
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -234,3 +246,34 @@ def test_sigint_stops_the_host_quietly(
     status, out, err = host.finish()
 
     assert (status, out, err) == (0, "", "")
+
+
+@pytest.mark.slow
+def test_sigint_during_run_lets_the_program_finish(
+    tmp_path: Path,
+    plugin_host: Callable[..., HostProcess],
+    fake_engine: FakeEngine,
+    fake_monitor: tuple[FakeMonitor, str],
+) -> None:
+    gate = tmp_path / "gate"
+    folder = _program(
+        tmp_path,
+        "import pathlib, time, pulumi\n"
+        f"started = pathlib.Path({str(tmp_path / 'started')!r}); started.touch()\n"
+        f"gate = pathlib.Path({str(gate)!r})\n"
+        "while not gate.exists():\n    time.sleep(0.05)\n"
+        "pulumi.export('finished', True)\n",
+    )
+    host = plugin_host("pulumi-language-python", fake_engine.address)
+    stub = language_pb2_grpc.LanguageRuntimeStub(host.channel)
+    call = stub.Run.future(_run_request(folder, fake_monitor[1]), timeout=60)
+    _wait_for((tmp_path / "started").exists)
+
+    host.interrupt()
+    with pytest.raises(subprocess.TimeoutExpired):
+        host.process.wait(1.0)  # still running the program
+    gate.touch()
+
+    assert call.result().error == ""
+    assert fake_monitor[0].outputs["finished"] is True
+    assert host.finish() == (0, "", "")
