@@ -18,7 +18,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -144,30 +144,32 @@ class PulumiWorkspace:
     def up(
         self, *args: str, check: bool = True, timeout: float | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "up", *_DEPLOY_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
-        )
+        return self._deploy("up", _DEPLOY_FLAGS, args, check, timeout)
 
     def preview(
         self, *args: str, check: bool = True, timeout: float | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "preview", *_PREVIEW_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
-        )
+        return self._deploy("preview", _PREVIEW_FLAGS, args, check, timeout)
 
     def refresh(
         self, *args: str, check: bool = True, timeout: float | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "refresh", *_DEPLOY_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
-        )
+        return self._deploy("refresh", _DEPLOY_FLAGS, args, check, timeout)
 
     def destroy(
         self, *args: str, check: bool = True, timeout: float | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "destroy", *_DEPLOY_FLAGS, *self._stack_flag(), *args, check=check, timeout=timeout
-        )
+        return self._deploy("destroy", _DEPLOY_FLAGS, args, check, timeout)
+
+    def _deploy(
+        self,
+        verb: str,
+        flags: Sequence[str],
+        args: Sequence[str],
+        check: bool,
+        timeout: float | None,
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(verb, *flags, *self._stack_flag(), *args, check=check, timeout=timeout)
 
     # -- reading the stack -------------------------------------------------------------
 
