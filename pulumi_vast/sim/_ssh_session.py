@@ -98,9 +98,10 @@ class SessionRunner:
             returncode = await _unless_hung_up(process, work)
         finally:
             feeder.cancel()
-            work.cancel()
             proc.stdin.close()
             if returncode is None:
+                # hung up, like sshd; `work` keeps draining the output into nothing until the
+                # command ends, so nothing that survives SIGHUP blocks on a full pipe
                 self._tracker.signal_group(proc, signal.SIGHUP)
         return returncode
 
