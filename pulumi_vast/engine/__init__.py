@@ -1,7 +1,17 @@
 """The engine layer: the pulumi CLI, our Python language host and dynamic-provider plugin.
 
-Knows nothing about Vast. Import-light on purpose: the hosts (gRPC) are separate entry
-points, so `python -m pulumi_vast.engine.setup` and the workspace helper stay quick to load.
+Knows nothing about Vast. Modules:
+
+    setup          `python -m pulumi_vast.engine.setup`: the pinned CLI (cache, PATH, build)
+    language_host  `pulumi-language-python`: runs a Pulumi Python program for the engine
+    provider_host  `pulumi-resource-pulumi-python`: serves dynamic providers
+    progress       `report(message)` from a provider, shown on the resource's row
+    workspace      `PulumiWorkspace`: drive the CLI from Python (tests, benchmarks, tools)
+    s3_backend     `start_moto_s3()`: an S3 state backend on moto's server
+    errors         the error tree
+
+The package root re-exports only the light parts (the hosts and progress load gRPC), so
+`python -m pulumi_vast.engine.setup` and the workspace helper stay quick to import.
 """
 
 from pulumi_vast.engine.errors import (
@@ -11,11 +21,13 @@ from pulumi_vast.engine.errors import (
     GoNotFound,
     SetupError,
 )
+from pulumi_vast.engine.workspace import PulumiWorkspace
 
 __all__ = [
     "BuildFailed",
     "CommandFailed",
     "EngineError",
     "GoNotFound",
+    "PulumiWorkspace",
     "SetupError",
 ]

@@ -237,3 +237,21 @@ def test_an_s3_backend_on_moto_holds_the_stack(
     assert any(key.endswith("test.json") for key in moto_s3.objects()), moto_s3.objects()
     ws.destroy()
     assert ws.resources() == []
+
+
+@pytest.mark.parametrize(
+    ("main", "entry_file"), [("src/", "__main__.py"), ("src/infra.py", "infra.py")]
+)
+def test_main_in_pulumi_yaml_names_the_program(
+    tmp_path: Path, engine_program: Program, main: str, entry_file: str
+) -> None:
+    ws = engine_program("outputs")
+    ws.set_config("store", str(tmp_path / "store"))
+    (ws.project_dir / "src").mkdir()
+    (ws.project_dir / "__main__.py").rename(ws.project_dir / "src" / entry_file)
+    yaml = ws.project_dir / "Pulumi.yaml"
+    yaml.write_text(yaml.read_text() + f"main: {main}\n")
+
+    out = ws.preview().stdout
+
+    assert "pulumi-python:dynamic/filestore:Entry first create" in out
