@@ -30,6 +30,9 @@ __all__ = ["TRANSPORT_LOGGER", "connected", "describe_failure", "load_private_ke
 #: paramiko logs every failed handshake at ERROR with a traceback; while an instance boots
 #: that is expected noise, so its transports log here, detached from the root logger.
 TRANSPORT_LOGGER = "pulumi_vast.remote.transport"
+#: How paramiko words a handshake that never got an answer (the second when the transport
+#: thread gave up on the banner before authentication began).
+_NO_SSH_SERVER_SIGNS = ("SSH protocol banner", "No existing session")
 _transport_log = logging.getLogger(TRANSPORT_LOGGER)
 _transport_log.addHandler(logging.NullHandler())
 _transport_log.propagate = False
@@ -126,7 +129,9 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
         return f"no answer within {duration(timeout)}"
     if isinstance(exc, EOFError | ConnectionResetError):
         return "the connection was closed during the SSH handshake (still starting?)"
-    if isinstance(exc, paramiko.SSHException) and "banner" in str(exc):
+    if isinstance(exc, paramiko.SSHException) and any(
+        sign in str(exc) for sign in _NO_SSH_SERVER_SIGNS
+    ):
         return "the port accepted the connection but no SSH server answered (still starting?)"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[0].lower() + exc.strerror[1:]

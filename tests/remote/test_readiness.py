@@ -86,6 +86,21 @@ def test_times_out_naming_endpoints_and_last_error(client_key: ClientKey) -> Non
     assert caught.value.attempts == len(progress) >= 2
 
 
+def test_a_port_that_never_speaks_ssh_is_named(client_key: ClientKey) -> None:
+    with socket.socket() as silent:  # the kernel accepts connections; nobody answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        target = SshTarget(
+            host="127.0.0.1",
+            port=silent.getsockname()[1],
+            private_key=client_key.path,
+            connect_timeout=0.3,
+        )
+
+        with pytest.raises(ReadinessTimeout, match="no SSH server answered"):
+            wait_for_ssh([target], timeout=0.5, interval=0.1)
+
+
 def test_unauthorized_key_times_out_with_the_reason(
     served: ServedHost, other_key: ClientKey
 ) -> None:
