@@ -320,7 +320,7 @@ class SimBackend:
         data_dir: Path,
         seed: int,
         default_boot_delay: float,
-        clock: Clock | None = None,
+        wall: Callable[[], float] = time.time,
         faults: FaultBook | None = None,
         allocate_port: Callable[[set[int]], int] | None = None,
     ) -> None:
@@ -331,8 +331,8 @@ class SimBackend:
         self._allocate_port = allocate_port or (lambda used: free_port(LOOPBACK, avoid=used))
         meta = store.meta()
         self.seed: int = meta.get("seed", seed)
-        epoch: float = meta.get("epoch", time.time())
-        self.clock = clock if clock is not None else Clock(meta.get("clock_offset", 0.0))
+        epoch: float = meta.get("epoch", wall())
+        self.clock = Clock(meta.get("clock_offset", 0.0), wall=wall)
         self.market = Market(self.seed, epoch)
         self._next: dict[str, int] = {
             "account": meta.get("next_account", FIRST_ACCOUNT_ID),
@@ -473,16 +473,20 @@ class SimBackend:
     def offer_available(self, account_key: str, offer: OfferSpec) -> bool:
         """Whether the account may rent the offer now: nobody else took it, its own
         instances don't hold it, and its machine has the GPUs free."""
+        return self._can_hold(account_key, offer, exclude=None)
+
+    def _can_hold(self, account_key: str, offer: OfferSpec, *, exclude: int | None) -> bool:
         if offer.id in self.faults.taken_offers(account_key):
             return False
         if any(
             inst.offer_id == offer.id
             and inst.phase in HOLDS_GPUS
             and inst.account_key == account_key
+            and inst.id != exclude
             for inst in self.instances.values()
         ):
             return False
-        return self._gpus_free(account_key, offer)
+        return self._gpus_free(account_key, offer, exclude=exclude)
 
     def search_offers(self, account: Account | None, body: dict[str, Any]) -> list[dict[str, Any]]:
         """`POST /api/v0/bundles/`: the account's view of the market, filtered and ordered."""
@@ -666,7 +670,7 @@ class SimBackend:
 
     def _schedule_start(self, instance: Instance, now: float) -> None:
         offer = self.market.offers[instance.offer_id]
-        if self._gpus_free(instance.account_key, offer, exclude=instance.id):
+        if self._can_hold(instance.account_key, offer, exclude=instance.id):
             self._begin_loading(instance, self.account(instance.account_key), now)
         else:
             instance.ready_at = None
@@ -735,7 +739,7 @@ class SimBackend:
                     changed.append(instance.id)
             elif instance.phase is Phase.SCHEDULING:
                 offer = self.market.offers[instance.offer_id]
-                if self._gpus_free(instance.account_key, offer, exclude=instance.id):
+                if self._can_hold(instance.account_key, offer, exclude=instance.id):
                     self._begin_loading(instance, self.account(instance.account_key), now)
                     changed.append(instance.id)
         if changed:

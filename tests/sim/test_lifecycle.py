@@ -1,0 +1,147 @@
+"""Running instances are real: an SSH server on the proxy and direct ports, rooted in the
+instance's folder, with Vast's environment, the onstart script, and keys that follow the
+account; stop and destroy take all of it away."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import httpx
+import pytest
+
+from pulumi_vast.sim.testing import SimAdmin
+from tests.sim.sshutil import new_key, public_line, ssh_run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def api(vast_http: httpx.Client, vast_account: str, sim_admin: SimAdmin) -> httpx.Client:
+    sim_admin.set_rate_limits(vast_account, False)
+    return vast_http
+
+
+def _boot(api: httpx.Client, sim_admin: SimAdmin, **body: Any) -> dict[str, Any]:
+    offer = api.post(
+        "/api/v0/bundles/", json={"num_gpus": {"eq": 1}, "rented": {"eq": False}}
+    ).json()["offers"][0]
+    response = api.put(
+        f"/api/v0/asks/{offer['id']}/", json={"image": "ubuntu:22.04", "disk": 10, **body}
+    )
+    assert response.status_code == 200, response.text
+    instance_id = response.json()["new_contract"]
+    sim_admin.advance(1)
+    instance: dict[str, Any] = api.get(f"/api/v0/instances/{instance_id}/").json()["instances"]
+    assert instance["actual_status"] == "running"
+    return instance
+
+
+def _wait_for(predicate: Any, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.05)
+
+
+def test_ssh_on_both_ports_with_vast_environment_and_onstart(
+    api: httpx.Client, sim_admin: SimAdmin
+) -> None:
+    key = new_key()
+    api.post("/api/v0/ssh/", json={"ssh_key": public_line(key)})
+    instance = _boot(
+        api,
+        sim_admin,
+        env="-e GREETING=hello -p 8080:8080",
+        onstart='echo "onstart $GREETING" > started.txt',
+        label="job",
+    )
+    instance_id = instance["id"]
+    direct = int(instance["ports"]["22/tcp"][0]["HostPort"])
+    web = int(instance["ports"]["8080/tcp"][0]["HostPort"])
+    folder = Path(sim_admin.instance(instance_id)["folder"])
+    _wait_for(lambda: (folder / "started.txt").exists(), "onstart")
+    assert (folder / "started.txt").read_text() == "onstart hello\n"
+    script = (
+        "echo $CONTAINER_ID $VAST_CONTAINERLABEL $PUBLIC_IPADDR $VAST_TCP_PORT_22 "
+        "$VAST_TCP_PORT_8080 $GREETING; pwd; cat started.txt"
+    )
+    for port in (instance["ssh_port"], direct):
+        status, out = ssh_run(port, key, script)
+        assert status == 0
+        assert out.splitlines() == [
+            f"{instance_id} C.{instance_id} 127.0.0.1 {direct} {web} hello",
+            str(folder),
+            "onstart hello",
+        ]
+    assert ssh_run(instance["ssh_port"], key, "exit 3")[0] == 3
+    container_key = sim_admin.instance(instance_id)["container_key"]
+    assert ssh_run(direct, key, "echo $CONTAINER_API_KEY")[1].strip() == container_key
+
+
+def test_keys_follow_the_account_and_the_instance(api: httpx.Client, sim_admin: SimAdmin) -> None:
+    account_key, attached_key = new_key(), new_key()
+    created = api.post("/api/v0/ssh/", json={"ssh_key": public_line(account_key)}).json()["key"]
+    instance = _boot(api, sim_admin)
+    port = instance["ssh_port"]
+    with pytest.raises(asyncssh.PermissionDenied):
+        ssh_run(port, attached_key, "true")
+    api.post(
+        f"/api/v0/instances/{instance['id']}/ssh/", json={"ssh_key": public_line(attached_key)}
+    )
+    assert ssh_run(port, attached_key, "echo in")[1] == "in\n"
+    api.request("DELETE", f"/api/v0/ssh/{created['id']}/", json={})
+    with pytest.raises(asyncssh.PermissionDenied):
+        ssh_run(port, account_key, "true")
+    later = new_key()
+    api.post("/api/v0/ssh/", json={"ssh_key": public_line(later)})
+    assert ssh_run(port, later, "echo later")[1] == "later\n", (
+        "new account keys reach running instances"
+    )
+
+
+def test_stop_start_and_destroy_take_ssh_away_and_back(
+    api: httpx.Client, sim_admin: SimAdmin
+) -> None:
+    key = new_key()
+    api.post("/api/v0/ssh/", json={"ssh_key": public_line(key)})
+    instance = _boot(api, sim_admin, onstart="sleep 600 & echo $! > sleeper.pid")
+    instance_id, port = instance["id"], instance["ssh_port"]
+    folder = Path(sim_admin.instance(instance_id)["folder"])
+    _wait_for(lambda: (folder / "sleeper.pid").exists(), "onstart")
+    sleeper = int((folder / "sleeper.pid").read_text())
+    assert Path(f"/proc/{sleeper}").exists()
+    api.put(f"/api/v0/instances/{instance_id}/", json={"state": "stopped"})
+    with pytest.raises(OSError):
+        ssh_run(port, key, "true", timeout=3)
+    _wait_for(lambda: not Path(f"/proc/{sleeper}").exists(), "the onstart process to be killed")
+    (folder / "kept.txt").write_text("data survives a stop")
+    api.put(f"/api/v0/instances/{instance_id}/", json={"state": "running"})
+    sim_admin.advance(1)
+    back = api.get(f"/api/v0/instances/{instance_id}/").json()["instances"]
+    assert back["ssh_port"] == port, "a restart keeps its ports"
+    assert ssh_run(port, key, "cat kept.txt")[1] == "data survives a stop"
+    api.request("DELETE", f"/api/v0/instances/{instance_id}/", json={})
+    with pytest.raises(OSError):
+        ssh_run(port, key, "true", timeout=3)
+    assert not folder.exists()
+
+
+def test_an_instance_can_destroy_itself_with_its_own_key(
+    api: httpx.Client, sim_admin: SimAdmin
+) -> None:
+    watchdog = (
+        'python3 -c "import os, urllib.request as u; e = os.environ; u.urlopen(u.Request('
+        "e['VAST_URL'] + '/api/v0/instances/' + e['CONTAINER_ID'] + '/', method='DELETE', "
+        "headers={'Authorization': 'Bearer ' + e['CONTAINER_API_KEY']}))\""
+    )
+    instance = _boot(api, sim_admin, onstart=watchdog)
+    _wait_for(
+        lambda: api.get(f"/api/v0/instances/{instance['id']}/").json()["instances"] is None,
+        "the self-destroy",
+    )
+    (entry,) = sim_admin.ledger(sim_admin.instance(instance["id"])["account_key"])["instances"]
+    assert entry["status"] == "destroyed"
