@@ -131,3 +131,18 @@ def test_garbage_key_text_is_refused_without_echoing_it(make_host: MakeHost) -> 
         run(target, "true", timeout=5)
 
     assert "bm90IGEga2V5" not in str(caught.value)
+
+
+def test_users_known_hosts_is_neither_trusted_nor_written(
+    served: ServedHost, client_key: ClientKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    known_hosts = home / ".ssh" / "known_hosts"
+    known_hosts.parent.mkdir(parents=True)
+    stale = ed25519.Ed25519PrivateKey.generate().public_key()
+    line = stale.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    known_hosts.write_text(f"[127.0.0.1]:{served.ports[0]} {line.decode()}\n")
+    monkeypatch.setenv("HOME", str(home))
+
+    assert run(served.target(client_key), "true", timeout=10).ok
+    assert known_hosts.read_text().count("\n") == 1
