@@ -41,6 +41,10 @@ _transport_log.propagate = False
 def load_private_key(target: SshTarget) -> paramiko.PKey:
     """The target's private key, from its file or its text; InvalidPrivateKey if unusable."""
     key = target.private_key
+    if key is None:
+        raise InvalidPrivateKey(
+            target.endpoint, "no private key was given; pass a key file or the key's text"
+        )
     source = str(key) if isinstance(key, Path) else "given as text"
     try:
         if isinstance(key, Path):

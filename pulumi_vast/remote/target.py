@@ -24,8 +24,10 @@ class SshTarget(BaseModel):
     host: str = Field(min_length=1, description="Host name or IP address.")
     port: int = Field(default=22, ge=1, le=65535, description="TCP port of the SSH server.")
     user: str = Field(default=DEFAULT_SSH_USER, min_length=1)
-    private_key: Path | SecretStr = Field(
-        description="A private key file, or the key's text (kept secret: never in reprs or logs)."
+    private_key: Path | SecretStr | None = Field(
+        default=None,
+        description="A private key file, or the key's text (kept secret: never in reprs or "
+        "logs). None: no key known, enough for `ssh_command`; connecting needs one.",
     )
     connect_timeout: float = Field(default=DEFAULT_CONNECT_TIMEOUT, gt=0)
     label: str = Field(default="", description='How messages name this route, e.g. "proxy".')

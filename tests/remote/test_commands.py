@@ -146,3 +146,10 @@ def test_users_known_hosts_is_neither_trusted_nor_written(
 
     assert run(served.target(client_key), "true", timeout=10).ok
     assert known_hosts.read_text().count("\n") == 1
+
+
+def test_no_key_at_all_fails_before_connecting() -> None:
+    target = SshTarget(host="127.0.0.1", port=22)
+
+    with pytest.raises(InvalidPrivateKey, match="no private key was given"):
+        run(target, "true", timeout=5)

@@ -53,3 +53,7 @@ def test_ssh_command_uses_the_targets_key_file(tmp_path: Path) -> None:
     target = SshTarget(host="10.0.0.5", port=22, private_key=tmp_path / "id")
 
     assert ssh_command(target) == f"ssh -p 22 -i {tmp_path / 'id'} root@10.0.0.5"
+
+
+def test_ssh_command_without_any_key_relies_on_the_users_own() -> None:
+    assert ssh_command(SshTarget(host="1.2.3.4", port=40022)) == "ssh -p 40022 root@1.2.3.4"
