@@ -178,7 +178,9 @@ class _StopSignal:
         self.event = threading.Event()
         self.reason = ""
         self._signals = 0
-        self._lock = threading.Lock()
+        # Re-entrant: the signal handler runs on the main thread, possibly while the main
+        # thread itself holds the lock (reading `signals`).
+        self._lock = threading.RLock()
 
     def request(self, reason: str) -> None:
         with self._lock:
