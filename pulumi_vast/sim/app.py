@@ -11,6 +11,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -64,6 +67,7 @@ class Simulator:
         self._counts: dict[str, dict[str, Counter[str]]] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self.last_request = time.monotonic()
 
     async def start(self) -> None:
         self.backend.tick()
@@ -96,6 +100,18 @@ class Simulator:
                 await self.tick(wait=True)
             except Exception:  # the ticker must survive a failing SSH start
                 _log.exception("lifecycle tick failed")
+            if self._idle():
+                _log.warning("idle for %.0fs with no instance running: exiting", self.idle_for)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    @property
+    def idle_for(self) -> float:
+        return time.monotonic() - self.last_request
+
+    def _idle(self) -> bool:
+        timeout = self.options.idle_timeout
+        return timeout is not None and self.idle_for > timeout and not self.backend.busy()
 
     async def tick(self, *, wait: bool) -> None:
         """Apply due transitions; start/stop SSH hosts for them (awaited, or in background)."""
@@ -159,6 +175,7 @@ class VastMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        self.sim.last_request = time.monotonic()
         path = normalize_path(scope["path"])
         scope = dict(scope, path=path, raw_path=path.encode())
         if path.startswith(ADMIN_PREFIX):

@@ -83,6 +83,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="warning", choices=("debug", "info", "warning", "error")
     )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        help="exit after this many seconds without requests while no instance loads or runs",
+    )
     parser.set_defaults(handler=_serve)
     commands = parser.add_subparsers(dest="sim_command", metavar="COMMAND")
     status = commands.add_parser("status", help="say whether a simulator serves the data folder")
@@ -115,6 +120,7 @@ def _serve(args: argparse.Namespace) -> int:
         rate_limits=args.rate_limits == "on",
         seed=args.seed,
         log_level=args.log_level,
+        idle_timeout=args.idle_timeout,
     )
 
     def announce(url: str) -> None:

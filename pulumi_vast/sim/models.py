@@ -351,8 +351,28 @@ class SimBackend:
         }
         self.ssh_keys: dict[int, SshKey] = {r["id"]: SshKey(**r) for r in store.load("ssh_keys")}
         self._columns: list[str] | None = None
+        self._live: dict[str, dict[int, Instance]] = {}
+        """Instances not destroyed, by account key: the hot paths never scan the ledger."""
+        self._container_keys: dict[str, int] = {}
+        for instance in self.instances.values():
+            self._index(instance)
 
     # ---- bookkeeping ------------------------------------------------------------------
+
+    def _index(self, instance: Instance) -> None:
+        if instance.alive:
+            self._live.setdefault(instance.account_key, {})[instance.id] = instance
+            self._container_keys[instance.container_key] = instance.id
+
+    def _unindex(self, instance: Instance) -> None:
+        self._live.get(instance.account_key, {}).pop(instance.id, None)
+        self._container_keys.pop(instance.container_key, None)
+
+    def _live_of(self, account_key: str) -> list[Instance]:
+        return list(self._live.get(account_key, {}).values())
+
+    def _all_live(self) -> list[Instance]:
+        return [instance for live in self._live.values() for instance in live.values()]
 
     def _take_id(self, kind: str) -> int:
         value = self._next[kind]
@@ -379,6 +399,8 @@ class SimBackend:
         self.store.clear()
         self.accounts.clear()
         self.instances.clear()
+        self._live.clear()
+        self._container_keys.clear()
         self.ssh_keys.clear()
         self.faults.clear()
         self.clock.reset()
@@ -452,11 +474,8 @@ class SimBackend:
     def _gpus_in_use(self, account_key: str, machine_id: int, *, exclude: int | None) -> int:
         own = sum(
             inst.num_gpus
-            for inst in self.instances.values()
-            if inst.account_key == account_key
-            and inst.machine_id == machine_id
-            and inst.phase in HOLDS_GPUS
-            and inst.id != exclude
+            for inst in self._live_of(account_key)
+            if inst.machine_id == machine_id and inst.phase in HOLDS_GPUS and inst.id != exclude
         )
         taken = sum(
             self.market.offers[offer_id].num_gpus
@@ -479,11 +498,8 @@ class SimBackend:
         if offer.id in self.faults.taken_offers(account_key):
             return False
         if any(
-            inst.offer_id == offer.id
-            and inst.phase in HOLDS_GPUS
-            and inst.account_key == account_key
-            and inst.id != exclude
-            for inst in self.instances.values()
+            inst.offer_id == offer.id and inst.phase in HOLDS_GPUS and inst.id != exclude
+            for inst in self._live_of(account_key)
         ):
             return False
         return self._gpus_free(account_key, offer, exclude=exclude)
@@ -510,8 +526,8 @@ class SimBackend:
         key = account.api_key if account is not None else None
         rented_machines = {
             inst.machine_id
-            for inst in self.instances.values()
-            if key is not None and inst.account_key == key and inst.phase in HOLDS_GPUS
+            for inst in (self._live_of(key) if key is not None else [])
+            if inst.phase in HOLDS_GPUS
         }
         rows = [
             self.market.render(
@@ -531,9 +547,7 @@ class SimBackend:
     # ---- instances ----------------------------------------------------------------------
 
     def _used_ports(self) -> set[int]:
-        return {
-            port for inst in self.instances.values() if inst.alive for port in inst.ports.values()
-        }
+        return {port for inst in self._all_live() for port in inst.ports.values()}
 
     def create_instance(
         self, account: Account, offer_id: int, request: CreateInstanceBody
@@ -613,6 +627,7 @@ class SimBackend:
             self._begin_loading(instance, account, now)
         self.instance_dir(instance_id).mkdir(parents=True, exist_ok=True)
         self.instances[instance_id] = instance
+        self._index(instance)
         self._save(instance)
         if outbid:
             raise InvalidPrice(
@@ -640,19 +655,16 @@ class SimBackend:
         return instance
 
     def alive_instances(self, account: Account) -> list[Instance]:
-        return [
-            inst
-            for inst in self.instances.values()
-            if inst.alive and inst.account_key == account.api_key
-        ]
+        return self._live_of(account.api_key)
+
+    def busy(self) -> bool:
+        """Whether some instance is loading, running or waiting to be scheduled."""
+        active = {Phase.LOADING, Phase.RUNNING, Phase.SCHEDULING}
+        return any(instance.phase in active for instance in self._all_live())
 
     def instance_by_container_key(self, key: str) -> Instance | None:
-        if not key.startswith(INSTANCE_KEY_PREFIX):
-            return None
-        for instance in self.instances.values():
-            if instance.alive and instance.container_key == key:
-                return instance
-        return None
+        instance_id = self._container_keys.get(key)
+        return self.instances[instance_id] if instance_id is not None else None
 
     def set_state(self, account: Account, instance_id: int, state: str) -> Instance:
         instance = self._require(account, instance_id)
@@ -693,6 +705,7 @@ class SimBackend:
         instance.enter(Phase.DESTROYED, now)
         instance.destroyed_at = now
         instance.ready_at = None
+        self._unindex(instance)
         self._save(instance)
         return instance
 
@@ -729,7 +742,7 @@ class SimBackend:
         """Apply the transitions that are due; return the ids whose phase changed."""
         now = self.now()
         changed: list[int] = []
-        for instance in self.instances.values():
+        for instance in self._all_live():
             if instance.phase is Phase.LOADING:
                 if instance.ready_at is not None and instance.ready_at <= now:
                     instance.enter(

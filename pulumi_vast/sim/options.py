@@ -37,6 +37,9 @@ class SimOptions(BaseModel):
     rate_limits: bool = True
     seed: int = DEFAULT_SEED
     log_level: str = "warning"
+    idle_timeout: float | None = Field(default=None, gt=0)
+    """Exit after this many seconds without requests while no instance is loading or
+    running (the world persists; `ensure_running` starts it again on demand)."""
 
     def to_argv(self) -> list[str]:
         """The `python -m pulumi_vast.sim` arguments that serve with these options."""
@@ -58,4 +61,6 @@ class SimOptions(BaseModel):
         ]
         if self.api_key is not None:
             argv += ["--api-key", self.api_key]
+        if self.idle_timeout is not None:
+            argv += ["--idle-timeout", repr(self.idle_timeout)]
         return argv

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from pulumi_vast.sim.options import SimOptions
 
 __all__ = [
+    "DETACHED_IDLE_TIMEOUT",
     "LOG_FILE",
     "SERVER_FILE",
     "AlreadyServing",
@@ -51,6 +52,9 @@ SPAWN_LOCK = "spawn.lock"
 HEALTH_PATH = "/_sim/health"
 HEALTH_TIMEOUT = 2.0
 START_TIMEOUT = 60.0
+DETACHED_IDLE_TIMEOUT = 3600.0
+"""A server started by `ensure_running` exits after an hour without requests while no
+instance loads or runs, so forgotten simulators don't pile up; the next call restarts it."""
 _POLL = 0.05
 
 
@@ -268,7 +272,8 @@ def ensure_running(data_dir: Path, *, timeout: float = START_TIMEOUT, **options:
     """The base URL of a simulator serving `data_dir`, started detached if none is live.
 
     `options` are `SimOptions` fields (boot_delay, api_key, rate_limits, seed, host,
-    port: default 0 = a free port). A live server is reused whatever its options.
+    port: default 0 = a free port, idle_timeout: default `DETACHED_IDLE_TIMEOUT`). A live
+    server is reused whatever its options.
     """
     data_dir = Path(data_dir).expanduser().resolve()
     info = live_server(data_dir)
@@ -279,7 +284,8 @@ def ensure_running(data_dir: Path, *, timeout: float = START_TIMEOUT, **options:
         info = live_server(data_dir)
         if info is not None:
             return info.url
-        settings = SimOptions.model_validate({"port": 0, **options, "data_dir": data_dir})
+        defaults = {"port": 0, "idle_timeout": DETACHED_IDLE_TIMEOUT}
+        settings = SimOptions.model_validate({**defaults, **options, "data_dir": data_dir})
         log_path = data_dir / LOG_FILE
         pid = _spawn_detached(settings, log_path)
         deadline = time.monotonic() + timeout

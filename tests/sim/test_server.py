@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -62,6 +63,14 @@ def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
     assert not _alive(sleeper), "processes started in instances die with the simulator"
     with pytest.raises(OSError):
         ssh_run(instance["ssh_port"], key, "true", timeout=3)
+
+
+def test_sigint_shuts_down_cleanly_too(tmp_path: Path) -> None:
+    sim = SimulatorProcess.start(tmp_path)
+    sim.process.send_signal(signal.SIGINT)
+    assert sim.process.wait(timeout=30) == 0
+    assert not (tmp_path / SERVER_FILE).exists()
+    assert "Traceback" not in sim.log_path.read_text()
 
 
 def test_world_and_ssh_come_back_after_a_restart(tmp_path: Path) -> None:
@@ -219,3 +228,17 @@ def test_serve_in_the_foreground_announces_and_refuses_a_busy_port(tmp_path: Pat
     assert "--port 0" in busy.stderr
     log = (tmp_path / "a" / "sim.log").read_text()
     assert f"serving {running.url}" in log
+
+
+def test_idle_server_exits_only_when_no_instance_is_running(tmp_path: Path) -> None:
+    sim = SimulatorProcess.start(tmp_path, boot_delay=0, idle_timeout=0.5)
+    try:
+        with _client(sim.url, "k") as client:
+            instance = _boot(client, sim.admin)
+            time.sleep(1.5)
+            assert sim.process.poll() is None, "a running instance keeps the simulator up"
+            client.request("DELETE", f"/api/v0/instances/{instance['id']}/")
+        assert sim.process.wait(timeout=30) == 0
+        assert not (tmp_path / SERVER_FILE).exists()
+    finally:
+        sim.stop()
