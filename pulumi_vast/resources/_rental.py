@@ -1,0 +1,366 @@
+"""Renting an instance as one transaction: choose, rent, wait until ready, or leave nothing.
+
+The marketplace is flaky in known ways (NOTES.md "Field notes"): offers vanish between
+search and rent, a create's response can be lost after the server acted on it, a host can
+die while the instance boots. A `Rental` absorbs those and either returns a ready instance
+or raises after destroying whatever it rented, so a failed `pulumi up` never leaves a
+billing instance behind.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from pulumi_vast import remote
+from pulumi_vast.api import (
+    OFFER_FIELDS,
+    APIError,
+    CreateInstanceRequest,
+    InstanceCreatedWithError,
+    Offer,
+    Query,
+    ResponseLost,
+    Runtype,
+    VastClient,
+    parse_order,
+    parse_query,
+)
+from pulumi_vast.api import Instance as LiveInstance
+from pulumi_vast.api.query import OfferType
+from pulumi_vast.market import describe_offer, rank
+from pulumi_vast.market.ranking import MB_PER_GB
+from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._fields import known
+from pulumi_vast.resources._watch import InstanceWatcher
+
+__all__ = [
+    "MAX_CANDIDATES",
+    "TAG_ENV",
+    "Rental",
+    "RentalFailed",
+    "RentalOutcome",
+    "RentalPlan",
+    "instance_outputs",
+    "plan_request",
+]
+
+TAG_ENV = "PULUMI_VAST_TAG"
+"""Env var carrying a create's unique tag, so a create whose answer was lost can be found."""
+MAX_CANDIDATES = 25
+"""Matching offers tried, best first, when offers are taken under us."""
+MAX_BOOT_FAILURES = 3
+"""Instances allowed to die while booting (host lost, image failure) before giving up."""
+MAX_LOST_RESPONSES = 3
+_OFFER_GONE_ERRORS = frozenset({"no_such_ask", "ask_not_available", "offer_unavailable"})
+_RUNTYPES: dict[tuple[str, bool], Runtype] = {
+    ("ssh", False): "ssh_proxy",
+    ("ssh", True): "ssh_direct",
+    ("jupyter", False): "jupyter_proxy",
+    ("jupyter", True): "jupyter_direct",
+    ("args", False): "args",
+    ("args", True): "args",
+}
+_FIRST_POLL = 0.5
+_MAX_POLL = 5.0
+
+
+class RentalFailed(RuntimeError):
+    """Renting failed and nothing is left billing (the message says what happened)."""
+
+
+class _BootFailed(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RentalPlan:
+    query: Query | None
+    offer_id: int | None
+    order: tuple[tuple[str, str], ...]
+    disk_gb: float
+    bid_price: float | None
+
+    @property
+    def offer_type(self) -> OfferType:
+        return "bid" if self.bid_price is not None else "on-demand"
+
+    @classmethod
+    def from_args(cls, args: Any) -> RentalPlan:
+        query = known(args.query)
+        return cls(
+            query=parse_query(query) if query is not None else None,
+            offer_id=known(args.offer_id),
+            order=tuple(parse_order(known(args.order))),
+            disk_gb=float(known(args.disk_gb)),
+            bid_price=known(args.bid_price),
+        )
+
+
+def plan_request(args: Any) -> CreateInstanceRequest:
+    """The create body for resolved `InstanceArgs` (the tag is added per attempt)."""
+    return CreateInstanceRequest(
+        image=known(args.image),
+        disk=float(known(args.disk_gb)),
+        env=dict(known(args.env) or {}),
+        ports=tuple(str(port) for port in known(args.ports) or []),
+        onstart=known(args.onstart),
+        runtype=_RUNTYPES[(known(args.runtype), bool(known(args.direct)))],
+        label=known(args.label),
+        price=known(args.bid_price),
+    )
+
+
+@dataclass(frozen=True)
+class RentalOutcome:
+    instance: LiveInstance
+    offer: dict[str, Any]
+    note: str
+
+
+@dataclass
+class Rental:
+    client: VastClient
+    watcher: InstanceWatcher
+    request: CreateInstanceRequest
+    plan: RentalPlan
+    ready: Any | None
+    private_key: Path | SecretStr | None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    notes: list[str] = field(default_factory=list)
+
+    def run(self) -> RentalOutcome:
+        candidates = self._candidates()
+        deadline_span = float(self.ready.timeout) if self.ready is not None else 600.0
+        boot_failures = 0
+        for offer in candidates[:MAX_CANDIDATES]:
+            instance_id = self._rent(offer)
+            if instance_id is None:
+                continue
+            try:
+                live = self._until_ready(instance_id, offer, self.clock() + deadline_span)
+            except _BootFailed as exc:
+                self._destroy(instance_id, reason=str(exc))
+                boot_failures += 1
+                self.notes.append(f"instance {instance_id} on offer {offer.id} failed: {exc}")
+                if boot_failures >= MAX_BOOT_FAILURES:
+                    raise RentalFailed(
+                        self._story("instances kept failing while booting")
+                    ) from None
+                continue
+            except BaseException as exc:
+                self._destroy(instance_id, reason=_reason(exc))
+                raise
+            return RentalOutcome(live, offer_snapshot(offer), self._note(offer, candidates))
+        raise RentalFailed(
+            self._story(f"none of the {len(candidates)} matching offers could be rented")
+        )
+
+    def _candidates(self) -> list[Offer]:
+        plan = self.plan
+        if plan.offer_id is not None:
+            offers = self.client.offers.search(
+                {"id": {"eq": plan.offer_id}}, defaults=False, limit=1, storage_gb=plan.disk_gb
+            )
+            if not offers:
+                raise RentalFailed(
+                    f"offer {plan.offer_id} is not on the market (rented or withdrawn)"
+                )
+            return offers
+        offers = self.client.offers.search(
+            plan.query,
+            order=list(plan.order),
+            limit=MAX_CANDIDATES,
+            offer_type=plan.offer_type,
+            storage_gb=plan.disk_gb,
+        )
+        if not offers:
+            assert plan.query is not None
+            raise RentalFailed(
+                f"no offer on the market matches {plan.query.render()!r}; loosen the query "
+                "(price cap, reliability, GPU RAM) or try again later"
+            )
+        ranked: list[Offer] = rank(offers, plan.order)
+        return ranked
+
+    def _rent(self, offer: Offer) -> int | None:
+        """The new instance's id, or None when the offer was taken meanwhile."""
+        tag = secrets.token_hex(8)
+        request = self.request.model_copy(
+            update={"env": {**(self.request.env or {}), TAG_ENV: tag}}
+        )
+        progress.status(f"renting {describe_offer(offer.model_dump())}")
+        for _attempt in range(MAX_LOST_RESPONSES):
+            try:
+                return self.client.instances.create(offer.id, request)
+            except InstanceCreatedWithError as exc:
+                # Refused, yet created (an underbid interruptible is created stopped): never
+                # leave it behind.
+                self._destroy(exc.instance_id, reason=str(exc))
+                raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
+            except ResponseLost:
+                found = self._find_tagged(tag)
+                if found is not None:
+                    return found
+                continue
+            except APIError as exc:
+                if _offer_gone(exc):
+                    self.notes.append(f"offer {offer.id} was taken before we could rent it")
+                    return None
+                # A refusal that did not name an instance may still have left one.
+                leftover = self._find_tagged(tag)
+                if leftover is not None:
+                    self._destroy(leftover, reason=str(exc))
+                raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
+        raise RentalFailed(
+            f"renting offer {offer.id}: the API's answer was lost {MAX_LOST_RESPONSES} times and "
+            "no instance carrying our tag exists; nothing was rented"
+        )
+
+    def _find_tagged(self, tag: str) -> int | None:
+        asked = self.clock()
+        for delay in (0.0, 1.0, 2.0):
+            self.sleep(delay)
+            snapshot = self.watcher.snapshot(max_age=0.0, not_before=asked)
+            for instance in snapshot.instances.values():
+                if instance.extra_env.get(TAG_ENV) == tag:
+                    return instance.id
+        return None
+
+    def _until_ready(self, instance_id: int, offer: Offer, deadline: float) -> LiveInstance:
+        live = self._until_running(instance_id, deadline)
+        if self.ready is None or not (self.ready.ssh or self.ready.probe):
+            return live
+        targets = [
+            remote.SshTarget(
+                host=endpoint.host,
+                port=endpoint.port,
+                private_key=self.private_key,
+                label=endpoint.kind,
+            )
+            for endpoint in live.ssh_endpoints()
+        ]
+        if not targets:
+            raise _BootFailed("the instance is running but offers no SSH endpoint")
+        remote.wait_for_ssh(
+            targets,
+            timeout=max(deadline - self.clock(), 1.0),
+            probe=self.ready.probe,
+            on_progress=lambda line: progress.status(f"instance {instance_id}: {line}"),
+        )
+        return live
+
+    def _until_running(self, instance_id: int, deadline: float) -> LiveInstance:
+        created = self.clock()
+        interval = _FIRST_POLL
+        unseen = 0
+        while True:
+            snapshot = self.watcher.snapshot(max_age=interval, not_before=created)
+            live = snapshot.instances.get(instance_id)
+            elapsed = self.clock() - created
+            if live is None:
+                unseen += 1
+                if unseen >= 3:
+                    raise _BootFailed("it vanished from the account while booting")
+            elif live.actual_status == "running":
+                return live
+            elif live.is_failed:
+                raise _BootFailed(f"status {live.actual_status}: {live.status_msg or 'no message'}")
+            else:
+                status = live.actual_status or "scheduling"
+                progress.status(f"instance {instance_id}: {status} ({elapsed:.0f}s)")
+            if self.clock() >= deadline:
+                raise RentalFailed(
+                    f"instance {instance_id} was not running after {elapsed:.0f}s "
+                    f"(status {live.actual_status if live else 'unknown'}); it was destroyed. "
+                    "Raise ready.timeout, or pick offers with a faster boot"
+                )
+            self.sleep(interval)
+            interval = min(interval * 1.5, _MAX_POLL)
+
+    def _destroy(self, instance_id: int, *, reason: str) -> None:
+        progress.warn(f"destroying instance {instance_id}: {reason}")
+        try:
+            self.client.instances.destroy(instance_id)
+        except Exception as exc:
+            raise RentalFailed(
+                f"instance {instance_id} may still be billing: destroying it after '{reason}' "
+                f"failed: {exc}. Destroy it by hand: vastai destroy instance {instance_id}"
+            ) from exc
+        self.watcher.forget()
+
+    def _note(self, offer: Offer, candidates: list[Offer]) -> str:
+        if self.plan.offer_id is not None:
+            chosen = f"offer {offer.id} as requested"
+        elif offer.id == candidates[0].id:
+            chosen = f"best of {len(candidates)} matching offers by {_order_text(self.plan.order)}"
+        else:
+            chosen = f"next best by {_order_text(self.plan.order)}, offer {offer.id}"
+        return "; ".join([chosen, *self.notes])
+
+    def _story(self, headline: str) -> str:
+        return headline + (": " + "; ".join(self.notes) if self.notes else "")
+
+
+def _order_text(order: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{name} {direction}" for name, direction in order)
+
+
+def _offer_gone(exc: APIError) -> bool:
+    return exc.status in (404, 410) or (exc.error or "") in _OFFER_GONE_ERRORS
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return str(exc) or type(exc).__name__
+
+
+def offer_snapshot(offer: Offer) -> dict[str, Any]:
+    """The offer's queryable fields: what a changed query is judged against later."""
+    row = offer.model_dump(mode="json")
+    return {name: row[name] for name in OFFER_FIELDS if row.get(name) is not None}
+
+
+def instance_outputs(
+    instance: LiveInstance,
+    *,
+    offer: Mapping[str, Any],
+    selection: str,
+    private_key_file: Path | None,
+) -> dict[str, Any]:
+    """The `Instance` resource's outputs for a live instance."""
+    endpoints = instance.ssh_endpoints()
+    gateway = endpoints[0] if endpoints else None
+    command = (
+        remote.ssh_command(
+            remote.SshTarget(host=gateway.host, port=gateway.port, private_key=private_key_file),
+        )
+        if gateway is not None
+        else ""
+    )
+    return {
+        "instance_id": instance.id,
+        "offer_id": int(offer.get("id") or 0),
+        "gpu_name": instance.gpu_name or offer.get("gpu_name") or "",
+        "num_gpus": int(instance.num_gpus or offer.get("num_gpus") or 0),
+        "gpu_ram_gb": float(instance.gpu_ram or offer.get("gpu_ram") or 0) / MB_PER_GB,
+        "dph_total": float(instance.dph_total or offer.get("dph_total") or 0),
+        "machine_id": int(instance.machine_id or offer.get("machine_id") or 0),
+        "host_id": int(instance.host_id or offer.get("host_id") or 0),
+        "public_ip": instance.public_ipaddr or "",
+        "ssh_host": gateway.host if gateway else "",
+        "ssh_port": gateway.port if gateway else 0,
+        "ssh_command": command,
+        "status": instance.actual_status or "",
+        "selection": selection,
+        "offer": dict(offer),
+        "label": instance.label or "",
+    }

@@ -1,0 +1,52 @@
+"""The program-side half of a resource: typed args in, typed outputs out."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi.dynamic
+
+from pulumi_vast.resources._fields import ResourceArgs
+from pulumi_vast.resources._provider import VastProvider
+
+__all__ = ["VastResource", "output_names"]
+
+
+def output_names(cls: type) -> list[str]:
+    """The `pulumi.Output[...]` attributes a resource class declares: its outputs table."""
+    hints = typing.get_type_hints(cls)
+    return [
+        name
+        for name, hint in hints.items()
+        if typing.get_origin(hint) is pulumi.Output or hint is pulumi.Output
+    ]
+
+
+class VastResource(pulumi.dynamic.Resource):
+    """Base of the public resource classes (`Instance`, `SshKey`, ...)."""
+
+    provider_class: ClassVar[type[VastProvider]]
+    args_class: ClassVar[type[ResourceArgs]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: ResourceArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if args is None:
+            args = self.args_class(**kwargs)
+        elif kwargs:
+            raise TypeError("pass either an args object or keyword arguments, not both")
+        elif not isinstance(args, self.args_class):
+            raise TypeError(f"args must be a {self.args_class.__name__}")
+        props: dict[str, Any] = {name: None for name in output_names(type(self))}
+        props.update(args.to_inputs())
+        secret_outputs = sorted(self.provider_class.table.secret_fields)
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
+        )
+        super().__init__(self.provider_class(), resource_name, props, opts)

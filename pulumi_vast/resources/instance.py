@@ -1,0 +1,402 @@
+"""A GPU instance rented from the Vast marketplace."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import Field, PositiveFloat, model_validator
+
+from pulumi_vast.api import QueryError, parse_order, parse_query
+from pulumi_vast.api.filters import matches
+from pulumi_vast.market import describe_offer, estimate
+from pulumi_vast.resources import _connection
+from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._fields import (
+    COMPUTED,
+    REPLACE,
+    SECRET,
+    UPDATE,
+    FieldTable,
+    Input,
+    InvalidField,
+    ResourceArgs,
+    known,
+)
+from pulumi_vast.resources._provider import Failure, VastProvider
+from pulumi_vast.resources._rental import Rental, RentalPlan, instance_outputs, plan_request
+from pulumi_vast.resources._resource import VastResource
+from pulumi_vast.resources._watch import InstanceWatcher
+
+__all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs"]
+
+ONSTART_LIMIT = 4048
+"""Vast truncates longer onstart scripts (openapi: 'limited to 4048 characters')."""
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PORT = re.compile(r"^(\d{1,5})(/(tcp|udp))?$")
+REFRESH_MAX_AGE = 5.0
+"""Seconds a listing may be reused by the reads of one `pulumi refresh`."""
+
+
+class ReadyArgs(ResourceArgs):
+    """What "ready" means for an instance: `pulumi up` returns only once it holds."""
+
+    ssh: Annotated[
+        Input[bool], UPDATE, Field(description="Wait until SSH accepts the key and runs a command.")
+    ] = False
+    probe: Annotated[
+        Input[str] | None,
+        UPDATE,
+        Field(description="A command run over SSH that must exit 0 (implies `ssh`)."),
+    ] = None
+    timeout: Annotated[
+        Input[PositiveFloat],
+        UPDATE,
+        Field(description="Seconds from rent to ready; past it the instance is destroyed."),
+    ] = 600.0
+
+
+class InstanceArgs(ResourceArgs):
+    """Inputs of an `Instance`. Either `query` or `offer_id` picks the machine."""
+
+    query: Annotated[
+        Input[str] | None,
+        REPLACE,
+        Field(
+            description="Offer query in the `vastai search offers` syntax, e.g. "
+            "`gpu_ram>=24 reliability>0.95 dph<=0.5`. Evaluated at create; a later change "
+            "replaces the instance only if it no longer satisfies the new query."
+        ),
+    ] = None
+    offer_id: Annotated[
+        Input[int] | None,
+        REPLACE | COMPUTED,
+        Field(
+            description="Rent exactly this offer instead of a query (an output: the offer rented)."
+        ),
+    ] = None
+    order: Annotated[
+        Input[str],
+        UPDATE,
+        Field(description="How matching offers rank, e.g. `dph+` (cheapest) or `dlperf-`."),
+    ] = "dph+"
+    image: Annotated[Input[str], REPLACE, Field(description="Docker image to run.")]
+    disk_gb: Annotated[
+        Input[PositiveFloat],
+        REPLACE,
+        Field(description="Local disk in GB; fixed at create (it can grow by replacement only)."),
+    ] = 10.0
+    env: Annotated[
+        Input[dict[str, Input[str]]] | None,
+        REPLACE | SECRET,
+        Field(description="Environment variables for the container (kept secret in state)."),
+    ] = None
+    ports: Annotated[
+        Input[list[Input[str | int]]] | None,
+        REPLACE,
+        Field(description="Container ports to expose, e.g. `8080` or `8080/udp`."),
+    ] = None
+    onstart: Annotated[
+        Input[str] | None, REPLACE, Field(description="Shell script run when the instance starts.")
+    ] = None
+    runtype: Annotated[
+        Input[Literal["ssh", "jupyter", "args"]],
+        REPLACE,
+        Field(description="Launch mode: `ssh`, `jupyter` (both also give SSH) or `args`."),
+    ] = "ssh"
+    direct: Annotated[
+        Input[bool],
+        REPLACE,
+        Field(description="Direct connections to the machine instead of Vast's proxy."),
+    ] = False
+    label: Annotated[
+        Input[str] | None,
+        UPDATE,
+        Field(description="Label shown in the Vast console; defaults to the resource name."),
+    ] = None
+    bid_price: Annotated[
+        Input[PositiveFloat] | None,
+        REPLACE,
+        Field(description="Rent as interruptible at this bid in $/h per machine."),
+    ] = None
+    ssh_keys: Annotated[
+        Input[list[Input[str]]],
+        UPDATE,
+        Field(
+            default_factory=list,
+            description="Public keys attached to this instance besides the account's keys.",
+        ),
+    ]
+    running: Annotated[
+        Input[bool], UPDATE, Field(description="Whether the instance runs (false: stopped).")
+    ] = True
+    ready: Annotated[
+        Input[ReadyArgs] | None,
+        UPDATE,
+        Field(description="What must hold before `pulumi up` calls the instance created."),
+    ] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InstanceArgs:
+        query, offer_id = self.query, self.offer_id
+        if (query is None) == (offer_id is None):
+            raise InvalidField(
+                "query",
+                "set exactly one of `query` (e.g. 'gpu_ram>=24 dph<=0.5') or `offer_id`",
+            )
+        if isinstance(query, str):
+            try:
+                parse_query(query)
+            except QueryError as exc:
+                raise InvalidField("query", str(exc)) from None
+        if isinstance(self.order, str):
+            try:
+                parse_order(self.order)
+            except QueryError as exc:
+                raise InvalidField("order", str(exc)) from None
+        if isinstance(self.image, str) and (not self.image.strip() or " " in self.image.strip()):
+            raise InvalidField("image", "give a Docker image reference such as 'pytorch/pytorch'")
+        for name in (self.env or {}) if isinstance(self.env, dict) else {}:
+            if not _ENV_NAME.match(name):
+                raise InvalidField(
+                    f"env.{name}", "environment variable names are letters, digits and _"
+                )
+        for port in self.ports if isinstance(self.ports, list) else []:
+            found = _PORT.match(str(port))
+            if not found or not 0 < int(found.group(1)) < 65536:
+                raise InvalidField("ports", f"{port!r} is not a port like 8080 or 8080/udp")
+        if isinstance(self.onstart, str) and len(self.onstart) > ONSTART_LIMIT:
+            raise InvalidField(
+                "onstart",
+                f"{len(self.onstart)} characters; Vast keeps {ONSTART_LIMIT}. Put the script "
+                "in the image or download it from onstart",
+            )
+        ready = self.ready
+        if isinstance(ready, ReadyArgs) and self.runtype == "args" and needs_ssh(ready):
+            raise InvalidField(
+                "ready.ssh", "runtype 'args' starts no SSH server; use runtype 'ssh' or drop it"
+            )
+        return self
+
+
+def needs_ssh(ready: ReadyArgs | None) -> bool:
+    return ready is not None and (bool(ready.ssh) or ready.probe is not None)
+
+
+class InstanceProvider(VastProvider):
+    table = FieldTable(InstanceArgs)
+    # Two live copies of a GPU instance bill twice; Vast offers are single-use anyway.
+    delete_before_replace = True
+
+    def validate(self, args: Any, previous: Any | None) -> list[Failure]:
+        failures: list[Failure] = []
+        if needs_ssh(args.ready) and self.settings.ssh_key is None:
+            failures.append(
+                (
+                    "ready.ssh",
+                    "checking SSH needs the private key of one of the account's keys: "
+                    "`pulumi config set vast:sshPrivateKeyFile ~/.ssh/id_ed25519` (or the key "
+                    "text as a secret: `pulumi config set --secret vast:sshPrivateKey < KEY`)",
+                )
+            )
+        if previous is not None:
+            old_disk, new_disk = float(previous.disk_gb), float(args.disk_gb)
+            if new_disk < old_disk:
+                failures.append(
+                    (
+                        "disk_gb",
+                        f"cannot shrink from {old_disk:g} to {new_disk:g} GB: a Vast disk is "
+                        f"fixed at create. Keep disk_gb at {old_disk:g} or more, or destroy "
+                        "this instance first to start over on a smaller disk",
+                    )
+                )
+        elif not failures:
+            failures += self._preview_rent(args)
+        return failures
+
+    def _preview_rent(self, args: Any) -> list[Failure]:
+        """Before renting: say what will be rented and what it costs, or why nothing can be."""
+        plan = RentalPlan.from_args(args)
+        if plan.offer_id is not None:
+            return []
+        offers = self.client.offers.search(
+            plan.query,
+            order=plan.order,
+            limit=1,
+            offer_type=plan.offer_type,
+            storage_gb=plan.disk_gb,
+        )
+        if not offers:
+            return [
+                (
+                    "query",
+                    f"no offer on the market matches {known(args.query)!r} right now; loosen a "
+                    "condition (price cap, reliability, GPU RAM) or try again later",
+                )
+            ]
+        best = offers[0].model_dump()
+        cost = estimate(best, disk_gb=plan.disk_gb)
+        progress.note(f"would rent {describe_offer(best)}: {cost.summary()}")
+        return []
+
+    def replaces_on_change(
+        self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> bool:
+        if field == "query" and isinstance(news.get("query"), str) and olds.get("offer"):
+            # A healthy instance stays while it still satisfies the (new) query.
+            return not matches(parse_query(news["query"]).filters, olds["offer"])
+        return super().replaces_on_change(field, olds, news)
+
+    @property
+    def watcher(self) -> InstanceWatcher:
+        return _connection.watcher_for(self.settings)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = self.table.parse(props)
+        rental = Rental(
+            client=self.client,
+            watcher=self.watcher,
+            request=plan_request(args),
+            plan=RentalPlan.from_args(args),
+            ready=args.ready,
+            private_key=self.settings.ssh_key,
+        )
+        outcome = rental.run()
+        outs = instance_outputs(
+            outcome.instance,
+            offer=outcome.offer,
+            selection=outcome.note,
+            private_key_file=self.settings.ssh_private_key_file,
+        )
+        return CreateResult(str(outcome.instance.id), self._outputs(props, outs))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        snapshot = self.watcher.snapshot(max_age=REFRESH_MAX_AGE)
+        live = snapshot.instances.get(int(id_))
+        if live is None:
+            return ReadResult(id_="", outs={})
+        outs = dict(props)
+        outs.update(
+            instance_outputs(
+                live,
+                offer=props.get("offer") or {},
+                selection=props.get("selection", ""),
+                private_key_file=self.settings.ssh_private_key_file,
+            )
+        )
+        outs["label"] = live.label
+        outs["running"] = live.intended_status != "stopped"
+        inputs = {name: outs[name] for name in self.table.rows if name in outs}
+        if inputs.get("query") is not None:
+            inputs.pop("offer_id", None)  # the offer rented for the query, not an input
+        return ReadResult(id_=id_, outs=self._outputs(outs, {}), inputs=inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        args = self.table.parse(news)
+        instance_id = int(id_)
+        instances = self.client.instances
+        if olds.get("label") != args.label:
+            instances.set_label(instance_id, known(args.label) or "")
+        for key in known(args.ssh_keys):
+            if key not in (olds.get("ssh_keys") or []):
+                instances.attach_ssh_key(instance_id, key)
+        if bool(olds.get("running", True)) != bool(args.running):
+            instances.set_state(instance_id, "running" if args.running else "stopped")
+        live = instances.get(instance_id)
+        if live is None:
+            raise RuntimeError(f"instance {instance_id} disappeared during the update")
+        outs = instance_outputs(
+            live,
+            offer=olds.get("offer") or {},
+            selection=olds.get("selection", ""),
+            private_key_file=self.settings.ssh_private_key_file,
+        )
+        return UpdateResult(self._outputs(news, outs))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.client.instances.destroy(int(id_))
+        self.watcher.forget()
+
+    def _outputs(self, inputs: Mapping[str, Any], outs: Mapping[str, Any]) -> dict[str, Any]:
+        return self.table.outputs_with_secrets({**inputs, **outs})
+
+
+class Instance(VastResource, module="vast", name="Instance"):
+    """A GPU instance rented from the Vast marketplace, ready when `pulumi up` returns.
+
+    ## Example Usage
+
+    ```python
+    import pulumi_vast as vast
+
+    gpu = vast.Instance(
+        "trainer",
+        query="gpu_ram>=24 num_gpus=1 reliability>0.95 dph<=0.5",
+        image="pytorch/pytorch:2.4.1-cuda12.1-cudnn9-devel",
+        disk_gb=50,
+        ready=vast.ReadyArgs(ssh=True, probe="nvidia-smi"),
+    )
+    pulumi.export("ssh", gpu.ssh_command)
+    ```
+
+    ## Import
+
+    ```sh
+    pulumi import pulumi-python:dynamic/vast:Instance trainer 1234567
+    ```
+    """
+
+    provider_class = InstanceProvider
+    args_class = InstanceArgs
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: InstanceArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if args is None:
+            args = InstanceArgs(**kwargs)
+            kwargs = {}
+        if args.label is None:
+            # Labelled with its stack and name, a leaked instance can be traced back and swept.
+            default = f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
+            args = args.model_copy(update={"label": default})
+        super().__init__(resource_name, args, opts, **kwargs)
+
+    instance_id: pulumi.Output[int]
+    """Vast's instance (contract) id."""
+    offer_id: pulumi.Output[int]
+    """The offer rented."""
+    gpu_name: pulumi.Output[str]
+    """GPU model, e.g. `RTX 4090`."""
+    num_gpus: pulumi.Output[int]
+    """Number of GPUs."""
+    gpu_ram_gb: pulumi.Output[float]
+    """VRAM per GPU in GB."""
+    dph_total: pulumi.Output[float]
+    """Price in $/hour, disk included."""
+    machine_id: pulumi.Output[int]
+    """Host machine id."""
+    host_id: pulumi.Output[int]
+    """Host (provider) id."""
+    public_ip: pulumi.Output[str]
+    """The machine's public IP address."""
+    ssh_host: pulumi.Output[str]
+    """SSH gateway host."""
+    ssh_port: pulumi.Output[int]
+    """SSH gateway port."""
+    ssh_command: pulumi.Output[str]
+    """A ready-to-paste `ssh` command."""
+    status: pulumi.Output[str]
+    """Vast's `actual_status`: loading, running, stopped, exited, offline..."""
+    selection: pulumi.Output[str]
+    """How the offer was chosen (and any offers that were taken meanwhile)."""
+    offer: pulumi.Output[dict[str, Any]]
+    """The offer as it was when rented, against which query changes are judged."""
+    label: pulumi.Output[str]
+    """The label in the Vast console."""

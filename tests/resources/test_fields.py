@@ -1,0 +1,120 @@
+"""The field table: check, diff and docs derive from one declaration per input."""
+
+from typing import Annotated
+
+import pulumi
+import pytest
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pydantic import Field, PositiveInt
+
+from pulumi_vast.resources._fields import (
+    REPLACE,
+    SECRET,
+    UPDATE,
+    FieldTable,
+    Input,
+    InvalidField,
+    ResourceArgs,
+)
+
+
+class Nested(ResourceArgs):
+    timeout: Annotated[Input[PositiveInt], UPDATE, Field(description="seconds")] = 60
+
+
+class Thing(ResourceArgs):
+    image: Annotated[Input[str], REPLACE, Field(description="what to run")]
+    size: Annotated[Input[PositiveInt], REPLACE, Field(description="how big")] = 10
+    label: Annotated[Input[str] | None, UPDATE, Field(description="a name")] = None
+    token: Annotated[Input[str] | None, SECRET, Field(description="a secret")] = None
+    keys: Annotated[
+        Input[list[Input[str]]], UPDATE, Field(default_factory=list, description="keys")
+    ]
+    nested: Annotated[Input[Nested] | None, UPDATE, Field(description="nested")] = None
+
+    def model_post_init(self, _context: object) -> None:
+        if self.image == "forbidden":
+            raise InvalidField("image", "pick another image")
+
+
+table = FieldTable(Thing)
+
+
+def test_policies_derive_from_the_declaration():
+    assert table.replace_fields == {"image", "size"}
+    assert table.secret_fields == {"token"}
+    assert list(table.rows) == ["image", "size", "label", "token", "keys", "nested"]
+
+
+def test_check_normalizes_with_defaults_and_wraps_secrets():
+    outcome = table.check({"image": "x", "token": "s3cret", "__provider": "blob"})
+    assert outcome.failures == []
+    assert outcome.inputs["size"] == 10
+    assert outcome.inputs["keys"] == []
+    assert rpc.is_rpc_secret(outcome.inputs["token"])
+    assert rpc.unwrap_rpc_secret(outcome.inputs["token"]) == "s3cret"
+    assert "__provider" not in outcome.inputs
+    assert outcome.args is not None and outcome.args.image == "x"
+
+
+def test_check_names_each_bad_field():
+    outcome = table.check({"size": 0, "nested": {"timeout": -1}, "colour": "red"})
+    failures = dict(outcome.failures)
+    assert failures["image"] == "Field required"
+    assert failures["size"] == "Input should be greater than 0 (got 0)"
+    assert failures["nested.timeout"] == "Input should be greater than 0 (got -1)"
+    assert failures["colour"] == "unknown input; remove it or check its spelling"
+    assert outcome.args is None
+
+
+def test_a_validator_can_blame_one_field():
+    outcome = table.check({"image": "forbidden"})
+    assert outcome.failures == [("image", "pick another image")]
+
+
+def test_unknown_values_stay_unknown_and_are_not_failures():
+    outcome = table.check({"image": Unknown(), "size": 3})
+    assert outcome.failures == []
+    assert isinstance(outcome.inputs["image"], Unknown)
+    assert outcome.args is None  # nothing to act on until the value is known
+
+
+def test_secret_inputs_stay_secret_even_if_not_declared_secret():
+    outcome = table.check({"image": rpc.wrap_rpc_secret("private/image")})
+    assert rpc.is_rpc_secret(outcome.inputs["image"])
+
+
+def test_diff_sees_declared_fields_only_and_defaults_equal_missing():
+    olds = {"image": "x", "__provider": "old-code"}
+    news = {"image": "x", "size": 10, "keys": [], "__provider": "new-code"}
+    assert table.changed_fields(olds, news) == []
+
+
+def test_diff_reports_changes_and_unknowns():
+    olds = {"image": "x", "label": "a", "token": rpc.wrap_rpc_secret("t")}
+    news = {"image": Unknown(), "label": "b", "token": rpc.wrap_rpc_secret("t")}
+    changed = table.changed_fields(olds, news)
+    assert changed == ["image", "label"]
+    assert table.replacements(changed) == ["image"]
+
+
+def test_program_side_accepts_outputs_and_keeps_them():
+    image = pulumi.Output.from_input("x")
+    args = Thing(image=image, keys=["a"])
+    inputs = args.to_inputs()
+    assert inputs["image"] is image
+    assert inputs["keys"] == ["a"]
+    assert "label" not in inputs
+
+
+def test_program_side_validates_known_values_at_once():
+    with pytest.raises(ValueError, match="greater than 0"):
+        Thing(image="x", size=0)
+
+
+def test_markdown_reference_lists_every_input():
+    doc = table.markdown()
+    assert "| `image` | str | yes | replace | what to run |" in doc
+    assert "| `token` | str | no (default `None`) | update, secret | a secret |" in doc
+    assert "| `nested` | Nested |" in doc
