@@ -32,7 +32,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from pulumi_vast.sim.errors import BadRequest
-from pulumi_vast.sim.models import Phase
+from pulumi_vast.sim.records import Phase
 from pulumi_vast.sim.urls import ADMIN_PREFIX
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pulumi_vast.sim.errors import NotAuthorized, NotFound, SimError, Unauthorized
-from pulumi_vast.sim.models import Account, SimBackend
+from pulumi_vast.sim.models import SimBackend
+from pulumi_vast.sim.records import Account
 from pulumi_vast.sim.urls import Route
 
 __all__ = ["BAD_KEY_MESSAGE", "Principal", "api_key_of", "resolve"]

@@ -14,7 +14,8 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from pulumi_vast.sim.models import Phase, SimBackend
+from pulumi_vast.sim.models import SimBackend
+from pulumi_vast.sim.records import Phase
 from pulumi_vast.sim.ssh import SshHost, ensure_host_key
 
 __all__ = ["HOST_KEY_NAME", "HostManager"]

@@ -13,11 +13,7 @@ so concurrent tests never starve each other of offers.
 stop -> stopped; start -> loading -> running, or `scheduling` while the machine's GPUs
 are taken; destroy -> gone (the offer returns). Host loss: offline/exited. Preemption
 (outbid): stopped with ``cur_state == intended_status == next_state == "stopped"``.
-A stopped instance releases its GPUs, as on Vast.
-
-**Billing.** GPUs (`dph_base`, or the bid for interruptibles) bill while `running`;
-storage (`storage_cost` $/GB/month x disk) bills from the first time the instance runs
-until it is destroyed, whatever its state. Loading before the first run is free.
+A stopped instance releases its GPUs, as on Vast. Billing: see `records`.
 """
 
 from __future__ import annotations
@@ -25,9 +21,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +37,7 @@ from pulumi_vast.sim.errors import (
     NotFound,
 )
 from pulumi_vast.sim.faults import FaultBook
+from pulumi_vast.sim.ledger import ledger_report
 from pulumi_vast.sim.marketplace import (
     Market,
     OfferSpec,
@@ -51,27 +46,20 @@ from pulumi_vast.sim.marketplace import (
 )
 from pulumi_vast.sim.ports import free_port
 from pulumi_vast.sim.querying import filter_offers
+from pulumi_vast.sim.records import (
+    DEFAULT_IMAGE,
+    HOLDS_GPUS,
+    LOOPBACK,
+    Account,
+    Instance,
+    Phase,
+    SshKey,
+)
 from pulumi_vast.sim.store import Store
+from pulumi_vast.sim.views import instance_columns, instance_view, user_view
 
-__all__ = [
-    "DEFAULT_CREDIT",
-    "DEFAULT_IMAGE",
-    "FILTERABLE_INSTANCE_COLUMNS",
-    "INSTANCE_KEY_PREFIX",
-    "LOOPBACK",
-    "MAX_BID",
-    "MIN_BID",
-    "Account",
-    "Costs",
-    "Instance",
-    "Phase",
-    "SimBackend",
-    "SshKey",
-]
+__all__ = ["INSTANCE_KEY_PREFIX", "MAX_BID", "MIN_BID", "SimBackend"]
 
-LOOPBACK = "127.0.0.1"
-DEFAULT_CREDIT = 100.0
-DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
 DEFAULT_SEARCH_LIMIT = 64
 DEFAULT_SEARCH_STORAGE_GB = 8.0
 """openapi: `allocated_storage` defaults to 8 GB (the official client always sends 5)."""
@@ -90,224 +78,6 @@ SSH_KEY_TYPES = (
     "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com",
 )
-FILTERABLE_INSTANCE_COLUMNS = frozenset(
-    {
-        "id",
-        "actual_status",
-        "intended_status",
-        "cur_state",
-        "next_state",
-        "label",
-        "gpu_name",
-        "verification",
-        "machine_id",
-        "host_id",
-        "image_uuid",
-        "template_id",
-        "template_hash_id",
-        "start_date",
-        "is_bid",
-        "disk_space",
-        "geolocation",
-    }
-)
-"""Columns stored on the contract record (openapi: computed ones such as dph_total and
-num_gpus are not filterable)."""
-_OFFER_ONLY_FIELDS = (
-    "ask_contract_id",
-    "bundled_results",
-    "rented",
-    "rn",
-    "dph_total_adj",
-    "discount_rate",
-    "discounted_dph_total",
-    "discounted_hourly",
-    "avail_vol_ask_id",
-    "avail_vol_dph",
-    "avail_vol_size",
-    "datacenter",
-    "verified",
-    "vericode",
-)
-
-
-class Phase(StrEnum):
-    LOADING = "loading"
-    RUNNING = "running"
-    STOPPED = "stopped"
-    SCHEDULING = "scheduling"
-    OFFLINE = "offline"
-    EXITED = "exited"
-    DESTROYED = "destroyed"
-
-
-HOLDS_GPUS = frozenset({Phase.LOADING, Phase.RUNNING, Phase.OFFLINE, Phase.EXITED})
-_STATES: dict[Phase, tuple[str, str]] = {
-    Phase.LOADING: ("running", "running"),
-    Phase.RUNNING: ("running", "running"),
-    Phase.STOPPED: ("stopped", "stopped"),
-    Phase.SCHEDULING: ("stopped", "running"),
-    Phase.OFFLINE: ("running", "running"),
-    Phase.EXITED: ("running", "running"),
-}
-"""(cur_state, next_state) of the contract in each phase."""
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class Account:
-    api_key: str
-    id: int
-    created_at: float
-    credit: float = DEFAULT_CREDIT
-    boot_delay: float | None = None
-    rate_limits: bool | None = None
-
-    @property
-    def email(self) -> str:
-        return f"user{self.id}@sim.invalid"
-
-
-@dataclass
-class SshKey:
-    id: int
-    account_key: str
-    account_id: int
-    key: str
-    created_at: float
-
-    def to_json(self) -> dict[str, Any]:
-        """As `GET /api/v0/ssh/` lists it."""
-        return {
-            "id": self.id,
-            "user_id": self.account_id,
-            "key": self.key,
-            "created_at": _iso(self.created_at),
-            "deleted_at": None,
-        }
-
-    def to_created_json(self) -> dict[str, Any]:
-        """As `POST /api/v0/ssh/` and `PUT /api/v0/ssh/{id}/` return it."""
-        return {
-            "id": self.id,
-            "user_id": self.account_id,
-            "public_key": self.key,
-            "created_at": _iso(self.created_at),
-            "deleted_at": None,
-        }
-
-
-@dataclass(frozen=True)
-class Costs:
-    running_seconds: float
-    gpu: float
-    storage: float
-
-    @property
-    def total(self) -> float:
-        return self.gpu + self.storage
-
-
-@dataclass
-class Instance:
-    id: int
-    account_key: str
-    account_id: int
-    offer_id: int
-    machine_id: int
-    num_gpus: int
-    image: str
-    disk: float
-    env: dict[str, str]
-    onstart: str | None
-    label: str | None
-    runtype: str
-    image_args: list[str]
-    template_hash_id: str | None
-    is_bid: bool
-    gpu_dph: float
-    """$/h billed for the GPUs while running: the offer's dph_base, or the bid."""
-    storage_dph: float
-    created_at: float
-    phase: Phase
-    intended: str
-    container_key: str
-    jupyter_token: str
-    ports: dict[str, int]
-    """"ssh" (the proxy port) and Docker port names ("22/tcp", "8080/tcp") -> host ports."""
-    ready_at: float | None = None
-    status_msg: str | None = None
-    transitions: list[tuple[float, Phase]] = field(default_factory=list)
-    first_running_at: float | None = None
-    destroyed_at: float | None = None
-    attached_keys: list[dict[str, Any]] = field(default_factory=list)
-    detached_key_ids: list[int] = field(default_factory=list)
-
-    @property
-    def dph_total(self) -> float:
-        return self.gpu_dph + self.storage_dph
-
-    @property
-    def alive(self) -> bool:
-        return self.phase is not Phase.DESTROYED
-
-    def enter(self, phase: Phase, at: float, status_msg: str | None = None) -> None:
-        self.phase = phase
-        self.status_msg = status_msg
-        self.transitions.append((at, phase))
-        if phase is Phase.RUNNING and self.first_running_at is None:
-            self.first_running_at = at
-
-    def running_intervals(self, now: float) -> list[tuple[float, float | None]]:
-        intervals: list[tuple[float, float | None]] = []
-        started: float | None = None
-        for at, phase in self.transitions:
-            if phase is Phase.RUNNING and started is None:
-                started = at
-            elif phase is not Phase.RUNNING and started is not None:
-                intervals.append((started, at))
-                started = None
-        if started is not None:
-            intervals.append((started, None))
-        return intervals
-
-    def costs(self, now: float) -> Costs:
-        end = self.destroyed_at if self.destroyed_at is not None else now
-        running = sum(
-            max(0.0, min(stop if stop is not None else end, end) - start)
-            for start, stop in self.running_intervals(now)
-        )
-        storage_seconds = (
-            max(0.0, end - self.first_running_at) if self.first_running_at is not None else 0.0
-        )
-        return Costs(
-            running_seconds=running,
-            gpu=self.gpu_dph * running / 3600,
-            storage=self.storage_dph * storage_seconds / 3600,
-        )
-
-    def dph_now(self) -> float:
-        if self.phase is Phase.RUNNING:
-            return self.dph_total
-        if self.alive and self.first_running_at is not None:
-            return self.storage_dph
-        return 0.0
-
-    def to_record(self) -> dict[str, Any]:
-        record = asdict(self)
-        record["transitions"] = [[at, str(phase)] for at, phase in self.transitions]
-        record["phase"] = str(self.phase)
-        return record
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Instance:
-        data = dict(record)
-        data["phase"] = Phase(data["phase"])
-        data["transitions"] = [(at, Phase(phase)) for at, phase in data["transitions"]]
-        return cls(**data)
 
 
 class SimBackend:
@@ -440,34 +210,7 @@ class SimBackend:
         )
 
     def user_json(self, account: Account) -> dict[str, Any]:
-        balance = round(account.credit - self.spent(account), 6)
-        keys = [k for k in self.ssh_keys.values() if k.account_key == account.api_key]
-        return {
-            "id": account.id,
-            "key_id": account.id * 10 + 1,
-            "email": account.email,
-            "username": f"user{account.id}",
-            "fullname": f"Simulated User {account.id}",
-            "balance": balance,
-            "credit": balance,
-            "balance_threshold": 0.0,
-            "balance_threshold_enabled": False,
-            "billed_expected": 0.0,
-            "billed_verified": 0.0,
-            "billing_creditonly": True,
-            "can_pay": True,
-            "email_verified": True,
-            "got_signup_credit": True,
-            "has_billing": True,
-            "has_payout": False,
-            "host_agreement_accepted": False,
-            "paid_expected": 0.0,
-            "paid_verified": 0.0,
-            "password_resettable": False,
-            "ssh_key": keys[-1].key if keys else "",
-            "sid": f"sim-{account.id}",
-            "user": f"user{account.id}",
-        }
+        return user_view(account, self.account_keys(account), self.spent(account))
 
     # ---- market -------------------------------------------------------------------------
 
@@ -810,125 +553,11 @@ class SimBackend:
         return keys
 
     def instance_json(self, instance: Instance) -> dict[str, Any]:
-        """The instance as `GET /api/v0/instances/{id}/` and the v1 list return it."""
-        offer = self.market.offers[instance.offer_id]
-        now = self.now()
-        row = self.market.render(
-            offer,
-            now=now,
-            storage_gb=instance.disk,
-            offer_type="bid" if instance.is_bid else "on-demand",
-            rented=True,
-        )
-        for name in _OFFER_ONLY_FIELDS:
-            row.pop(name, None)
-        running = instance.phase is Phase.RUNNING
-        cur_state, next_state = _STATES.get(instance.phase, ("stopped", "stopped"))
-        last_start = instance.transitions[-1][0] if running else None
-        pricing = {
-            "gpuCostPerHour": instance.gpu_dph if running else 0,
-            "diskHour": instance.storage_dph,
-            "totalHour": instance.dph_total if running else instance.storage_dph,
-            "discountTotalHour": 0,
-            "discountedTotalPerHour": instance.dph_total if running else instance.storage_dph,
-        }
-        row.update(
-            {
-                "id": instance.id,
-                "actual_status": str(instance.phase),
-                "intended_status": instance.intended,
-                "cur_state": cur_state,
-                "next_state": next_state,
-                "status_msg": instance.status_msg,
-                "label": instance.label,
-                "template_id": None,
-                "template_hash_id": instance.template_hash_id,
-                "template_name": None,
-                "image_uuid": instance.image,
-                "image_args": instance.image_args,
-                "image_runtype": instance.runtype,
-                "extra_env": [[key, value] for key, value in instance.env.items()],
-                "onstart": instance.onstart or "",
-                "jupyter_token": instance.jupyter_token,
-                "public_ipaddr": LOOPBACK,
-                "local_ipaddrs": f"{LOOPBACK}\n",
-                "ssh_host": LOOPBACK,
-                "ssh_idx": "1",
-                "ssh_port": instance.ports["ssh"],
-                "machine_dir_ssh_port": instance.ports["ssh"],
-                "ports": (
-                    {
-                        name: [{"HostIp": "0.0.0.0", "HostPort": str(port)}]
-                        for name, port in instance.ports.items()
-                        if name != "ssh"
-                    }
-                    if running
-                    else None
-                ),
-                "start_date": instance.created_at,
-                "uptime_mins": (now - last_start) / 60 if last_start is not None else None,
-                "gpu_totalram": row["gpu_total_ram"],
-                "gpu_util": 0.0 if running else None,
-                "gpu_temp": 34.0 if running else None,
-                "cpu_util": 0.0,
-                "mem_limit": None,
-                "mem_usage": None,
-                "vmem_usage": None,
-                "disk_space": instance.disk,
-                "disk_util": 0.0,
-                "disk_usage": 0.0,
-                "direct_port_start": -1,
-                "direct_port_end": -1,
-                "rentable": True,
-                "min_bid": offer.min_bid,
-                "is_bid": instance.is_bid,
-                "dph_base": instance.gpu_dph,
-                "dph_total": instance.dph_total,
-                "dlperf_per_dphtotal": row["dlperf"] / instance.dph_total,
-                "flops_per_dphtotal": row["total_flops"] / instance.dph_total,
-                "storage_total_cost": instance.storage_dph,
-                "search": pricing,
-                "instance": pricing,
-                "credit_balance": None,
-                "credit_discount": None,
-                "client_run_time": instance.costs(now).running_seconds / 3600,
-                "host_run_time": max(0.0, now - self.market.epoch) / 3600,
-                "country_code": offer.machine.country,
-                "volume_info": [],
-            }
-        )
-        return row
+        return instance_view(instance, self.market, self.now())
 
     def instance_columns(self) -> list[str]:
-        """Every column an instance row has (also when the account has none)."""
         if self._columns is None:
-            offer = next(iter(self.market))
-            sample = Instance(
-                id=0,
-                account_key="",
-                account_id=0,
-                offer_id=offer.id,
-                machine_id=offer.machine.id,
-                num_gpus=offer.num_gpus,
-                image=DEFAULT_IMAGE,
-                disk=10.0,
-                env={},
-                onstart=None,
-                label=None,
-                runtype="ssh",
-                image_args=[],
-                template_hash_id=None,
-                is_bid=False,
-                gpu_dph=offer.dph_base,
-                storage_dph=0.0,
-                created_at=0.0,
-                phase=Phase.STOPPED,
-                intended="stopped",
-                container_key="",
-                jupyter_token="",
-                ports={"ssh": 0},
-            )
-            self._columns = list(self.instance_json(sample))
+            self._columns = instance_columns(self.market)
         return self._columns
 
     # ---- ssh keys -----------------------------------------------------------------------
@@ -1020,53 +649,10 @@ class SimBackend:
 
     def ledger(self, api_key: str | None = None) -> dict[str, Any]:
         """Every instance ever created (optionally of one account) and what it cost."""
-        now = self.now()
-        entries: list[dict[str, Any]] = []
-        for instance in sorted(self.instances.values(), key=lambda i: i.id):
-            if api_key is not None and instance.account_key != api_key:
-                continue
-            costs = instance.costs(now)
-            offer = self.market.offers[instance.offer_id]
-            entries.append(
-                {
-                    "id": instance.id,
-                    "account_id": instance.account_id,
-                    "label": instance.label,
-                    "offer_id": instance.offer_id,
-                    "machine_id": instance.machine_id,
-                    "gpu_name": offer.machine.gpu.name,
-                    "num_gpus": instance.num_gpus,
-                    "is_bid": instance.is_bid,
-                    "status": str(instance.phase),
-                    "dph_total": instance.dph_total,
-                    "gpu_dph": instance.gpu_dph,
-                    "storage_dph": instance.storage_dph,
-                    "created_at": instance.created_at,
-                    "destroyed_at": instance.destroyed_at,
-                    "running_intervals": [
-                        [start, stop] for start, stop in instance.running_intervals(now)
-                    ],
-                    "running_seconds": costs.running_seconds,
-                    "gpu_cost": costs.gpu,
-                    "storage_cost": costs.storage,
-                    "total_cost": costs.total,
-                    "dph_now": instance.dph_now(),
-                }
-            )
-        return {
-            "now": now,
-            "instances": entries,
-            "totals": {
-                "instances": len(entries),
-                "alive": sum(1 for e in entries if e["status"] != Phase.DESTROYED),
-                "running": sum(1 for e in entries if e["status"] == Phase.RUNNING),
-                "billing": sum(1 for e in entries if e["dph_now"] > 0),
-                "dph_now": sum(e["dph_now"] for e in entries),
-                "gpu_cost": sum(e["gpu_cost"] for e in entries),
-                "storage_cost": sum(e["storage_cost"] for e in entries),
-                "total_cost": sum(e["total_cost"] for e in entries),
-            },
-        }
+        instances = [
+            i for i in self.instances.values() if api_key is None or i.account_key == api_key
+        ]
+        return ledger_report(instances, self.market, self.now())
 
     def internal_json(self, instance_id: int) -> dict[str, Any]:
         """Everything the simulator knows about an instance (admin only)."""

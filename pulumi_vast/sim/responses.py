@@ -18,8 +18,9 @@ from pulumi_vast.sim.auth import Principal
 from pulumi_vast.sim.bodies import CreateInstanceBody, ManageInstanceBody, SshKeyBody, parse_body
 from pulumi_vast.sim.errors import BadRequest, Gone, InvalidRequest
 from pulumi_vast.sim.hosting import HostManager
-from pulumi_vast.sim.models import FILTERABLE_INSTANCE_COLUMNS, SimBackend
+from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.querying import order_instances, page_after, parse_order_by, select_instances
+from pulumi_vast.sim.views import FILTERABLE_INSTANCE_COLUMNS
 
 __all__ = [
     "Call",

@@ -13,7 +13,8 @@ from pulumi_vast.sim.bodies import CreateInstanceBody
 from pulumi_vast.sim.errors import BadRequest, Gone, InvalidPrice, NoSshKey, NoSuchAsk, NotFound
 from pulumi_vast.sim.faults import FaultBook
 from pulumi_vast.sim.marketplace import HOURS_PER_MONTH, OfferSpec
-from pulumi_vast.sim.models import DEFAULT_CREDIT, Phase, SimBackend
+from pulumi_vast.sim.models import SimBackend
+from pulumi_vast.sim.records import DEFAULT_CREDIT, Phase
 from pulumi_vast.sim.store import Store
 
 BOOT = 60.0

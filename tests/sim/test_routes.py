@@ -344,3 +344,24 @@ def test_request_counts_per_route_and_status(
     counts = sim_admin.request_counts(vast_account)
     assert counts["current_user"] == {"total": 2, "by_status": {"200": 2}}
     assert counts["list_instances_v0"]["by_status"] == {"410": 1}
+
+
+def test_concurrent_creates_each_get_an_instance_and_an_offer_goes_to_one(
+    api: httpx.Client,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    offers = [o["id"] for o in _offers(api, num_gpus={"eq": 1}, limit=16)]
+
+    def create(offer_id: int) -> int:
+        body = {"image": "ubuntu:22.04", "disk": 10}
+        return api.put(f"/api/v0/asks/{offer_id}/", json=body).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        distinct = list(pool.map(create, offers))
+        contested = _offers(api)[0]["id"]
+        same = list(pool.map(create, [contested] * 8))
+    assert distinct == [200] * len(offers)
+    assert sorted(same) == [200] + [404] * 7, "an offer can be rented once"
+    listed = api.get("/api/v1/instances/").json()
+    assert listed["total_instances"] == len(offers) + 1

@@ -1,0 +1,205 @@
+"""The simulator's records: accounts, SSH keys and instances, with their billing arithmetic.
+
+Plain dataclasses held in memory by the backend (`models`) and persisted as JSON
+(`to_record`/`from_record`, or `dataclasses.asdict`). An instance's `transitions` are the
+single source of its history: billing, running intervals and the ledger derive from them.
+
+**Billing.** GPUs (`gpu_dph`: the offer's dph_base, or the bid for interruptibles) bill
+while `running`; storage (`storage_dph`: $/GB/month x disk) bills from the first time the
+instance runs until it is destroyed, whatever its state. Loading before the first run
+is free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "DEFAULT_CREDIT",
+    "DEFAULT_IMAGE",
+    "HOLDS_GPUS",
+    "LOOPBACK",
+    "Account",
+    "Costs",
+    "Instance",
+    "Phase",
+    "SshKey",
+]
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_CREDIT = 100.0
+DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
+"""openapi's default image, used when a template supplies the image."""
+
+
+class Phase(StrEnum):
+    LOADING = "loading"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    SCHEDULING = "scheduling"
+    OFFLINE = "offline"
+    EXITED = "exited"
+    DESTROYED = "destroyed"
+
+
+HOLDS_GPUS = frozenset({Phase.LOADING, Phase.RUNNING, Phase.OFFLINE, Phase.EXITED})
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Account:
+    api_key: str
+    id: int
+    created_at: float
+    credit: float = DEFAULT_CREDIT
+    boot_delay: float | None = None
+    rate_limits: bool | None = None
+
+    @property
+    def email(self) -> str:
+        return f"user{self.id}@sim.invalid"
+
+
+@dataclass
+class SshKey:
+    id: int
+    account_key: str
+    account_id: int
+    key: str
+    created_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        """As `GET /api/v0/ssh/` lists it."""
+        return {
+            "id": self.id,
+            "user_id": self.account_id,
+            "key": self.key,
+            "created_at": _iso(self.created_at),
+            "deleted_at": None,
+        }
+
+    def to_created_json(self) -> dict[str, Any]:
+        """As `POST /api/v0/ssh/` and `PUT /api/v0/ssh/{id}/` return it."""
+        return {
+            "id": self.id,
+            "user_id": self.account_id,
+            "public_key": self.key,
+            "created_at": _iso(self.created_at),
+            "deleted_at": None,
+        }
+
+
+@dataclass(frozen=True)
+class Costs:
+    running_seconds: float
+    gpu: float
+    storage: float
+
+    @property
+    def total(self) -> float:
+        return self.gpu + self.storage
+
+
+@dataclass
+class Instance:
+    id: int
+    account_key: str
+    account_id: int
+    offer_id: int
+    machine_id: int
+    num_gpus: int
+    image: str
+    disk: float
+    env: dict[str, str]
+    onstart: str | None
+    label: str | None
+    runtype: str
+    image_args: list[str]
+    template_hash_id: str | None
+    is_bid: bool
+    gpu_dph: float
+    """$/h billed for the GPUs while running: the offer's dph_base, or the bid."""
+    storage_dph: float
+    created_at: float
+    phase: Phase
+    intended: str
+    container_key: str
+    jupyter_token: str
+    ports: dict[str, int]
+    """"ssh" (the proxy port) and Docker port names ("22/tcp", "8080/tcp") -> host ports."""
+    ready_at: float | None = None
+    status_msg: str | None = None
+    transitions: list[tuple[float, Phase]] = field(default_factory=list)
+    first_running_at: float | None = None
+    destroyed_at: float | None = None
+    attached_keys: list[dict[str, Any]] = field(default_factory=list)
+    detached_key_ids: list[int] = field(default_factory=list)
+
+    @property
+    def dph_total(self) -> float:
+        return self.gpu_dph + self.storage_dph
+
+    @property
+    def alive(self) -> bool:
+        return self.phase is not Phase.DESTROYED
+
+    def enter(self, phase: Phase, at: float, status_msg: str | None = None) -> None:
+        self.phase = phase
+        self.status_msg = status_msg
+        self.transitions.append((at, phase))
+        if phase is Phase.RUNNING and self.first_running_at is None:
+            self.first_running_at = at
+
+    def running_intervals(self) -> list[tuple[float, float | None]]:
+        intervals: list[tuple[float, float | None]] = []
+        started: float | None = None
+        for at, phase in self.transitions:
+            if phase is Phase.RUNNING and started is None:
+                started = at
+            elif phase is not Phase.RUNNING and started is not None:
+                intervals.append((started, at))
+                started = None
+        if started is not None:
+            intervals.append((started, None))
+        return intervals
+
+    def costs(self, now: float) -> Costs:
+        end = self.destroyed_at if self.destroyed_at is not None else now
+        running = sum(
+            max(0.0, min(stop if stop is not None else end, end) - start)
+            for start, stop in self.running_intervals()
+        )
+        storage_seconds = (
+            max(0.0, end - self.first_running_at) if self.first_running_at is not None else 0.0
+        )
+        return Costs(
+            running_seconds=running,
+            gpu=self.gpu_dph * running / 3600,
+            storage=self.storage_dph * storage_seconds / 3600,
+        )
+
+    def dph_now(self) -> float:
+        if self.phase is Phase.RUNNING:
+            return self.dph_total
+        if self.alive and self.first_running_at is not None:
+            return self.storage_dph
+        return 0.0
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["transitions"] = [[at, str(phase)] for at, phase in self.transitions]
+        record["phase"] = str(self.phase)
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Instance:
+        data = dict(record)
+        data["phase"] = Phase(data["phase"])
+        data["transitions"] = [(at, Phase(phase)) for at, phase in data["transitions"]]
+        return cls(**data)
