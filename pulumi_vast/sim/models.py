@@ -25,6 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from pulumi_vast.api.filters import FilterError, split_search_body
 from pulumi_vast.sim import envflags
 from pulumi_vast.sim.bodies import CreateInstanceBody
 from pulumi_vast.sim.clock import Clock
@@ -249,19 +250,14 @@ class SimBackend:
 
     def search_offers(self, account: Account | None, body: dict[str, Any]) -> list[dict[str, Any]]:
         """`POST /api/v0/bundles/`: the account's view of the market, filtered and ordered."""
-        controls = {k: body.get(k) for k in ("order", "limit", "type", "allocated_storage")}
-        filters = {
-            k: v
-            for k, v in body.items()
-            if k not in controls and k not in {"disable_bundling", "select_cols", "q"}
-        }
-        for name, clause in filters.items():
-            if not isinstance(clause, dict):
-                raise BadRequest(f'filter {name!r} must be an object like {{"gte": 1}}')
-        offer_type = normalize_offer_type(controls["type"])
+        try:
+            filters, controls = split_search_body(body)
+        except FilterError as exc:
+            raise BadRequest(str(exc)) from exc
+        offer_type = normalize_offer_type(controls.get("type"))
         if offer_type is None:
             raise BadRequest(f"type must be on-demand, bid or reserved, got {controls['type']!r}")
-        storage = controls["allocated_storage"]
+        storage = controls.get("allocated_storage")
         storage_gb = DEFAULT_SEARCH_STORAGE_GB if storage is None else storage
         if not isinstance(storage_gb, int | float) or storage_gb < 0:
             raise BadRequest(f"allocated_storage must be a number of GB, got {storage!r}")
@@ -284,7 +280,11 @@ class SimBackend:
             if key is None or self.offer_available(key, offer)
         ]
         return filter_offers(
-            rows, filters, controls["order"], controls["limit"], default_limit=DEFAULT_SEARCH_LIMIT
+            rows,
+            filters,
+            controls.get("order"),
+            controls.get("limit"),
+            default_limit=DEFAULT_SEARCH_LIMIT,
         )
 
     # ---- instances ----------------------------------------------------------------------
