@@ -35,6 +35,11 @@ class Principal:
         if self.scoped_instance is not None and instance_id != self.scoped_instance:
             raise _scoped_error(self.scoped_instance)
 
+    def require_full_key(self) -> None:
+        """Refuse an instance-scoped key (for what goes beyond show/stop/start/destroy)."""
+        if self.scoped_instance is not None:
+            raise _scoped_error(self.scoped_instance)
+
 
 def _scoped_error(instance_id: int) -> SimError:
     return NotAuthorized(

@@ -182,8 +182,7 @@ async def manage_instance(call: Call) -> JSON:
     if request.state is None and request.label is None:
         raise BadRequest('Invalid args: give "state" ("running" or "stopped") or "label"')
     if request.label is not None:
-        if call.principal.scoped_instance is not None:
-            raise BadRequest("Invalid args: an instance's own API key cannot change its label")
+        call.principal.require_full_key()
         call.backend.set_label(account, instance_id, request.label)
     if request.state is not None:
         call.backend.set_state(account, instance_id, request.state)

@@ -325,8 +325,8 @@ def test_instance_key_may_only_show_stop_or_destroy_its_instance(
         own.post("/api/v0/ssh/", json={"ssh_key": PUBLIC_KEY}),
         own.put(f"/api/v0/instances/{instance_id}/", json={"label": "mine"}),
     ):
-        assert response.status_code in (400, 401), response.text
-        assert response.json()["success"] is False
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == "not_authorized"
     assert own.put(f"/api/v0/instances/{instance_id}/", json={"state": "stopped"}).json()["success"]
     assert own.request("DELETE", f"/api/v0/instances/{instance_id}/", json={}).json()["success"]
     assert _show(api, instance_id) is None
