@@ -11,7 +11,7 @@ They need no API key (the simulator listens on loopback). `testing.SimAdmin` wra
     POST   /_sim/clock/advance                {seconds} -> {"now", "offset"}
     GET    /_sim/faults?key=K                 the key's faults
     PUT    /_sim/faults                       {key, errors?, delays?, lost?, stuck_loading?,
-                                               taken_offers?} (merged into the key's faults)
+                                               taken_offers?, snatched_offers?} (merged in)
     DELETE /_sim/faults?key=K                 clear them (every key's without `key`)
     GET    /_sim/ledger[?key=K]               instances ever created, costs, totals
     GET    /_sim/requests[?key=K]             request counts per key, route name and status

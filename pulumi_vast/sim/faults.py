@@ -9,8 +9,10 @@ Request faults are keyed by route name (`urls.ROUTES`), or ``"*"`` for every rou
   holds the answer for `seconds` (past the client's timeout) before sending it.
 
 World faults: `stuck_loading` (instances that start loading while it is set never reach
-`running`) and `taken_offers` (offers someone else rented: they vanish from this account's
-search and creating them answers 404 ``no_such_ask``). Host loss and preemption are
+`running`); `taken_offers` (offers someone else rented: they vanish from this account's
+search and creating them answers 404 ``no_such_ask``); `snatched_offers` (the race: an
+offer someone else is renting right now still shows in search, the next create of it
+answers 404 ``no_such_ask``, and from then on it is taken). Host loss and preemption are
 events on one instance, triggered through the admin routes.
 
 Faults live in memory: a restarted simulator starts without them.
@@ -18,6 +20,7 @@ Faults live in memory: a restarted simulator starts without them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -59,6 +62,7 @@ class Faults(BaseModel):
     lost: dict[str, LostResponse] = Field(default_factory=dict)
     stuck_loading: bool = False
     taken_offers: list[int] = Field(default_factory=list)
+    snatched_offers: list[int] = Field(default_factory=list)
 
     @field_validator("errors", "delays", "lost")
     @classmethod
@@ -76,7 +80,7 @@ class FaultBook:
     def get(self, key: str) -> Faults:
         return self._faults.get(key) or Faults()
 
-    def update(self, key: str, changes: dict[str, object]) -> Faults:
+    def update(self, key: str, changes: Mapping[str, object]) -> Faults:
         """Merge `changes` (fields of `Faults`) into the key's faults."""
         merged = self.get(key).model_dump()
         merged.update(changes)
@@ -134,9 +138,20 @@ class FaultBook:
         return frozenset(faults.taken_offers) if faults is not None else frozenset()
 
     def take_offer(self, key: str, offer_id: int) -> None:
-        taken = self.get(key).taken_offers
-        if offer_id not in taken:
-            self.update(key, {"taken_offers": [*taken, offer_id]})
+        faults = self.get(key)
+        changes = {
+            "taken_offers": sorted({*faults.taken_offers, offer_id}),
+            "snatched_offers": [o for o in faults.snatched_offers if o != offer_id],
+        }
+        self.update(key, changes)
+
+    def snatched(self, key: str, offer_id: int) -> bool:
+        """Whether someone else is renting this offer now; if so, it is taken from now on."""
+        faults = self._faults.get(key)
+        if faults is None or offer_id not in faults.snatched_offers:
+            return False
+        self.take_offer(key, offer_id)
+        return True
 
     def release_offer(self, key: str, offer_id: int) -> None:
         taken = self.get(key).taken_offers

@@ -298,7 +298,8 @@ class SimBackend:
         """`PUT /api/v0/asks/{id}/`. An insufficient bid creates the instance stopped and
         then raises `InvalidPrice` (the caller must still destroy it), as Vast does."""
         offer = self.market.offers.get(offer_id)
-        if offer is None or not self.offer_available(account.api_key, offer):
+        snatched = offer is not None and self.faults.snatched(account.api_key, offer_id)
+        if offer is None or snatched or not self.offer_available(account.api_key, offer):
             raise NoSuchAsk(
                 f"error 404/3603: no_such_ask Instance type by id {offer_id} is not available.",
                 ask_id=offer_id,

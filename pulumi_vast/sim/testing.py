@@ -87,7 +87,7 @@ class SimAdmin:
 
     def set_faults(self, key: str, **faults: Any) -> dict[str, Any]:
         """Merge faults into the key's (`errors`, `delays`, `lost`, `stuck_loading`,
-        `taken_offers`; see `pulumi_vast.sim.faults`)."""
+        `taken_offers`, `snatched_offers`; see `pulumi_vast.sim.faults`)."""
         result: dict[str, Any] = self._call("PUT", "/faults", json={"key": key, **faults})
         return result
 

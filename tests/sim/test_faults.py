@@ -132,6 +132,19 @@ def test_offer_taken_by_someone_else(
     assert _create(api, offer["id"]).status_code == 200
 
 
+def test_offer_snatched_between_search_and_create(
+    api: httpx.Client, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    offer = _cheapest(api)
+    sim_admin.set_faults(vast_account, snatched_offers=[offer["id"]])
+    assert _cheapest(api)["id"] == offer["id"], "still listed: the race is not visible yet"
+    lost_race = _create(api, offer["id"])
+    assert lost_race.status_code == 404
+    assert lost_race.json()["error"] == "no_such_ask"
+    assert _cheapest(api)["id"] != offer["id"]
+    assert _create(api, _cheapest(api)["id"]).status_code == 200
+
+
 def test_stuck_loading_never_runs(
     api: httpx.Client, sim_admin: SimAdmin, vast_account: str
 ) -> None:

@@ -267,6 +267,17 @@ def test_taken_offer_vanishes_and_answers_no_such_ask(world: World) -> None:
     assert taken.value.body()["ask_id"] == offer.id
 
 
+def test_snatched_offer_shows_in_search_until_its_create_loses_the_race(world: World) -> None:
+    offer = world.cheapest()
+    world.faults.update("alice", {"snatched_offers": [offer.id]})
+    assert offer.id in world.visible_ids(), "the search does not know yet"
+    with pytest.raises(NoSuchAsk):
+        world.create(offer=offer)
+    assert offer.id not in world.visible_ids()
+    assert world.faults.get("alice").taken_offers == [offer.id]
+    assert world.backend.alive_instances(world.backend.account("alice")) == []
+
+
 @pytest.mark.parametrize(
     ("body", "complaint"),
     [({"disk": 10**6}, "exceeds"), ({"image": None}, "'image' is required")],
