@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pulumi_vast.api.filters import sort_rows
 
@@ -18,11 +18,14 @@ threshold convenience, so show sizes in binary GB."""
 _TIE_BREAKERS: tuple[tuple[str, str], ...] = (("reliability", "desc"), ("id", "asc"))
 
 
-def rank(offers: Iterable[Mapping[str, Any]], order: Sequence[Sequence[str]]) -> list[Any]:
-    """Offers best first by ``order`` (``[(field, "asc"|"desc"), ...]``)."""
+OfferT = TypeVar("OfferT")
+
+
+def rank(offers: Iterable[OfferT], order: Sequence[Sequence[str]]) -> list[OfferT]:
+    """Offers (mappings, or models that read like them) best first by ``order``."""
     keys = [tuple(o) for o in order]
     keys += [t for t in _TIE_BREAKERS if t[0] not in {k[0] for k in keys}]
-    return sort_rows(offers, keys)
+    return cast(list[OfferT], sort_rows(cast(Iterable[Mapping[str, Any]], offers), keys))
 
 
 def describe_offer(offer: Mapping[str, Any]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import typing
 from typing import Any, ClassVar
 
@@ -14,14 +16,23 @@ from pulumi_vast.resources._provider import VastProvider
 __all__ = ["VastResource", "output_names"]
 
 
+@functools.cache
 def output_names(cls: type) -> list[str]:
-    """The `pulumi.Output[...]` attributes a resource class declares: its outputs table."""
-    hints = typing.get_type_hints(cls)
-    return [
-        name
-        for name, hint in hints.items()
-        if typing.get_origin(hint) is pulumi.Output or hint is pulumi.Output
-    ]
+    """The `pulumi.Output[...]` attributes a resource class declares: its outputs table.
+
+    Only our own classes' annotations are read; Pulumi's base classes annotate with names
+    that exist for type checkers only.
+    """
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        own = inspect.get_annotations(klass)
+        if not own or not klass.__module__.startswith("pulumi_vast."):
+            continue
+        holder = type("Annotations", (), {"__annotations__": own, "__module__": klass.__module__})
+        for name, hint in typing.get_type_hints(holder).items():
+            if typing.get_origin(hint) is pulumi.Output or hint is pulumi.Output:
+                names.append(name)
+    return names
 
 
 class VastResource(pulumi.dynamic.Resource):
