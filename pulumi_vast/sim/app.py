@@ -249,6 +249,7 @@ class VastMiddleware:
             return
         # Send the status line and headers, then return without the body: the server
         # closes the connection mid-response, as a dropped proxy connection would.
+        _log.warning("fault: dropping the answer to %s %s", scope["method"], scope["path"])
         for message in captured:
             if message["type"] == "http.response.start":
                 await send(message)
@@ -323,9 +324,17 @@ def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Res
     return endpoint
 
 
+class _PlannedDrops(logging.Filter):
+    """uvicorn reports a response we dropped on purpose (the `lost` fault) as an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing response" not in record.getMessage()
+
+
 def create_app(options: SimOptions, *, url: str | None = None) -> VastMiddleware:
     """The simulator as an ASGI app; its lifespan starts the ticker and SSH hosts."""
     sim = Simulator(options, url=url)
+    logging.getLogger("uvicorn.error").addFilter(_PlannedDrops())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
