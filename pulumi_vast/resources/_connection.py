@@ -1,42 +1,43 @@
-"""One API client (and one instance watcher) per provider process and account.
+"""One API client, instance watcher and offer book per provider process and account.
 
 Every resource of a stack runs in the same provider process; sharing the client shares its
-connection pool, its request counters and its retry budget, and sharing the watcher lets
-many waiting creates and parallel refresh reads ride on one instance listing.
+connection pool, counters and retry budget, the watcher lets many waiting creates and
+parallel refresh reads ride on one instance listing, and the offer book lets parallel
+creates share a search and spread over the best offers instead of racing for one.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from pulumi_vast.api import VastClient
+from pulumi_vast.resources._offers import OfferBook
 from pulumi_vast.resources._settings import ProviderSettings
 from pulumi_vast.resources._watch import InstanceWatcher
 
-__all__ = ["client_for", "watcher_for"]
+__all__ = ["Connection", "connection_for"]
+
+
+@dataclass(frozen=True)
+class Connection:
+    client: VastClient
+    watcher: InstanceWatcher
+    offers: OfferBook
+
 
 _lock = threading.Lock()
-_clients: dict[ProviderSettings, VastClient] = {}
-_watchers: dict[ProviderSettings, InstanceWatcher] = {}
+_connections: dict[ProviderSettings, Connection] = {}
 
 
-def client_for(settings: ProviderSettings) -> VastClient:
+def connection_for(settings: ProviderSettings) -> Connection:
     with _lock:
-        client = _clients.get(settings)
-        if client is None:
+        connection = _connections.get(settings)
+        if connection is None:
             client = VastClient(_resolve_url(settings), settings.effective_api_key)
-            _clients[settings] = client
-        return client
-
-
-def watcher_for(settings: ProviderSettings) -> InstanceWatcher:
-    client = client_for(settings)
-    with _lock:
-        watcher = _watchers.get(settings)
-        if watcher is None:
-            watcher = InstanceWatcher(client)
-            _watchers[settings] = watcher
-        return watcher
+            connection = Connection(client, InstanceWatcher(client), OfferBook(client))
+            _connections[settings] = connection
+        return connection
 
 
 def _resolve_url(settings: ProviderSettings) -> str:

@@ -48,8 +48,12 @@ class VastProvider(ResourceProvider):
         return settings if settings is not None else ProviderSettings.from_config(None)
 
     @property
+    def connection(self) -> _connection.Connection:
+        return _connection.connection_for(self.settings)
+
+    @property
     def client(self) -> VastClient:
-        return _connection.client_for(self.settings)
+        return self.connection.client
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         outcome = self.table.check(news)

@@ -25,20 +25,16 @@ from pulumi_vast.api import (
     CreateInstanceRequest,
     InstanceCreatedWithError,
     Offer,
-    Query,
     ResponseLost,
     Runtype,
-    VastClient,
-    parse_order,
-    parse_query,
 )
 from pulumi_vast.api import Instance as LiveInstance
-from pulumi_vast.api.query import OfferType
-from pulumi_vast.market import describe_offer, rank
+from pulumi_vast.market import describe_offer
 from pulumi_vast.market.ranking import MB_PER_GB
 from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._connection import Connection
 from pulumi_vast.resources._fields import known
-from pulumi_vast.resources._watch import InstanceWatcher
+from pulumi_vast.resources._offers import OfferSearch
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -46,7 +42,6 @@ __all__ = [
     "Rental",
     "RentalFailed",
     "RentalOutcome",
-    "RentalPlan",
     "instance_outputs",
     "plan_request",
 ]
@@ -55,6 +50,8 @@ TAG_ENV = "PULUMI_VAST_TAG"
 """Env var carrying a create's unique tag, so a create whose answer was lost can be found."""
 MAX_CANDIDATES = 25
 """Matching offers tried, best first, when offers are taken under us."""
+SEARCH_MAX_AGE = 10.0
+"""Seconds a search may serve parallel creates (taken offers are skipped anyway)."""
 MAX_BOOT_FAILURES = 3
 """Instances allowed to die while booting (host lost, image failure) before giving up."""
 MAX_LOST_RESPONSES = 3
@@ -77,30 +74,6 @@ class RentalFailed(RuntimeError):
 
 class _BootFailed(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class RentalPlan:
-    query: Query | None
-    offer_id: int | None
-    order: tuple[tuple[str, str], ...]
-    disk_gb: float
-    bid_price: float | None
-
-    @property
-    def offer_type(self) -> OfferType:
-        return "bid" if self.bid_price is not None else "on-demand"
-
-    @classmethod
-    def from_args(cls, args: Any) -> RentalPlan:
-        query = known(args.query)
-        return cls(
-            query=parse_query(query) if query is not None else None,
-            offer_id=known(args.offer_id),
-            order=tuple(parse_order(known(args.order))),
-            disk_gb=float(known(args.disk_gb)),
-            bid_price=known(args.bid_price),
-        )
 
 
 def plan_request(args: Any) -> CreateInstanceRequest:
@@ -126,10 +99,9 @@ class RentalOutcome:
 
 @dataclass
 class Rental:
-    client: VastClient
-    watcher: InstanceWatcher
+    connection: Connection
     request: CreateInstanceRequest
-    plan: RentalPlan
+    search: OfferSearch
     ready: Any | None
     private_key: Path | SecretStr | None
     clock: Callable[[], float] = time.monotonic
@@ -139,14 +111,27 @@ class Rental:
     def run(self) -> RentalOutcome:
         candidates = self._candidates()
         deadline_span = float(self.ready.timeout) if self.ready is not None else 600.0
-        boot_failures = 0
-        for offer in candidates[:MAX_CANDIDATES]:
-            instance_id = self._rent(offer)
-            if instance_id is None:
+        offers = self.connection.offers
+        attempts = boot_failures = shared = 0
+        for offer in candidates:
+            if attempts >= MAX_CANDIDATES:
+                break
+            if not offers.claim(offer.id):
+                shared += 1  # another create of this stack is renting it right now
                 continue
+            attempts += 1
             try:
-                live = self._until_ready(instance_id, offer, self.clock() + deadline_span)
+                instance_id = self._rent(offer)
+            except BaseException:
+                offers.release(offer.id)
+                raise
+            if instance_id is None:
+                continue  # taken by someone else: it stays claimed, it is gone anyway
+            try:
+                live = self._until_ready(instance_id, self.clock() + deadline_span)
             except _BootFailed as exc:
+                # The host failed us: destroy, and keep its offer claimed so no create here
+                # picks it again.
                 self._destroy(instance_id, reason=str(exc))
                 boot_failures += 1
                 self.notes.append(f"instance {instance_id} on offer {offer.id} failed: {exc}")
@@ -157,38 +142,29 @@ class Rental:
                 continue
             except BaseException as exc:
                 self._destroy(instance_id, reason=_reason(exc))
+                offers.release(offer.id)
                 raise
+            if shared:
+                self.notes.append(f"{shared} better offers went to other instances of this stack")
             return RentalOutcome(live, offer_snapshot(offer), self._note(offer, candidates))
         raise RentalFailed(
             self._story(f"none of the {len(candidates)} matching offers could be rented")
         )
 
     def _candidates(self) -> list[Offer]:
-        plan = self.plan
-        if plan.offer_id is not None:
-            offers = self.client.offers.search(
-                {"id": {"eq": plan.offer_id}}, defaults=False, limit=1, storage_gb=plan.disk_gb
-            )
-            if not offers:
-                raise RentalFailed(
-                    f"offer {plan.offer_id} is not on the market (rented or withdrawn)"
-                )
+        search = self.search
+        offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
+        if offers:
             return offers
-        offers = self.client.offers.search(
-            plan.query,
-            order=list(plan.order),
-            limit=MAX_CANDIDATES,
-            offer_type=plan.offer_type,
-            storage_gb=plan.disk_gb,
-        )
-        if not offers:
-            assert plan.query is not None
+        if search.offer_id is not None:
             raise RentalFailed(
-                f"no offer on the market matches {plan.query.render()!r}; loosen the query "
-                "(price cap, reliability, GPU RAM) or try again later"
+                f"offer {search.offer_id} is not on the market (rented or withdrawn)"
             )
-        ranked: list[Offer] = rank(offers, plan.order)
-        return ranked
+        assert search.query is not None
+        raise RentalFailed(
+            f"no offer on the market matches {search.query.render()!r}; loosen the query "
+            "(price cap, reliability, GPU RAM) or try again later"
+        )
 
     def _rent(self, offer: Offer) -> int | None:
         """The new instance's id, or None when the offer was taken meanwhile."""
@@ -199,7 +175,7 @@ class Rental:
         progress.status(f"renting {describe_offer(offer.model_dump())}")
         for _attempt in range(MAX_LOST_RESPONSES):
             try:
-                return self.client.instances.create(offer.id, request)
+                return self.connection.client.instances.create(offer.id, request)
             except InstanceCreatedWithError as exc:
                 # Refused, yet created (an underbid interruptible is created stopped): never
                 # leave it behind.
@@ -228,13 +204,13 @@ class Rental:
         asked = self.clock()
         for delay in (0.0, 1.0, 2.0):
             self.sleep(delay)
-            snapshot = self.watcher.snapshot(max_age=0.0, not_before=asked)
-            for instance in snapshot.instances.values():
+            snapshot = self.connection.watcher.snapshot(max_age=0.0, not_before=asked)
+            for instance in snapshot.value.values():
                 if instance.extra_env.get(TAG_ENV) == tag:
                     return instance.id
         return None
 
-    def _until_ready(self, instance_id: int, offer: Offer, deadline: float) -> LiveInstance:
+    def _until_ready(self, instance_id: int, deadline: float) -> LiveInstance:
         live = self._until_running(instance_id, deadline)
         if self.ready is None or not (self.ready.ssh or self.ready.probe):
             return live
@@ -262,8 +238,8 @@ class Rental:
         interval = _FIRST_POLL
         unseen = 0
         while True:
-            snapshot = self.watcher.snapshot(max_age=interval, not_before=created)
-            live = snapshot.instances.get(instance_id)
+            snapshot = self.connection.watcher.snapshot(max_age=interval, not_before=created)
+            live = snapshot.value.get(instance_id)
             elapsed = self.clock() - created
             if live is None:
                 unseen += 1
@@ -288,21 +264,23 @@ class Rental:
     def _destroy(self, instance_id: int, *, reason: str) -> None:
         progress.warn(f"destroying instance {instance_id}: {reason}")
         try:
-            self.client.instances.destroy(instance_id)
+            self.connection.client.instances.destroy(instance_id)
         except Exception as exc:
             raise RentalFailed(
                 f"instance {instance_id} may still be billing: destroying it after '{reason}' "
                 f"failed: {exc}. Destroy it by hand: vastai destroy instance {instance_id}"
             ) from exc
-        self.watcher.forget()
+        self.connection.watcher.forget()
 
     def _note(self, offer: Offer, candidates: list[Offer]) -> str:
-        if self.plan.offer_id is not None:
+        if self.search.offer_id is not None:
             chosen = f"offer {offer.id} as requested"
         elif offer.id == candidates[0].id:
-            chosen = f"best of {len(candidates)} matching offers by {_order_text(self.plan.order)}"
+            chosen = (
+                f"best of {len(candidates)} matching offers by {_order_text(self.search.order)}"
+            )
         else:
-            chosen = f"next best by {_order_text(self.plan.order)}, offer {offer.id}"
+            chosen = f"next best by {_order_text(self.search.order)}, offer {offer.id}"
         return "; ".join([chosen, *self.notes])
 
     def _story(self, headline: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import typing
 from typing import Any, ClassVar
@@ -16,7 +15,6 @@ from pulumi_vast.resources._provider import VastProvider
 __all__ = ["VastResource", "output_names"]
 
 
-@functools.cache
 def output_names(cls: type) -> list[str]:
     """The `pulumi.Output[...]` attributes a resource class declares: its outputs table.
 
@@ -40,6 +38,11 @@ class VastResource(pulumi.dynamic.Resource):
 
     provider_class: ClassVar[type[VastProvider]]
     args_class: ClassVar[type[ResourceArgs]]
+    output_properties: ClassVar[list[str]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.output_properties = output_names(cls)
 
     def __init__(
         self,
@@ -54,7 +57,7 @@ class VastResource(pulumi.dynamic.Resource):
             raise TypeError("pass either an args object or keyword arguments, not both")
         elif not isinstance(args, self.args_class):
             raise TypeError(f"args must be a {self.args_class.__name__}")
-        props: dict[str, Any] = {name: None for name in output_names(type(self))}
+        props: dict[str, Any] = dict.fromkeys(self.output_properties)
         props.update(args.to_inputs())
         secret_outputs = sorted(self.provider_class.table.secret_fields)
         opts = pulumi.ResourceOptions.merge(

@@ -13,7 +13,6 @@ from pydantic import Field, PositiveFloat, model_validator
 from pulumi_vast.api import QueryError, parse_order, parse_query
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
-from pulumi_vast.resources import _connection
 from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._fields import (
     COMPUTED,
@@ -26,8 +25,9 @@ from pulumi_vast.resources._fields import (
     ResourceArgs,
     known,
 )
+from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._provider import Failure, VastProvider
-from pulumi_vast.resources._rental import Rental, RentalPlan, instance_outputs, plan_request
+from pulumi_vast.resources._rental import SEARCH_MAX_AGE, Rental, instance_outputs, plan_request
 from pulumi_vast.resources._resource import VastResource
 from pulumi_vast.resources._watch import InstanceWatcher
 
@@ -219,16 +219,10 @@ class InstanceProvider(VastProvider):
 
     def _preview_rent(self, args: Any) -> list[Failure]:
         """Before renting: say what will be rented and what it costs, or why nothing can be."""
-        plan = RentalPlan.from_args(args)
-        if plan.offer_id is not None:
+        search = OfferSearch.from_args(args)
+        if search.offer_id is not None:
             return []
-        offers = self.client.offers.search(
-            plan.query,
-            order=plan.order,
-            limit=1,
-            offer_type=plan.offer_type,
-            storage_gb=plan.disk_gb,
-        )
+        offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
         if not offers:
             return [
                 (
@@ -238,7 +232,7 @@ class InstanceProvider(VastProvider):
                 )
             ]
         best = offers[0].model_dump()
-        cost = estimate(best, disk_gb=plan.disk_gb)
+        cost = estimate(best, disk_gb=search.disk_gb)
         progress.note(f"would rent {describe_offer(best)}: {cost.summary()}")
         return []
 
@@ -252,15 +246,14 @@ class InstanceProvider(VastProvider):
 
     @property
     def watcher(self) -> InstanceWatcher:
-        return _connection.watcher_for(self.settings)
+        return self.connection.watcher
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = self.table.parse(props)
         rental = Rental(
-            client=self.client,
-            watcher=self.watcher,
+            connection=self.connection,
             request=plan_request(args),
-            plan=RentalPlan.from_args(args),
+            search=OfferSearch.from_args(args),
             ready=args.ready,
             private_key=self.settings.ssh_key,
         )
@@ -275,7 +268,7 @@ class InstanceProvider(VastProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         snapshot = self.watcher.snapshot(max_age=REFRESH_MAX_AGE)
-        live = snapshot.instances.get(int(id_))
+        live = snapshot.value.get(int(id_))
         if live is None:
             return ReadResult(id_="", outs={})
         outs = dict(props)
@@ -319,6 +312,9 @@ class InstanceProvider(VastProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.client.instances.destroy(int(id_))
         self.watcher.forget()
+        if props.get("offer_id"):
+            # Its offer is back on the market; a replacement may rent it again.
+            self.connection.offers.release(int(props["offer_id"]))
 
     def _outputs(self, inputs: Mapping[str, Any], outs: Mapping[str, Any]) -> dict[str, Any]:
         return self.table.outputs_with_secrets({**inputs, **outs})

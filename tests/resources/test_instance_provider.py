@@ -160,6 +160,28 @@ def test_create_moves_on_when_the_chosen_offer_is_taken_meanwhile(
     provider.delete(created.id, created.outs)
 
 
+def test_parallel_creates_of_one_query_share_a_search_and_spread_over_offers(
+    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sim_admin.reset_request_counts(vast_account)
+    inputs = checked(provider)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        created = list(pool.map(lambda _: provider.create(inputs), range(6)))
+
+    offers = [c.outs["offer_id"] for c in created]
+    assert len(set(offers)) == 6
+    counts = sim_admin.request_counts(vast_account)
+    assert counts["search_offers"]["by_status"]["200"] == 1  # the preview's, shared by all
+    creates = counts["create_instance"]["by_status"]
+    assert creates["200"] == 6
+    assert "404" not in creates  # no create lost a race for an offer another one took
+    assert alive(sim_admin, vast_account) == 6
+    for c in created:
+        provider.delete(c.id, c.outs)
+    assert alive(sim_admin, vast_account) == 0
+
+
 def test_a_lost_create_answer_adopts_the_instance_instead_of_renting_twice(
     provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
 ) -> None:

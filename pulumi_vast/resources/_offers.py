@@ -1,0 +1,97 @@
+"""The market as one provider process sees it: searches shared, offers claimed.
+
+A stack often creates several instances from one query at the same moment. Each would
+search, find the same best offer, and all but one would lose the race for it and start
+over. Creates in one process therefore share a search (briefly) and claim the offer they
+are renting, so the others go straight for the next ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_vast.api import Offer, Query, VastClient, parse_order, parse_query
+from pulumi_vast.api.query import OfferType
+from pulumi_vast.market import rank
+from pulumi_vast.resources._fields import known
+from pulumi_vast.resources._shared import SharedFetch
+
+__all__ = ["SEARCH_LIMIT", "OfferBook", "OfferSearch"]
+
+SEARCH_LIMIT = 100
+"""Offers fetched per search: room for many parallel creates of one query to spread out."""
+
+
+@dataclass(frozen=True)
+class OfferSearch:
+    """What an instance asks of the market (hashable: one shared search per distinct ask)."""
+
+    query: Query | None
+    offer_id: int | None
+    order: tuple[tuple[str, str], ...]
+    disk_gb: float
+    bid: bool
+
+    @property
+    def offer_type(self) -> OfferType:
+        return "bid" if self.bid else "on-demand"
+
+    @classmethod
+    def from_args(cls, args: Any) -> OfferSearch:
+        """From resolved `InstanceArgs`."""
+        query = known(args.query)
+        return cls(
+            query=parse_query(query) if query is not None else None,
+            offer_id=known(args.offer_id),
+            order=tuple(parse_order(known(args.order))),
+            disk_gb=float(known(args.disk_gb)),
+            bid=known(args.bid_price) is not None,
+        )
+
+
+class OfferBook:
+    def __init__(self, client: VastClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._searches: dict[OfferSearch, SharedFetch[list[Offer]]] = {}
+        self._claimed: set[int] = set()
+
+    def ranked(self, search: OfferSearch, *, max_age: float) -> list[Offer]:
+        """Offers answering ``search``, best first, from a search at most ``max_age`` s old."""
+        with self._lock:
+            shared = self._searches.get(search)
+            if shared is None:
+                shared = SharedFetch(lambda: self._search(search))
+                self._searches[search] = shared
+        return list(shared.get(max_age=max_age).value)
+
+    def _search(self, search: OfferSearch) -> list[Offer]:
+        if search.offer_id is not None:
+            return self._client.offers.search(
+                {"id": {"eq": search.offer_id}},
+                defaults=False,
+                limit=1,
+                storage_gb=search.disk_gb,
+            )
+        found = self._client.offers.search(
+            search.query,
+            order=list(search.order),
+            limit=SEARCH_LIMIT,
+            offer_type=search.offer_type,
+            storage_gb=search.disk_gb,
+        )
+        return rank(found, search.order)
+
+    def claim(self, offer_id: int) -> bool:
+        """Reserve an offer for one create in this process; False if another has it."""
+        with self._lock:
+            if offer_id in self._claimed:
+                return False
+            self._claimed.add(offer_id)
+            return True
+
+    def release(self, offer_id: int) -> None:
+        with self._lock:
+            self._claimed.discard(offer_id)
