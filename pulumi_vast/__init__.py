@@ -19,30 +19,54 @@ The provider classes are importable from here so that Pulumi state refers to the
 name instead of carrying their code.
 """
 
-from pulumi_vast.api import F, Query, QueryError, VastClient, parse_query
-from pulumi_vast.resources import (
-    Input,
-    Instance,
-    InstanceArgs,
-    InstanceProvider,
-    ReadyArgs,
-    SshKey,
-    SshKeyArgs,
-    SshKeyProvider,
-)
+from __future__ import annotations
 
-__all__ = [
-    "F",
-    "Input",
-    "Instance",
-    "InstanceArgs",
-    "InstanceProvider",
-    "Query",
-    "QueryError",
-    "ReadyArgs",
-    "SshKey",
-    "SshKeyArgs",
-    "SshKeyProvider",
-    "VastClient",
-    "parse_query",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pulumi_vast.api import F as F
+    from pulumi_vast.api import Query as Query
+    from pulumi_vast.api import QueryError as QueryError
+    from pulumi_vast.api import VastClient as VastClient
+    from pulumi_vast.api import parse_query as parse_query
+    from pulumi_vast.resources import Input as Input
+    from pulumi_vast.resources import Instance as Instance
+    from pulumi_vast.resources import InstanceArgs as InstanceArgs
+    from pulumi_vast.resources import InstanceProvider as InstanceProvider
+    from pulumi_vast.resources import ReadyArgs as ReadyArgs
+    from pulumi_vast.resources import SshKey as SshKey
+    from pulumi_vast.resources import SshKeyArgs as SshKeyArgs
+    from pulumi_vast.resources import SshKeyProvider as SshKeyProvider
+
+# Loaded on first use, so that `pulumi-vast sim` and the simulator do not import the Pulumi
+# SDK they never need.
+_HOMES = {
+    "pulumi_vast.api": ("F", "Query", "QueryError", "VastClient", "parse_query"),
+    "pulumi_vast.resources": (
+        "Input",
+        "Instance",
+        "InstanceArgs",
+        "InstanceProvider",
+        "ReadyArgs",
+        "SshKey",
+        "SshKeyArgs",
+        "SshKeyProvider",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_HOME_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pulumi_vast' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,44 @@
+"""The package root: its public names, and that tools stay light."""
+
+import subprocess
+import sys
+
+import pulumi_vast
+import pulumi_vast.api
+import pulumi_vast.resources
+
+PUBLIC = [
+    "F",
+    "Input",
+    "Instance",
+    "InstanceArgs",
+    "InstanceProvider",
+    "Query",
+    "QueryError",
+    "ReadyArgs",
+    "SshKey",
+    "SshKeyArgs",
+    "SshKeyProvider",
+    "VastClient",
+    "parse_query",
+]
+
+
+def test_public_names_are_pinned_and_resolve_to_their_homes():
+    assert pulumi_vast.__all__ == PUBLIC
+    for name in PUBLIC:
+        home = pulumi_vast.api if hasattr(pulumi_vast.api, name) else pulumi_vast.resources
+        assert getattr(pulumi_vast, name) is getattr(home, name)
+
+
+def test_providers_live_in_an_importable_module_so_state_holds_a_reference():
+    # dill pickles a class from an importable module by name; from __main__ it would
+    # pickle the code itself into the state.
+    for name in ("InstanceProvider", "SshKeyProvider"):
+        assert getattr(pulumi_vast, name).__module__.startswith("pulumi_vast.resources.")
+
+
+def test_the_simulator_does_not_load_the_pulumi_sdk():
+    code = "import sys, pulumi_vast.sim.server, pulumi_vast.cli; print('pulumi' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
