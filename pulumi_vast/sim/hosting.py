@@ -10,10 +10,12 @@ start a host twice.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from pulumi_vast.sim.gpu_tools import install_gpu_tools
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.records import Phase
 from pulumi_vast.sim.ssh import SshHost, ensure_host_key
@@ -65,9 +67,12 @@ class HostManager:
         ports = backend.plan_ports(instance)
         root = backend.instance_dir(instance_id)
         ensure_host_key(self.host_key_path)
+        env = backend.host_env(instance, ports, self._api_url())
+        tools = install_gpu_tools(root, backend.instance_json(instance))
+        env["PATH"] = os.pathsep.join([tools, os.environ.get("PATH", os.defpath)])
         host = SshHost(
             root=root,
-            env=backend.host_env(instance, ports, self._api_url()),
+            env=env,
             authorized_keys=lambda: backend.authorized_keys(instance_id),
             host_key_path=self.host_key_path,
         )

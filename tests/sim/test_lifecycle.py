@@ -145,3 +145,16 @@ def test_an_instance_can_destroy_itself_with_its_own_key(
     )
     (entry,) = sim_admin.ledger(sim_admin.instance(instance["id"])["account_key"])["instances"]
     assert entry["status"] == "destroyed"
+
+
+def test_nvidia_smi_shows_the_instances_own_gpus(api: httpx.Client, sim_admin: SimAdmin) -> None:
+    key = new_key()
+    api.post("/api/v0/ssh/", json={"ssh_key": public_line(key)})
+    instance = _boot(api, sim_admin)
+
+    status, out = ssh_run(instance["ssh_port"], key, "nvidia-smi -L && nvidia-smi")
+
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == f"GPU 0: {instance['gpu_name']} (UUID: GPU-sim-0)"
+    assert f"CUDA Version: {instance['cuda_max_good']}" in out
