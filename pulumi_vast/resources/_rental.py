@@ -64,7 +64,7 @@ _RUNTYPES: dict[tuple[str, bool], Runtype] = {
     ("args", False): "args",
     ("args", True): "args",
 }
-_FIRST_POLL = 0.5
+_FIRST_POLL = 1.0
 _MAX_POLL = 5.0
 
 

@@ -60,6 +60,10 @@ class VastResource(pulumi.dynamic.Resource):
         props: dict[str, Any] = dict.fromkeys(self.output_properties)
         props.update(args.to_inputs())
         secret_outputs = sorted(self.provider_class.table.secret_fields)
+        for name in secret_outputs:
+            # Secret as an input too: the engine stores inputs beside outputs in the state.
+            if props.get(name) is not None:
+                props[name] = pulumi.Output.secret(props[name])
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )

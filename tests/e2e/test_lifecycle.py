@@ -16,7 +16,7 @@ import pytest
 from pulumi_vast.api import VastClient
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin
-from tests.e2e.conftest import VastStack, instance, write_config
+from tests.e2e.conftest import VastStack, instance
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +34,29 @@ def instances_in_state(workspace: PulumiWorkspace) -> list[dict[str, Any]]:
     return [r for r in workspace.resources() if r["type"] == INSTANCE_TYPE]
 
 
+def set_path(workspace: PulumiWorkspace, path: str, value: str, *, secret: bool = False) -> None:
+    """`pulumi config set --path`, as a user edits one field of the structured config."""
+    flag = "--secret" if secret else "--plaintext"
+    workspace.run("config", "set", "--stack", "e2e", flag, "--path", path, "--", value)
+
+
+def over_ssh(ssh_command: str, command: str) -> str:
+    """Run `command` with the pasted `ssh ...` line of an output."""
+    done = subprocess.run(
+        [
+            *shlex.split(ssh_command),
+            *("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"),
+            *("-o", "BatchMode=yes", command),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def billing(sim_admin: SimAdmin, key: str) -> list[dict[str, Any]]:
     """Ledger rows of instances that exist (and so still cost money)."""
     ledger = sim_admin.ledger(key)
@@ -44,6 +67,8 @@ def test_up_preview_update_replace_refresh_destroy(
     vast_stack: VastStack, sim_admin: SimAdmin, sim_url: str, vast_account: str
 ) -> None:
     stack = vast_stack()
+    # a secret inside the structured config, as `pulumi config set --secret --path` writes it
+    set_path(stack, "pulumi-vast:instances[0].env.HF_TOKEN", "hf_not_for_state", secret=True)
 
     assert steps(stack) == {"pulumi-vast-e2e": "create", "dev": "create", "gpu": "create"}
     assert sim_admin.ledger(vast_account)["totals"]["instances"] == 0
@@ -53,23 +78,12 @@ def test_up_preview_update_replace_refresh_destroy(
     gpu = stack.outputs()["gpu"]
     assert [row["id"] for row in billing(sim_admin, vast_account)] == [gpu["instance_id"]]
     assert gpu["gpu"].startswith("1x ") and gpu["dph_total"] > 0
-    pasted = subprocess.run(
-        [
-            *shlex.split(gpu["ssh"]),
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "echo $CONTAINER_ID",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    assert over_ssh(gpu["ssh"], "echo $CONTAINER_ID $HF_TOKEN") == (
+        f"{gpu['instance_id']} hf_not_for_state"
     )
-    assert pasted.stdout.strip() == str(gpu["instance_id"]), pasted.stderr
+    state = json.dumps(stack.export_state())
+    assert vast_account not in state  # the API key stays in config, encrypted
+    assert "hf_not_for_state" not in state  # env values are secret, as inputs and outputs
 
     # a second preview: no changes, and not one API call
     sim_admin.reset_request_counts(vast_account)
@@ -77,7 +91,7 @@ def test_up_preview_update_replace_refresh_destroy(
     assert sim_admin.request_counts(vast_account) == {}
 
     # the label updates in place
-    write_config(stack, instances=[instance(label="renamed")])
+    set_path(stack, "pulumi-vast:instances[0].label", "renamed")
     assert steps(stack)["gpu"] == "update"
     stack.up()
     client = VastClient(sim_url, vast_account)
@@ -85,7 +99,7 @@ def test_up_preview_update_replace_refresh_destroy(
     assert live is not None and live.label == "renamed"
 
     # the image replaces: the old instance is gone, one new one bills
-    write_config(stack, instances=[instance(label="renamed", image="nvidia/cuda:12.4.1-base")])
+    set_path(stack, "pulumi-vast:instances[0].image", "nvidia/cuda:12.4.1")
     assert steps(stack)["gpu"] == "replace"
     stack.up()
     replaced = stack.outputs()["gpu"]["instance_id"]
