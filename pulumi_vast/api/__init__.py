@@ -39,6 +39,7 @@ from pulumi_vast.api.instances import (
 )
 from pulumi_vast.api.offer_fields import OFFER_ALIASES, OFFER_FIELDS, FieldKind, OfferField
 from pulumi_vast.api.offers import Offer
+from pulumi_vast.api.pacing import NO_PACING, VAST_RATE_LIMITS, RateLimits
 from pulumi_vast.api.query import (
     CHEAPEST_FIRST,
     DEFAULT_FILTERS,
@@ -64,11 +65,13 @@ __all__ = [
     "DEFAULT_RETRY",
     "FAILED_STATUSES",
     "FAILURE_MESSAGES",
+    "NO_PACING",
     "NO_RETRY",
     "OFFER_ALIASES",
     "OFFER_FIELDS",
     "OFFICIAL_ORDER",
     "PENDING_STATUSES",
+    "VAST_RATE_LIMITS",
     "APIError",
     "BadRequest",
     "Clear",
@@ -87,6 +90,7 @@ __all__ = [
     "QueryError",
     "QuotaExceeded",
     "RateLimited",
+    "RateLimits",
     "RequestStats",
     "ResponseLost",
     "RetriesExhausted",

@@ -12,6 +12,7 @@ import httpx
 
 from pulumi_vast.api.instances import InstancesClient
 from pulumi_vast.api.offers import OffersClient
+from pulumi_vast.api.pacing import VAST_RATE_LIMITS, Pacer, RateLimits
 from pulumi_vast.api.retry import DEFAULT_RETRY, RetryPolicy
 from pulumi_vast.api.ssh_keys import SshKeysClient
 from pulumi_vast.api.stats import RequestStats
@@ -32,8 +33,11 @@ class VastClient:
     calls; all share one HTTP connection pool, one `RetryPolicy` (429/502/503/504 and
     transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
     creates are never repeated once they may have reached Vast) and one set of request
-    counters, ``client.stats``. ``sleep`` is what waits between retries (inject a no-op in
-    tests); ``transport`` is the httpx seam (``httpx.MockTransport`` in tests).
+    counters, ``client.stats``. Requests are paced under Vast's documented per-endpoint rate
+    limits (``rate_limits``, `pulumi_vast.api.pacing`) so parallel callers queue for the
+    budget instead of collecting 429s. ``sleep`` is what waits between retries and for the
+    pace (inject a no-op in tests); ``transport`` is the httpx seam
+    (``httpx.MockTransport`` in tests).
 
     Errors are the tree in `pulumi_vast.api.errors`. The API key is sent as a Bearer token
     and never appears in errors, logs or ``repr``.
@@ -48,6 +52,7 @@ class VastClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limits: RateLimits = VAST_RATE_LIMITS,
     ) -> None:
         if not api_url.startswith(("http://", "https://")):
             raise ValueError(
@@ -64,6 +69,7 @@ class VastClient:
             transport=transport,
             sleep=sleep,
             stats=self.stats,
+            pacer=Pacer(rate_limits, sleep=sleep),
         )
         self.offers = OffersClient(self._transport)
         self.instances = InstancesClient(self._transport)

@@ -34,6 +34,7 @@ from pulumi_vast.api.errors import (
     UnexpectedResponse,
     VastError,
 )
+from pulumi_vast.api.pacing import Pacer
 from pulumi_vast.api.retry import RetryPolicy
 from pulumi_vast.api.stats import RequestStats
 
@@ -105,8 +106,10 @@ class Transport:
         transport: httpx.BaseTransport | None,
         sleep: Callable[[float], None],
         stats: RequestStats,
+        pacer: Pacer,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.pacer = pacer
         self._api_key = api_key or None
         self.retry = retry
         self.stats = stats
@@ -158,6 +161,7 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            self.pacer.acquire(method, route)
             self.stats.record_request(method, route, retry=attempt > 1)
             try:
                 response = self._http.request(method, url, json=json)
@@ -168,8 +172,11 @@ class Transport:
                 self.stats.record_status(response.status_code)
                 log.debug("%s %s -> %s", method, path, response.status_code)
                 if response.is_success:
+                    self.pacer.succeeded(method, route)
                     return self._decode_success(response, method, path)
                 error = self._api_error(response, method, path)
+                if isinstance(error, RateLimited):
+                    self.pacer.throttled(method, route)
                 delay = self._retry_delay(error, method, path, repeatable, attempt)
                 failure = error
             if attempt >= policy.max_attempts or waited + delay > policy.max_wait:

@@ -8,18 +8,20 @@ import pulumi_vast.api as api
 
 EXPORTS = [
     "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "DEFAULT_API_URL", "DEFAULT_FILTERS",
-    "DEFAULT_RETRY", "FAILED_STATUSES", "FAILURE_MESSAGES", "NO_RETRY", "OFFER_ALIASES",
-    "OFFER_FIELDS", "OFFICIAL_ORDER", "PENDING_STATUSES",
+    "DEFAULT_RETRY", "FAILED_STATUSES", "FAILURE_MESSAGES", "NO_PACING", "NO_RETRY",
+    "OFFER_ALIASES", "OFFER_FIELDS", "OFFICIAL_ORDER", "PENDING_STATUSES", "VAST_RATE_LIMITS",
     "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest", "F", "FieldKind",
     "Gone", "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField",
-    "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RequestStats",
+    "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RateLimits",
+    "RequestStats",
     "ResponseLost", "RetriesExhausted", "RetryPolicy", "Runtype", "ServerError", "SshEndpoint",
     "SshKey", "StatsSnapshot", "TransportError", "Unauthorized", "UnexpectedResponse", "User",
     "VastClient", "VastError", "VolumeAttachment", "parse_order", "parse_query",
 ]  # fmt: skip
 
 MODULES = [
-    "client", "errors", "filters", "instances", "offer_fields", "offers", "query", "retry",
+    "client", "errors", "filters", "instances", "offer_fields", "offers", "pacing", "query",
+    "retry",
     "ssh_keys", "stats", "transport", "users", "_base",
 ]  # fmt: skip
 

@@ -1,0 +1,101 @@
+"""Pacing under Vast's per-endpoint rate limits: waits instead of 429s."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from pulumi_vast.api import CreateInstanceRequest, VastClient
+from pulumi_vast.api.pacing import VAST_RATE_LIMITS, Pacer, RateLimits
+
+CREATE = ("PUT", "/api/v0/asks/{id}/")
+LIMITS = RateLimits({CREATE: 4.0}, margin=1.0)
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def time_() -> FakeTime:
+    return FakeTime()
+
+
+def test_a_burst_up_to_the_threshold_goes_at_once_then_requests_queue(time_: FakeTime) -> None:
+    pacer = Pacer(LIMITS, clock=time_.clock, sleep=time_.sleep)
+
+    waits = [pacer.acquire(*CREATE) for _ in range(7)]
+
+    assert waits == pytest.approx([0, 0, 0, 0, 0.25, 0.5, 0.75])
+
+
+def test_the_budget_refills_with_time(time_: FakeTime) -> None:
+    pacer = Pacer(LIMITS, clock=time_.clock, sleep=time_.sleep)
+    for _ in range(4):
+        pacer.acquire(*CREATE)
+
+    time_.now = 0.5  # two tokens back
+
+    assert [pacer.acquire(*CREATE) for _ in range(3)] == pytest.approx([0, 0, 0.25])
+
+
+def test_endpoints_without_a_documented_limit_are_not_paced(time_: FakeTime) -> None:
+    pacer = Pacer(LIMITS, clock=time_.clock, sleep=time_.sleep)
+
+    assert {pacer.acquire("POST", "/api/v0/bundles/") for _ in range(50)} == {0.0}
+    assert time_.waits == []
+
+
+def test_a_429_slows_the_endpoint_and_successes_bring_it_back(time_: FakeTime) -> None:
+    pacer = Pacer(LIMITS, clock=time_.clock, sleep=time_.sleep)
+
+    pacer.throttled(*CREATE)
+    assert pacer.rate(*CREATE) == pytest.approx(4.0 * LIMITS.slowdown)
+    assert pacer.acquire(*CREATE) == pytest.approx(1 / (4.0 * LIMITS.slowdown))
+
+    for _ in range(100):
+        pacer.succeeded(*CREATE)
+    assert pacer.rate(*CREATE) == pytest.approx(4.0)
+
+
+def test_threads_queue_behind_each_other_without_double_booking(time_: FakeTime) -> None:
+    pacer = Pacer(LIMITS, clock=time_.clock, sleep=time_.sleep)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        wait = pacer.acquire(*CREATE)
+        with lock:
+            waits.append(wait)
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(waits) == pytest.approx([0] * 4 + [0.25 * n for n in range(1, 9)])
+
+
+def test_the_client_paces_creates_by_the_documented_threshold() -> None:
+    waits: list[float] = []
+    answered = httpx.MockTransport(lambda _: httpx.Response(200, json={"new_contract": 7}))
+    client = VastClient("http://vast.test", "k", transport=answered, sleep=waits.append)
+
+    for _ in range(6):
+        client.instances.create(1, CreateInstanceRequest(image="ubuntu"))
+
+    rate = VAST_RATE_LIMITS.rate(*CREATE)
+    assert rate is not None
+    assert len(waits) == 2 and waits[0] > 0 and waits[1] > waits[0]
+    assert waits[1] <= 2 / rate + 0.05
