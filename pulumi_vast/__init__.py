@@ -21,8 +21,9 @@ name instead of carrying their code.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pulumi_vast._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pulumi_vast.api import F as F
@@ -41,32 +42,22 @@ if TYPE_CHECKING:
 
 # Loaded on first use, so that `pulumi-vast sim` and the simulator do not import the Pulumi
 # SDK they never need.
-_HOMES = {
-    "pulumi_vast.api": ("F", "Query", "QueryError", "VastClient", "parse_query"),
-    "pulumi_vast.resources": (
-        "Input",
-        "Instance",
-        "InstanceArgs",
-        "InstanceProvider",
-        "ReadyArgs",
-        "SshKey",
-        "SshKeyArgs",
-        "SshKeyProvider",
-    ),
-}
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-__all__ = sorted(_HOME_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pulumi_vast' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+_API = ("F", "Query", "QueryError", "VastClient", "parse_query")
+_RESOURCES = (
+    "Input",
+    "Instance",
+    "InstanceArgs",
+    "InstanceProvider",
+    "ReadyArgs",
+    "SshKey",
+    "SshKeyArgs",
+    "SshKeyProvider",
+)
+__all__ = sorted([*_API, *_RESOURCES])
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(_API, "pulumi_vast.api"),
+        **dict.fromkeys(_RESOURCES, "pulumi_vast.resources"),
+    },
+)

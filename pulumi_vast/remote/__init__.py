@@ -4,34 +4,49 @@ Every call takes an :class:`SshTarget` (one route to the instance) and opens its
 connection; errors are the :class:`RemoteError` tree of :mod:`pulumi_vast.remote.errors`.
 """
 
-from pulumi_vast.remote.commands import CommandResult, run
-from pulumi_vast.remote.errors import (
-    CommandFailed,
-    ConnectFailed,
-    InvalidPrivateKey,
-    ProbeFailed,
-    ReadinessTimeout,
-    RemoteError,
-    TransferFailed,
-)
-from pulumi_vast.remote.readiness import ReadyResult, wait_for_ssh
-from pulumi_vast.remote.target import SshTarget, ssh_command
-from pulumi_vast.remote.transfer import download, upload
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CommandFailed",
-    "CommandResult",
-    "ConnectFailed",
-    "InvalidPrivateKey",
-    "ProbeFailed",
-    "ReadinessTimeout",
-    "ReadyResult",
-    "RemoteError",
-    "SshTarget",
-    "TransferFailed",
-    "download",
-    "run",
-    "ssh_command",
-    "upload",
-    "wait_for_ssh",
-]
+from pulumi_vast._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from pulumi_vast.remote.commands import CommandResult as CommandResult
+    from pulumi_vast.remote.commands import run as run
+    from pulumi_vast.remote.errors import CommandFailed as CommandFailed
+    from pulumi_vast.remote.errors import ConnectFailed as ConnectFailed
+    from pulumi_vast.remote.errors import InvalidPrivateKey as InvalidPrivateKey
+    from pulumi_vast.remote.errors import ProbeFailed as ProbeFailed
+    from pulumi_vast.remote.errors import ReadinessTimeout as ReadinessTimeout
+    from pulumi_vast.remote.errors import RemoteError as RemoteError
+    from pulumi_vast.remote.errors import TransferFailed as TransferFailed
+    from pulumi_vast.remote.readiness import ReadyResult as ReadyResult
+    from pulumi_vast.remote.readiness import wait_for_ssh as wait_for_ssh
+    from pulumi_vast.remote.target import SshTarget as SshTarget
+    from pulumi_vast.remote.target import ssh_command as ssh_command
+    from pulumi_vast.remote.transfer import download as download
+    from pulumi_vast.remote.transfer import upload as upload
+
+# fabric and paramiko load with the first call that connects; naming a target does not.
+_HOMES = {
+    "CommandResult": "pulumi_vast.remote.commands",
+    "run": "pulumi_vast.remote.commands",
+    **dict.fromkeys(
+        (
+            "CommandFailed",
+            "ConnectFailed",
+            "InvalidPrivateKey",
+            "ProbeFailed",
+            "ReadinessTimeout",
+            "RemoteError",
+            "TransferFailed",
+        ),
+        "pulumi_vast.remote.errors",
+    ),
+    "ReadyResult": "pulumi_vast.remote.readiness",
+    "wait_for_ssh": "pulumi_vast.remote.readiness",
+    "SshTarget": "pulumi_vast.remote.target",
+    "ssh_command": "pulumi_vast.remote.target",
+    "download": "pulumi_vast.remote.transfer",
+    "upload": "pulumi_vast.remote.transfer",
+}
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

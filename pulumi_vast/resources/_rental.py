@@ -64,8 +64,12 @@ _RUNTYPES: dict[tuple[str, bool], Runtype] = {
     ("args", False): "args",
     ("args", True): "args",
 }
-_FIRST_POLL = 1.0
-_MAX_POLL = 5.0
+POLL_INTERVAL = 0.5
+"""Seconds between status checks while an instance boots. Cheap: one listing serves every
+waiting instance, and listings are paced under Vast's limit (about one a second)."""
+PATIENT_AFTER = 30.0
+SLOW_POLL_INTERVAL = 5.0
+"""After `PATIENT_AFTER` seconds (an image pull, minutes), check less often."""
 
 
 class RentalFailed(RuntimeError):
@@ -201,10 +205,11 @@ class Rental:
         )
 
     def _find_tagged(self, tag: str) -> int | None:
-        asked = self.clock()
+        seen = self.clock()
         for delay in (0.0, 1.0, 2.0):
             self.sleep(delay)
-            snapshot = self.connection.watcher.snapshot(max_age=0.0, not_before=asked)
+            snapshot = self.connection.watcher.snapshot(after=seen)
+            seen = snapshot.started
             for instance in snapshot.value.values():
                 if instance.extra_env.get(TAG_ENV) == tag:
                     return instance.id
@@ -234,11 +239,14 @@ class Rental:
         return live
 
     def _until_running(self, instance_id: int, deadline: float) -> LiveInstance:
-        created = self.clock()
-        interval = _FIRST_POLL
+        created = seen = self.clock()
+        interval = POLL_INTERVAL
         unseen = 0
         while True:
-            snapshot = self.connection.watcher.snapshot(max_age=interval, not_before=created)
+            # Listings are shared by every waiting create and paced under Vast's limit; a
+            # waiter only asks for one newer than the last it looked at.
+            snapshot = self.connection.watcher.snapshot(after=seen)
+            seen = snapshot.started
             live = snapshot.value.get(instance_id)
             elapsed = self.clock() - created
             if live is None:
@@ -259,7 +267,8 @@ class Rental:
                     "Raise ready.timeout, or pick offers with a faster boot"
                 )
             self.sleep(interval)
-            interval = min(interval * 1.5, _MAX_POLL)
+            if elapsed > PATIENT_AFTER:
+                interval = min(interval * 1.25, SLOW_POLL_INTERVAL)
 
     def _destroy(self, instance_id: int, *, reason: str) -> None:
         progress.warn(f"destroying instance {instance_id}: {reason}")

@@ -8,6 +8,7 @@ it, joins a fetch already in flight, or starts one.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -36,15 +37,15 @@ class SharedFetch(Generic[T]):
         self._latest: Fetched[T] | None = None
         self._fetching = False
 
-    def get(self, *, max_age: float, not_before: float | None = None) -> Fetched[T]:
-        """A result begun at most ``max_age`` seconds ago, and not before ``not_before``."""
+    def get(self, *, max_age: float = math.inf, after: float | None = None) -> Fetched[T]:
+        """A result begun at most ``max_age`` seconds ago, and strictly after ``after``."""
         with self._cond:
             while True:
                 latest = self._latest
                 if (
                     latest is not None
                     and self._clock() - latest.started <= max_age
-                    and (not_before is None or latest.started >= not_before)
+                    and (after is None or latest.started > after)
                 ):
                     return latest
                 if not self._fetching:

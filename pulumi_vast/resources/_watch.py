@@ -7,6 +7,7 @@ so N parallel waits or reads cost one listing per interval, not N GETs.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -24,10 +25,11 @@ class InstanceWatcher:
             lambda: {inst.id: inst for inst in client.instances.list()}, clock=clock
         )
 
-    def snapshot(self, *, max_age: float, not_before: float | None = None) -> Snapshot:
-        """The account's instances, listed at most ``max_age`` s ago (and not before
-        ``not_before``, e.g. to be sure an instance created then is in it)."""
-        return self._listing.get(max_age=max_age, not_before=not_before)
+    def snapshot(self, *, max_age: float = math.inf, after: float | None = None) -> Snapshot:
+        """The account's instances, listed at most ``max_age`` s ago and begun strictly
+        after ``after`` (a waiter passes the start of the listing it saw last, or the time
+        it created an instance, and so always sees news)."""
+        return self._listing.get(max_age=max_age, after=after)
 
     def forget(self) -> None:
         self._listing.forget()

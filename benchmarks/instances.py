@@ -1,0 +1,252 @@
+"""N GPU instances through pulumi-vast, against the floor, the physical bound and the CLI.
+
+    python benchmarks/instances.py --instances 16 --boot-delay 5
+
+Against one simulator (boot delay B, Vast's rate limits on), in one process, it measures:
+
+- pulumi-vast: `pulumi up` of N instances from one program (one query), a no-change
+  `preview`, `refresh` and `destroy`, with the API calls each made (simulator counters);
+- the engine's own floor for N trivial dynamic resources (`engine_floor.py`);
+- the physical bound: B plus the API time of N creates issued back to back (for destroy,
+  of N destroys; for refresh, of one listing);
+- a sequential loop of the official `vastai` CLI doing the same work: search, then for
+  each instance create and poll `show instance` until running; then destroy each.
+
+and prints one table plus the targets: `up` within 1.5x the physical bound and at least 4x
+faster than the CLI loop, a no-change `preview` with 0 API calls, and a `refresh` whose
+listing calls do not grow with N (one per 25 instances, Vast's page size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine_floor import engine_floor
+
+from pulumi_vast.api import CHEAPEST_FIRST, CreateInstanceRequest, VastClient
+from pulumi_vast.engine import PulumiWorkspace
+from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
+
+QUERY = "gpu_ram>=8 num_gpus=1"
+IMAGE = "vastai/base-image"
+DISK_GB = 10
+OPERATIONS = ("up", "preview", "refresh", "destroy")
+PIPELINE_UP = "up --skip-preview"
+"""How a GitOps pipeline applies a change whose preview already ran on the pull request."""
+PAGE_SIZE = 25
+CLI_POLL_S = 1.0
+
+_PROGRAM = f'''
+import pulumi
+import pulumi_vast as vast
+
+for index in range(pulumi.Config().require_int("instances")):
+    vast.Instance(f"gpu-{{index}}", query="{QUERY}", image="{IMAGE}", disk_gb={DISK_GB})
+'''
+
+
+@dataclass
+class Run:
+    seconds: dict[str, float] = field(default_factory=dict)
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run_pulumi(sim: SimulatorProcess, key: str, count: int, root: Path) -> Run:
+    project = root / "project"
+    project.mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: vast-bench\nruntime: python\n")
+    (project / "__main__.py").write_text(_PROGRAM)
+    (root / "backend").mkdir()
+    ws = PulumiWorkspace(
+        project, backend_url=(root / "backend").as_uri(), pulumi_home=root / "pulumi-home"
+    )
+    ws.init_stack("bench")
+    ws.set_config("instances", str(count))
+    ws.set_config("vast:apiUrl", sim.url)
+    ws.set_config("vast:apiKey", key, secret=True)
+    steps: dict[str, Callable[[], object]] = {
+        "up": ws.up,
+        "preview": lambda: ws.preview("--expect-no-changes"),
+        "refresh": ws.refresh,
+        "destroy": ws.destroy,
+    }
+    steps[PIPELINE_UP] = lambda: ws.run("up", "--yes", "--skip-preview", "--non-interactive")
+    run = Run()
+    for operation in (*OPERATIONS, PIPELINE_UP):
+        sim.admin.reset_request_counts(key)
+        run.seconds[operation] = _timed(steps[operation])
+        run.calls[operation] = sim.admin.request_counts(key)
+    ws.destroy()
+    return run
+
+
+def physical_bound(sim: SimulatorProcess, key: str, count: int, boot_delay: float) -> Run:
+    client = VastClient(sim.url, key)
+    offers = client.offers.search(QUERY, order=CHEAPEST_FIRST, limit=count, storage_gb=DISK_GB)
+    request = CreateInstanceRequest(image=IMAGE, disk=DISK_GB, runtype="ssh_proxy")
+    ids: list[int] = []
+    creates = _timed(lambda: ids.extend(client.instances.create(o.id, request) for o in offers))
+    listing = _timed(client.instances.list)
+    destroys = _timed(lambda: [client.instances.destroy(i) for i in ids])
+    return Run(
+        seconds={
+            "up": boot_delay + creates,
+            "preview": 0.0,
+            "refresh": listing,
+            "destroy": destroys,
+        }
+    )
+
+
+def cli_loop(sim: SimulatorProcess, key: str, count: int, home: Path) -> Run:
+    binary = Path(sys.executable).parent / "vastai"
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "VAST_URL": sim.url,
+        "VASTAI_NO_UPDATE_CHECK": "1",
+    }
+
+    def vastai(*args: str) -> str:
+        argv = [str(binary), "--url", sim.url, "--api-key", key, "--raw", *args]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stdout
+
+    ids: list[int] = []
+
+    def up() -> None:
+        offers = json.loads(vastai("search", "offers", QUERY, "-o", "dph", "--limit", str(count)))
+        for offer in offers[:count]:
+            created = vastai(
+                *("create", "instance", str(offer["id"])),
+                *("--image", IMAGE, "--disk", str(DISK_GB), "--ssh"),
+            )
+            ids.append(int(json.loads(created)["new_contract"]))
+            while (
+                json.loads(vastai("show", "instance", str(ids[-1])))["actual_status"] != "running"
+            ):
+                time.sleep(CLI_POLL_S)
+
+    def destroy() -> None:
+        for instance_id in ids:
+            vastai("destroy", "instance", str(instance_id), "--yes")
+
+    run = Run()
+    for operation, action in (("up", up), ("destroy", destroy)):
+        sim.admin.reset_request_counts(key)
+        run.seconds[operation] = _timed(action)
+        run.calls[operation] = sim.admin.request_counts(key)
+    return run
+
+
+def _answered(calls: dict[str, Any]) -> tuple[int, int]:
+    """(requests answered, of which 429s) over all routes."""
+    total = sum(route["total"] for route in calls.values())
+    limited = sum(route["by_status"].get("429", 0) for route in calls.values())
+    return total, limited
+
+
+def _cell(value: float | None) -> str:
+    return f"{value:7.2f} s" if value is not None else "      —  "
+
+
+def report(
+    count: int, boot_delay: float, ours: Run, floor: dict[str, float], bound: Run, cli: Run | None
+) -> str:
+    lines = [
+        f"pulumi-vast benchmark: {count} instances, boot delay {boot_delay:g} s, "
+        "Vast rate limits on (simulator)",
+        "",
+        "operation | pulumi-vast | engine floor | physical bound | vastai CLI loop | "
+        "API calls (429s)",
+        "---|---|---|---|---|---",
+    ]
+    for operation in (*OPERATIONS, PIPELINE_UP):
+        total, limited = _answered(ours.calls[operation])
+        lines.append(
+            " | ".join(
+                [
+                    operation,
+                    _cell(ours.seconds[operation]),
+                    _cell(floor.get(f"{operation}_s")),
+                    _cell(bound.seconds.get(operation.split()[0])),
+                    _cell(cli.seconds.get(operation) if cli else None),
+                    f"{total} ({limited})",
+                ]
+            )
+        )
+    up = ours.seconds["up"]
+    preview_calls = _answered(ours.calls["preview"])[0]
+    listing = ours.calls["refresh"].get("list_instances", {}).get("by_status", {}).get("200", 0)
+    other_refresh = {k for k in ours.calls["refresh"] if k != "list_instances"}
+    pipeline_up = ours.seconds[PIPELINE_UP]
+    lines += [
+        "",
+        f"up vs physical bound: {up / bound.seconds['up']:.2f}x (target <= 1.5x); "
+        f"{PIPELINE_UP}: {pipeline_up / bound.seconds['up']:.2f}x",
+        f"up minus the engine floor vs physical bound: "
+        f"{(up - floor['up_s']) / bound.seconds['up']:.2f}x",
+    ]
+    if cli:
+        lines.append(f"up vs vastai CLI loop: {cli.seconds['up'] / up:.1f}x faster (target >= 4x)")
+    lines += [
+        f"no-change preview: {preview_calls} API calls (target 0)",
+        f"refresh: {listing} answered listing call(s) for {count} instances, "
+        f"other routes: {sorted(other_refresh) or 'none'} "
+        f"(target: constant, {math.ceil(count / PAGE_SIZE)} per {PAGE_SIZE} instances)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--instances", type=int, default=16)
+    parser.add_argument("--boot-delay", type=float, default=5.0)
+    parser.add_argument("--skip-cli", action="store_true", help="skip the vastai CLI loop")
+    args = parser.parse_args(argv)
+    # Booting instances wait in parallel; give the engine room for all of them.
+    os.environ.setdefault("PULUMI_PARALLEL", str(max(args.instances, 8)))
+
+    with tempfile.TemporaryDirectory(prefix="vast-bench-") as scratch:
+        root = Path(scratch)
+        floor = engine_floor(args.instances, workdir=root / "floor")
+        with SimulatorProcess.start(
+            root / "sim", boot_delay=args.boot_delay, rate_limits=True
+        ) as sim:
+            admin: SimAdmin = sim.admin
+            keys = {name: admin.new_account() for name in ("pulumi-vast", "bound", "vastai")}
+            ours = run_pulumi(sim, keys["pulumi-vast"], args.instances, root / "ours")
+            bound = physical_bound(sim, keys["bound"], args.instances, args.boot_delay)
+            cli = (
+                None
+                if args.skip_cli
+                else cli_loop(sim, keys["vastai"], args.instances, root / "cli-home")
+            )
+            leaks = {name: admin.ledger(key)["totals"]["alive"] for name, key in keys.items()}
+    print(report(args.instances, args.boot_delay, ours, floor, bound, cli))
+    print(f"instances left alive after the runs (ledger, per account): {leaks}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
