@@ -43,7 +43,7 @@ class OfferSearch:
         """From resolved `InstanceArgs`."""
         query = known(args.query)
         return cls(
-            query=parse_query(query) if query is not None else None,
+            query=parse_query(query) if isinstance(query, str) else query,
             offer_id=known(args.offer_id),
             order=tuple(parse_order(known(args.order))),
             disk_gb=float(known(args.disk_gb)),

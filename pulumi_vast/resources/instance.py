@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
-from pydantic import Field, PositiveFloat, model_validator
+from pydantic import Field, PositiveFloat, field_validator, model_validator
 
-from pulumi_vast.api import QueryError, parse_order, parse_query
+from pulumi_vast.api import Query, QueryError, parse_order, parse_query
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
 from pulumi_vast.resources import _progress as progress
@@ -63,12 +63,13 @@ class InstanceArgs(ResourceArgs):
     """Inputs of an `Instance`. Either `query` or `offer_id` picks the machine."""
 
     query: Annotated[
-        Input[str] | None,
+        Input[str] | Query | None,
         REPLACE,
         Field(
             description="Offer query in the `vastai search offers` syntax, e.g. "
-            "`gpu_ram>=24 reliability>0.95 dph<=0.5`. Evaluated at create; a later change "
-            "replaces the instance only if it no longer satisfies the new query."
+            "`gpu_ram>=24 reliability>0.95 dph<=0.5`, or a `Query` built with `F`. Evaluated "
+            "at create; a later change replaces the instance only if it no longer satisfies "
+            "the new query."
         ),
     ] = None
     offer_id: Annotated[
@@ -138,6 +139,12 @@ class InstanceArgs(ResourceArgs):
         UPDATE,
         Field(description="What must hold before `pulumi up` calls the instance created."),
     ] = None
+
+    @field_validator("query", mode="before")
+    @classmethod
+    def _query_text(cls, value: Any) -> Any:
+        # Kept as text: that is what the engine stores and the diff compares.
+        return value.render() if isinstance(value, Query) else value
 
     @model_validator(mode="after")
     def _consistent(self) -> InstanceArgs:
