@@ -116,7 +116,10 @@ class InstanceArgs(ResourceArgs):
     label: Annotated[
         Input[str] | None,
         UPDATE,
-        Field(description="Label shown in the Vast console; defaults to the resource name."),
+        Field(
+            description="Label shown in the Vast console; defaults to `project/stack/name`, "
+            "so an instance can be traced back to its stack."
+        ),
     ] = None
     bid_price: Annotated[
         Input[PositiveFloat] | None,
@@ -347,9 +350,8 @@ class Instance(VastResource, module="vast", name="Instance"):
 
     ## Import
 
-    ```sh
-    pulumi import pulumi-python:dynamic/vast:Instance trainer 1234567
-    ```
+    Declare it with its inputs and ``opts=pulumi.ResourceOptions(import_="1234567")``, run
+    ``pulumi up`` once, then drop the option.
     """
 
     provider_class = InstanceProvider

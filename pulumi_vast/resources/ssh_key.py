@@ -77,9 +77,8 @@ class SshKey(VastResource, module="vast", name="SshKey"):
 
     ## Import
 
-    ```sh
-    pulumi import pulumi-python:dynamic/vast:SshKey me 123
-    ```
+    Declare it with its public key and ``opts=pulumi.ResourceOptions(import_="123")``, run
+    ``pulumi up`` once, then drop the option.
     """
 
     provider_class = SshKeyProvider
