@@ -9,7 +9,9 @@ with three differences from `python -m pulumi.dynamic`:
   instance); a second signal abandons them (see `_grpc_host`);
 - every call runs inside `progress.operation(urn)` and the SDK's logging is wired to the
   engine, so `progress.report(...)` and `pulumi.log.info/warn(...)` from a provider show
-  on that resource's row instead of as anonymous stderr lines.
+  on that resource's row instead of as anonymous stderr lines;
+- a `Read` without a provider (an `import_`) gets one from the package's registered
+  provider class (`adoption`), so dynamic resources can be imported.
 
 `pulumi.dynamic.__main__` calls `main()` at import time (it is a script), so the module
 is loaded from its source with that last statement removed; `load_sdk_servicer_module`
@@ -30,7 +32,7 @@ from typing import Any
 
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from pulumi_vast.engine import progress
+from pulumi_vast.engine import adoption, progress
 from pulumi_vast.engine._grpc_host import exit_now, parse_host_args, serve
 from pulumi_vast.engine.errors import EngineError
 
@@ -147,7 +149,9 @@ def describe_error(exc: Exception) -> str:
 
 
 @contextmanager
-def _as_operation(_method: str, request: Any) -> Iterator[None]:
+def _as_operation(method: str, request: Any) -> Iterator[None]:
+    if method == "Read":
+        adoption.supply_provider(request)
     with progress.operation(getattr(request, "urn", "")):
         yield
 

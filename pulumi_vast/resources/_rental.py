@@ -310,9 +310,12 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def offer_snapshot(offer: Offer) -> dict[str, Any]:
-    """The offer's queryable fields: what a changed query is judged against later."""
-    row = offer.model_dump(mode="json")
+def offer_snapshot(rented: Offer | LiveInstance) -> dict[str, Any]:
+    """The queryable offer fields of an offer, or of an instance (which repeats its offer's
+    GPU, price and host fields): what a changed query is judged against later."""
+    row = rented.as_row()
+    if isinstance(rented, LiveInstance):
+        row.pop("id", None)  # the instance's id, not its offer's
     return {name: row[name] for name in OFFER_FIELDS if row.get(name) is not None}
 
 
@@ -335,7 +338,7 @@ def instance_outputs(
     )
     return {
         "instance_id": instance.id,
-        "offer_id": int(offer.get("id") or 0),
+        "offer_id": int(offer["id"]) if offer.get("id") else None,
         "gpu_name": instance.gpu_name or offer.get("gpu_name") or "",
         "num_gpus": int(instance.num_gpus or offer.get("num_gpus") or 0),
         "gpu_ram_gb": float(instance.gpu_ram or offer.get("gpu_ram") or 0) / MB_PER_GB,

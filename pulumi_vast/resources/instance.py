@@ -27,7 +27,13 @@ from pulumi_vast.resources._fields import (
 )
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._provider import Failure, VastProvider
-from pulumi_vast.resources._rental import SEARCH_MAX_AGE, Rental, instance_outputs, plan_request
+from pulumi_vast.resources._rental import (
+    SEARCH_MAX_AGE,
+    Rental,
+    instance_outputs,
+    offer_snapshot,
+    plan_request,
+)
 from pulumi_vast.resources._resource import VastResource
 from pulumi_vast.resources._watch import InstanceWatcher
 
@@ -292,6 +298,18 @@ class InstanceProvider(VastProvider):
         )
         outs["label"] = live.label
         outs["running"] = live.intended_status != "stopped"
+        if "instance_id" not in props:
+            # An import: nothing of ours vouches for the program's image and disk, so take
+            # what Vast reports; the instance's own GPU, price and host fields stand in for
+            # the offer it was rented from, to judge the program's query by.
+            outs.update(
+                {
+                    name: value
+                    for name, value in (("image", live.image_uuid), ("disk_gb", live.disk_space))
+                    if value is not None
+                }
+            )
+            outs["offer"] = offer_snapshot(live)
         inputs = {name: outs[name] for name in self.table.rows if name in outs}
         if inputs.get("query") is not None:
             inputs.pop("offer_id", None)  # the offer rented for the query, not an input

@@ -1,0 +1,53 @@
+"""Reading a dynamic resource that has no provider in its properties yet: an import.
+
+A dynamic resource carries its provider, pickled, in the `__provider` property; the SDK's
+servicer unpickles it for every call. The engine's `Read` for a resource adopted with
+`import_` has only the id, so the SDK fails (`KeyError: '__provider'`) and dynamic
+resources cannot be imported. Packages may name the provider class of each dynamic type
+in the entry-point group `pulumi.dynamic_providers` (name: the type token without its
+`pulumi-python:` package, e.g. `dynamic/acme:Thing`; value: `module:Class`); for such a
+type the host supplies a freshly pickled provider, so the read and the import succeed.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+__all__ = ["ENTRY_POINT_GROUP", "PROVIDER_KEY", "provider_class_path", "supply_provider", "type_of"]
+
+ENTRY_POINT_GROUP = "pulumi.dynamic_providers"
+PROVIDER_KEY = "__provider"
+_PACKAGE = "pulumi-python:"
+
+
+def type_of(urn: str) -> str:
+    """The resource type of a URN (`urn:pulumi:stack::project::parent$type::name`)."""
+    parts = urn.split("::")
+    qualified = parts[2] if len(parts) >= 4 else ""
+    return qualified.split("$")[-1]
+
+
+def provider_class_path(type_token: str) -> str | None:
+    """`module:Class` registered for a dynamic type token, or None."""
+    name = type_token.removeprefix(_PACKAGE)
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == name:
+            return str(entry.value)
+    return None
+
+
+def supply_provider(request: Any) -> bool:
+    """Put a pickled provider into a request's properties when it has none; True if done."""
+    properties = getattr(request, "properties", None)
+    if properties is None or PROVIDER_KEY in properties.fields:
+        return False
+    path = provider_class_path(type_of(getattr(request, "urn", "")))
+    if path is None:
+        return False
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    module_name, _, class_name = path.partition(":")
+    module = __import__(module_name, fromlist=[class_name])
+    properties[PROVIDER_KEY] = serialize_provider(getattr(module, class_name)())
+    return True
