@@ -1,0 +1,109 @@
+"""`pulumi-vast offers QUERY`: what a query would rent right now, best first, with its cost.
+
+    pulumi-vast offers 'gpu_ram>=24 num_gpus=1 reliability>0.95' --order dph+ --hours 10
+    pulumi-vast offers 'gpu_name in [RTX_4090,A100_SXM4]' --url local
+
+The query and order use the syntax `Instance(query=..., order=...)` takes; a bad one is
+refused with the valid choices. `--url` defaults to VAST_URL (else the real service);
+`local` means the embedded simulator (`.state/sim`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pulumi_vast.api import (
+    API_URL_ENV,
+    DEFAULT_API_URL,
+    QueryError,
+    VastError,
+    parse_order,
+    parse_query,
+)
+from pulumi_vast.market import describe_offer, estimate, rank
+from pulumi_vast.resources._connection import connection_for
+from pulumi_vast.resources._settings import ProviderSettings
+
+__all__ = ["register"]
+
+_COLUMNS = ("offer", "gpu", "$/h", "est. cost", "reliability", "dlperf", "cuda", "where")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "offers",
+        help="rank the offers a query matches, with what each would cost",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("query", help="offer query, e.g. 'gpu_ram>=24 dph<=0.5'")
+    parser.add_argument("--order", default="dph+", help="ranking: dph+ (default), dlperf-...")
+    parser.add_argument("--limit", type=int, default=10, help="offers shown (default 10)")
+    parser.add_argument("--disk", type=float, default=10.0, help="disk GB priced in (default 10)")
+    parser.add_argument("--hours", type=float, default=24.0, help="hours to estimate (default 24)")
+    parser.add_argument("--bid", action="store_true", help="interruptible (bid) prices")
+    parser.add_argument("--url", default=os.environ.get(API_URL_ENV) or DEFAULT_API_URL)
+    parser.add_argument(
+        "--data", type=Path, default=Path(".state/sim"), help="simulator data for --url local"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        query = parse_query(args.query)
+        order = parse_order(args.order)
+    except QueryError as exc:
+        print(f"pulumi-vast offers: {exc}", file=sys.stderr)
+        return 2
+    # The same settings a stack's provider uses: VAST_API_KEY, and `local` for the simulator.
+    settings = ProviderSettings.from_config({"vast:apiUrl": args.url, "vast:simDataDir": args.data})
+    try:
+        offers = connection_for(settings).client.offers.search(
+            query,
+            order=list(order),
+            limit=args.limit,
+            offer_type="bid" if args.bid else "on-demand",
+            storage_gb=args.disk,
+        )
+    except VastError as exc:
+        print(f"pulumi-vast offers: {exc}", file=sys.stderr)
+        return 1
+    ranked = rank([offer.as_row() for offer in offers], order)[: args.limit]
+    rows = [_row(offer, args) for offer in ranked]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not ranked:
+        print(f"no offer matches {query.render()!r} right now")
+    else:
+        print(_table(rows))
+        print(f"\nbest: {describe_offer(ranked[0])}")
+    return 0
+
+
+def _row(offer: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    cost = estimate(offer, disk_gb=args.disk, hours=args.hours)
+    return {
+        "offer": offer.get("id"),
+        "gpu": f"{offer.get('num_gpus')}x {offer.get('gpu_name')}",
+        "$/h": round(cost.per_hour, 4),
+        "est. cost": round(cost.total, 2),
+        "reliability": offer.get("reliability"),
+        "dlperf": offer.get("dlperf"),
+        "cuda": offer.get("cuda_max_good"),
+        "where": offer.get("geolocation"),
+    }
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    cells = [[str(row[column]) for column in _COLUMNS] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(_COLUMNS)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)

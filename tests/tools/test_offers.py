@@ -1,0 +1,34 @@
+"""`pulumi-vast offers`: ranked offers and their cost, against the simulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pulumi_vast.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_lists_matches_cheapest_first_with_the_estimate(
+    sim_url: str,
+    vast_account: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("VAST_API_KEY", vast_account)
+
+    status = main(["offers", "gpu_ram>=24 num_gpus=1", "--url", sim_url, "--hours", "10", "--json"])
+
+    assert status == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(row["gpu"].startswith("1x ") for row in rows)
+    prices = [row["$/h"] for row in rows]
+    assert prices == sorted(prices)
+    assert rows[0]["est. cost"] == pytest.approx(rows[0]["$/h"] * 10, abs=0.01)
+
+
+def test_a_bad_query_names_the_token_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["offers", "gpu_rma>=24", "--url", "http://127.0.0.1:9"]) == 2
+    assert "did you mean 'gpu_ram'" in capsys.readouterr().err
