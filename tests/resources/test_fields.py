@@ -1,5 +1,7 @@
 """The field table: check, diff and docs derive from one declaration per input."""
 
+import asyncio
+from collections.abc import Iterator
 from typing import Annotated
 
 import pulumi
@@ -99,6 +101,17 @@ def test_diff_reports_changes_and_unknowns():
     assert table.replacements(changed) == ["image"]
 
 
+@pytest.fixture
+def loop() -> Iterator[None]:
+    """pulumi.Output needs an event loop of the thread, as a program has."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+@pytest.mark.usefixtures("loop")
 def test_program_side_accepts_outputs_and_keeps_them():
     image = pulumi.Output.from_input("x")
     args = Thing(image=image, keys=["a"])
