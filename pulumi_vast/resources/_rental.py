@@ -35,6 +35,12 @@ from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._connection import Connection
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._offers import OfferSearch
+from pulumi_vast.resources._waiting import (
+    DEFAULT_READY_TIMEOUT,
+    InstanceFailed,
+    NotRunningInTime,
+    wait_until_running,
+)
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -64,12 +70,6 @@ _RUNTYPES: dict[tuple[str, bool], Runtype] = {
     ("args", False): "args",
     ("args", True): "args",
 }
-POLL_INTERVAL = 0.5
-"""Seconds between status checks while an instance boots. Cheap: one listing serves every
-waiting instance, and listings are paced under Vast's limit (about one a second)."""
-PATIENT_AFTER = 30.0
-SLOW_POLL_INTERVAL = 5.0
-"""After `PATIENT_AFTER` seconds (an image pull, minutes), check less often."""
 
 
 class RentalFailed(RuntimeError):
@@ -114,7 +114,9 @@ class Rental:
 
     def run(self) -> RentalOutcome:
         candidates = self._candidates()
-        deadline_span = float(self.ready.timeout) if self.ready is not None else 600.0
+        deadline_span = (
+            float(self.ready.timeout) if self.ready is not None else DEFAULT_READY_TIMEOUT
+        )
         offers = self.connection.offers
         attempts = boot_failures = shared = 0
         for offer in candidates:
@@ -216,7 +218,20 @@ class Rental:
         return None
 
     def _until_ready(self, instance_id: int, deadline: float) -> LiveInstance:
-        live = self._until_running(instance_id, deadline)
+        try:
+            live = wait_until_running(
+                self.connection.watcher,
+                instance_id,
+                deadline=deadline,
+                clock=self.clock,
+                sleep=self.sleep,
+            )
+        except InstanceFailed as exc:
+            raise _BootFailed(str(exc)) from None
+        except NotRunningInTime as exc:
+            raise RentalFailed(
+                f"{exc}; it was destroyed. Raise ready.timeout, or pick offers with a faster boot"
+            ) from None
         if self.ready is None or not (self.ready.ssh or self.ready.probe):
             return live
         targets = [
@@ -237,38 +252,6 @@ class Rental:
             on_progress=lambda line: progress.status(f"instance {instance_id}: {line}"),
         )
         return live
-
-    def _until_running(self, instance_id: int, deadline: float) -> LiveInstance:
-        created = seen = self.clock()
-        interval = POLL_INTERVAL
-        unseen = 0
-        while True:
-            # Listings are shared by every waiting create and paced under Vast's limit; a
-            # waiter only asks for one newer than the last it looked at.
-            snapshot = self.connection.watcher.snapshot(after=seen)
-            seen = snapshot.started
-            live = snapshot.value.get(instance_id)
-            elapsed = self.clock() - created
-            if live is None:
-                unseen += 1
-                if unseen >= 3:
-                    raise _BootFailed("it vanished from the account while booting")
-            elif live.actual_status == "running":
-                return live
-            elif live.is_failed:
-                raise _BootFailed(f"status {live.actual_status}: {live.status_msg or 'no message'}")
-            else:
-                status = live.actual_status or "scheduling"
-                progress.status(f"instance {instance_id}: {status} ({elapsed:.0f}s)")
-            if self.clock() >= deadline:
-                raise RentalFailed(
-                    f"instance {instance_id} was not running after {elapsed:.0f}s "
-                    f"(status {live.actual_status if live else 'unknown'}); it was destroyed. "
-                    "Raise ready.timeout, or pick offers with a faster boot"
-                )
-            self.sleep(interval)
-            if elapsed > PATIENT_AFTER:
-                interval = min(interval * 1.25, SLOW_POLL_INTERVAL)
 
     def _destroy(self, instance_id: int, *, reason: str) -> None:
         progress.warn(f"destroying instance {instance_id}: {reason}")

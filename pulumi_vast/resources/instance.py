@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field, PositiveFloat, field_validator, model_validator
 
+from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api import Query, QueryError, parse_order, parse_query
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
@@ -35,6 +37,12 @@ from pulumi_vast.resources._rental import (
     plan_request,
 )
 from pulumi_vast.resources._resource import VastResource
+from pulumi_vast.resources._waiting import (
+    DEFAULT_READY_TIMEOUT,
+    InstanceFailed,
+    NotRunningInTime,
+    wait_until_running,
+)
 from pulumi_vast.resources._watch import InstanceWatcher
 
 __all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs"]
@@ -62,7 +70,7 @@ class ReadyArgs(ResourceArgs):
         Input[PositiveFloat],
         UPDATE,
         Field(description="Seconds from rent to ready; past it the instance is destroyed."),
-    ] = 600.0
+    ] = DEFAULT_READY_TIMEOUT
 
 
 class InstanceArgs(ResourceArgs):
@@ -324,9 +332,11 @@ class InstanceProvider(VastProvider):
         for key in known(args.ssh_keys):
             if key not in (olds.get("ssh_keys") or []):
                 instances.attach_ssh_key(instance_id, key)
+        starting = bool(args.running) and not bool(olds.get("running", True))
         if bool(olds.get("running", True)) != bool(args.running):
             instances.set_state(instance_id, "running" if args.running else "stopped")
-        live = instances.get(instance_id)
+            self.watcher.forget()
+        live = self._started(instance_id, args) if starting else instances.get(instance_id)
         if live is None:
             raise RuntimeError(f"instance {instance_id} disappeared during the update")
         outs = instance_outputs(
@@ -336,6 +346,21 @@ class InstanceProvider(VastProvider):
             private_key_file=self.settings.ssh_private_key_file,
         )
         return UpdateResult(self._outputs(news, outs))
+
+    def _started(self, instance_id: int, args: Any) -> LiveInstance:
+        """Wait for a stopped instance to run again; it may never, if its GPU was rented
+        meanwhile (it then waits in "scheduling" and still bills storage)."""
+        timeout = float(args.ready.timeout) if args.ready is not None else DEFAULT_READY_TIMEOUT
+        try:
+            return wait_until_running(
+                self.watcher, instance_id, deadline=time.monotonic() + timeout
+            )
+        except (InstanceFailed, NotRunningInTime) as exc:
+            raise RuntimeError(
+                f"instance {instance_id} was asked to start, but: {exc}. Its GPU may have "
+                "been rented by someone else while it was stopped; it still bills storage. "
+                "Set running: false again, or replace it (pulumi up --replace URN)"
+            ) from None
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.client.instances.destroy(int(id_))

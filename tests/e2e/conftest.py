@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from pulumi_vast.engine import PulumiWorkspace
+from tests.fixtures.engine import WorkspaceFactory
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = "e2e"
@@ -56,20 +57,12 @@ def vast_stack(tmp_path: Path, pulumi_bin: Path, sim_url: str, vast_account: str
         backend_url: str | None = None,
         env: dict[str, str] | None = None,
     ) -> PulumiWorkspace:
-        project = tmp_path / "project"
+        # The repository's own project: its Pulumi.yaml and program, with a stacks folder.
+        project = tmp_path / "pulumi-vast"
         (project / "stacks").mkdir(parents=True)
         for name in ("Pulumi.yaml", "__main__.py"):
             shutil.copy(REPO / name, project / name)
-        backend = tmp_path / "backend"
-        backend.mkdir(exist_ok=True)
-        workspace = PulumiWorkspace(
-            project,
-            backend_url=backend_url or backend.as_uri(),
-            env=env,
-            pulumi_bin=pulumi_bin,
-            pulumi_home=tmp_path / "pulumi-home",
-        )
-        workspace.init_stack(STACK)
+        workspace = pulumi_workspace(project, stack=STACK, backend_url=backend_url, env=env)
         workspace.set_config("vast:apiUrl", sim_url)
         workspace.set_config("vast:apiKey", vast_account, secret=True)
         workspace.set_config("vast:sshPrivateKeyFile", str(tmp_path / "ssh" / "id_ed25519"))

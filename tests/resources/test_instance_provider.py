@@ -327,6 +327,38 @@ def test_label_and_stop_are_changed_in_place(
     provider.delete(created.id, created.outs)
 
 
+def test_starting_again_waits_until_it_runs(provider: InstanceProvider, client: VastClient) -> None:
+    inputs = checked(provider)
+    created = provider.create(inputs)
+    stopped = provider.update(created.id, created.outs, checked(provider, inputs, running=False))
+    assert stopped.outs is not None
+
+    started = provider.update(created.id, stopped.outs, checked(provider, inputs, running=True))
+
+    assert started.outs is not None and started.outs["status"] == "running"
+    provider.delete(created.id, created.outs)
+
+
+def test_a_start_whose_gpu_was_rented_meanwhile_fails_plainly_and_keeps_the_instance(
+    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    inputs = checked(provider)
+    created = provider.create(inputs)
+    stopped = provider.update(created.id, created.outs, checked(provider, inputs, running=False))
+    assert stopped.outs is not None
+    sim_admin.take_offer(vast_account, created.outs["offer_id"])
+
+    with pytest.raises(RuntimeError, match=r"was asked to start.*rented by someone else"):
+        provider.update(
+            created.id,
+            stopped.outs,
+            checked(provider, inputs, running=True, ready={"timeout": 2}),
+        )
+
+    assert alive(sim_admin, vast_account) == 1  # not ours to destroy: the user decides
+    provider.delete(created.id, created.outs)
+
+
 def test_deleting_an_instance_that_is_already_gone_succeeds(
     provider: InstanceProvider, client: VastClient, sim_admin: SimAdmin, vast_account: str
 ) -> None:
