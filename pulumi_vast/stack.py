@@ -138,7 +138,7 @@ def main() -> None:
             {
                 "instance_id": instance.instance_id,
                 "gpu": pulumi.Output.concat(instance.num_gpus.apply(str), "x ", instance.gpu_name),
-                "dph_total": instance.dph_total,
+                "dph_total": instance.dph_total.apply(lambda dph: round(dph, 4)),
                 "ssh": instance.ssh_command,
             },
         )
