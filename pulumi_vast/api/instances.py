@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pydantic import (
 
 from pulumi_vast.api._base import SubClient, VastModel
 from pulumi_vast.api.errors import APIError, Gone, InstanceCreatedWithError, NotFound
+from pulumi_vast.api.ssh_keys import SshKey
 
 __all__ = [
     "FAILED_STATUSES",
@@ -494,6 +496,19 @@ class InstancesClient(SubClient):
             json={"ssh_key": public_key},
             idempotent=True,
         )
+
+    def ssh_keys(self, instance_id: int) -> builtins.list[SshKey]:
+        """The keys that may log in to the instance: the account's and those attached."""
+        data = self._transport.request("GET", _ATTACH_ROUTE, path_params={"id": instance_id})
+        rows: Any = data.get("ssh_keys") if isinstance(data, dict) else None
+        if isinstance(rows, str):  # openapi: "JSON string containing array of SSH key objects"
+            try:
+                rows = json.loads(rows)
+            except ValueError:
+                rows = None
+        if not isinstance(rows, builtins.list):
+            raise self._unexpected("GET", _ATTACH_ROUTE, "a body without a list of keys")
+        return [self._parse(SshKey, row, "GET", _ATTACH_ROUTE) for row in rows]
 
     def detach_ssh_key(self, instance_id: int, ssh_key_id: int) -> bool:
         """Remove an account key from the instance; False when it was not attached."""

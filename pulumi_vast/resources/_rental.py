@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from pulumi_vast import remote
 from pulumi_vast.api import (
     OFFER_FIELDS,
@@ -27,6 +25,7 @@ from pulumi_vast.api import (
     Offer,
     ResponseLost,
     Runtype,
+    VastError,
 )
 from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.market import describe_offer
@@ -36,10 +35,10 @@ from pulumi_vast.resources._connection import Connection
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._waiting import (
-    DEFAULT_READY_TIMEOUT,
     InstanceFailed,
     NotRunningInTime,
-    wait_until_running,
+    Readiness,
+    wait_until_ready,
 )
 
 __all__ = [
@@ -60,7 +59,8 @@ SEARCH_MAX_AGE = 10.0
 """Seconds a search may serve parallel creates (taken offers are skipped anyway)."""
 MAX_BOOT_FAILURES = 3
 """Instances allowed to die while booting (host lost, image failure) before giving up."""
-MAX_LOST_RESPONSES = 3
+LOST_ANSWER_PATIENCE = 30.0
+"""Seconds to look for the instance of a create whose answer was lost before giving up."""
 _OFFER_GONE_ERRORS = frozenset({"no_such_ask", "ask_not_available", "offer_unavailable"})
 _RUNTYPES: dict[tuple[str, bool], Runtype] = {
     ("ssh", False): "ssh_proxy",
@@ -74,10 +74,6 @@ _RUNTYPES: dict[tuple[str, bool], Runtype] = {
 
 class RentalFailed(RuntimeError):
     """Renting failed and nothing is left billing (the message says what happened)."""
-
-
-class _BootFailed(Exception):
-    pass
 
 
 def plan_request(args: Any) -> CreateInstanceRequest:
@@ -106,17 +102,15 @@ class Rental:
     connection: Connection
     request: CreateInstanceRequest
     search: OfferSearch
-    ready: Any | None
-    private_key: Path | SecretStr | None
+    readiness: Readiness
+    ssh_keys: tuple[str, ...] = ()
+    """Public keys to attach to the instance (besides the account's)."""
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     notes: list[str] = field(default_factory=list)
 
     def run(self) -> RentalOutcome:
         candidates = self._candidates()
-        deadline_span = (
-            float(self.ready.timeout) if self.ready is not None else DEFAULT_READY_TIMEOUT
-        )
         offers = self.connection.offers
         attempts = boot_failures = shared = 0
         for offer in candidates:
@@ -134,8 +128,8 @@ class Rental:
             if instance_id is None:
                 continue  # taken by someone else: it stays claimed, it is gone anyway
             try:
-                live = self._until_ready(instance_id, self.clock() + deadline_span)
-            except _BootFailed as exc:
+                live = self._until_ready(instance_id)
+            except InstanceFailed as exc:
                 # The host failed us: destroy, and keep its offer claimed so no create here
                 # picks it again.
                 self._destroy(instance_id, reason=str(exc))
@@ -179,79 +173,70 @@ class Rental:
             update={"env": {**(self.request.env or {}), TAG_ENV: tag}}
         )
         progress.status(f"renting {describe_offer(offer.model_dump())}")
-        for _attempt in range(MAX_LOST_RESPONSES):
-            try:
-                return self.connection.client.instances.create(offer.id, request)
-            except InstanceCreatedWithError as exc:
-                # Refused, yet created (an underbid interruptible is created stopped): never
-                # leave it behind.
-                self._destroy(exc.instance_id, reason=str(exc))
-                raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
-            except ResponseLost:
-                found = self._find_tagged(tag)
-                if found is not None:
-                    return found
-                continue
-            except APIError as exc:
-                if _offer_gone(exc):
-                    self.notes.append(f"offer {offer.id} was taken before we could rent it")
-                    return None
-                # A refusal that did not name an instance may still have left one.
-                leftover = self._find_tagged(tag)
-                if leftover is not None:
-                    self._destroy(leftover, reason=str(exc))
-                raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
-        raise RentalFailed(
-            f"renting offer {offer.id}: the API's answer was lost {MAX_LOST_RESPONSES} times and "
-            "no instance carrying our tag exists; nothing was rented"
-        )
+        try:
+            return self.connection.client.instances.create(offer.id, request)
+        except InstanceCreatedWithError as exc:
+            # Refused, yet created (an underbid interruptible is created stopped): never
+            # leave it behind.
+            self._destroy(exc.instance_id, reason=str(exc))
+            raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
+        except ResponseLost as exc:
+            return self._find_lost(offer, tag, exc)
+        except APIError as exc:
+            if _offer_gone(exc):
+                self.notes.append(f"offer {offer.id} was taken before we could rent it")
+                return None
+            # A refusal that did not name an instance may still have left one.
+            leftover = self._find_tagged(tag, patience=0.0)
+            if leftover is not None:
+                self._destroy(leftover, reason=str(exc))
+            raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
 
-    def _find_tagged(self, tag: str) -> int | None:
+    def _find_lost(self, offer: Offer, tag: str, lost: ResponseLost) -> int:
+        """The instance of a create whose answer was lost. The create is never sent again:
+        it may have rented the offer, and a second one would rent another."""
+        label = self.request.label or ""
+        try:
+            found = self._find_tagged(tag, patience=LOST_ANSWER_PATIENCE)
+        except VastError as exc:
+            raise RentalFailed(
+                _maybe_rented(offer, tag, label, f"looking for it failed too ({exc})")
+            ) from lost
+        if found is None:
+            raise RentalFailed(
+                _maybe_rented(offer, tag, label, f"none showed up in {LOST_ANSWER_PATIENCE:.0f}s")
+            ) from lost
+        return found
+
+    def _find_tagged(self, tag: str, *, patience: float) -> int | None:
+        """The id of the instance carrying ``tag``, looking for up to ``patience`` seconds."""
         seen = self.clock()
-        for delay in (0.0, 1.0, 2.0):
-            self.sleep(delay)
+        deadline = seen + patience
+        while True:
             snapshot = self.connection.watcher.snapshot(after=seen)
             seen = snapshot.started
             for instance in snapshot.value.values():
                 if instance.extra_env.get(TAG_ENV) == tag:
                     return instance.id
-        return None
+            if self.clock() >= deadline:
+                return None
+            self.sleep(1.0)
 
-    def _until_ready(self, instance_id: int, deadline: float) -> LiveInstance:
+    def _until_ready(self, instance_id: int) -> LiveInstance:
+        for key in self.ssh_keys:
+            self.connection.client.instances.attach_ssh_key(instance_id, key)
         try:
-            live = wait_until_running(
+            return wait_until_ready(
                 self.connection.watcher,
                 instance_id,
-                deadline=deadline,
+                self.readiness,
                 clock=self.clock,
                 sleep=self.sleep,
             )
-        except InstanceFailed as exc:
-            raise _BootFailed(str(exc)) from None
         except NotRunningInTime as exc:
             raise RentalFailed(
                 f"{exc}; it was destroyed. Raise ready.timeout, or pick offers with a faster boot"
             ) from None
-        if self.ready is None or not (self.ready.ssh or self.ready.probe):
-            return live
-        targets = [
-            remote.SshTarget(
-                host=endpoint.host,
-                port=endpoint.port,
-                private_key=self.private_key,
-                label=endpoint.kind,
-            )
-            for endpoint in live.ssh_endpoints()
-        ]
-        if not targets:
-            raise _BootFailed("the instance is running but offers no SSH endpoint")
-        remote.wait_for_ssh(
-            targets,
-            timeout=max(deadline - self.clock(), 1.0),
-            probe=self.ready.probe,
-            on_progress=lambda line: progress.status(f"instance {instance_id}: {line}"),
-        )
-        return live
 
     def _destroy(self, instance_id: int, *, reason: str) -> None:
         progress.warn(f"destroying instance {instance_id}: {reason}")
@@ -277,6 +262,15 @@ class Rental:
 
     def _story(self, headline: str) -> str:
         return headline + (": " + "; ".join(self.notes) if self.notes else "")
+
+
+def _maybe_rented(offer: Offer, tag: str, label: str, what: str) -> str:
+    return (
+        f"renting offer {offer.id}: Vast's answer was lost, so it may have rented it; "
+        f"looking for an instance tagged {TAG_ENV}={tag} (label {label!r}), {what}. "
+        "If one appears it bills: destroy it (vastai destroy instance ID) or adopt it with "
+        "import_. Nothing was rented twice"
+    )
 
 
 def _order_text(order: tuple[tuple[str, str], ...]) -> str:

@@ -36,9 +36,18 @@ class SharedFetch(Generic[T]):
         self._cond = threading.Condition()
         self._latest: Fetched[T] | None = None
         self._fetching = False
+        self._round = 0
+        """Number of the latest fetch begun."""
+        self._failed: tuple[int, BaseException] | None = None
+        """The latest fetch that failed, by round: its error is every joined caller's."""
+        self._generation = 0
+        """Bumped by `forget`: a fetch begun before it must not be kept."""
 
     def get(self, *, max_age: float = math.inf, after: float | None = None) -> Fetched[T]:
-        """A result begun at most ``max_age`` seconds ago, and strictly after ``after``."""
+        """A result begun at most ``max_age`` seconds ago, and strictly after ``after``.
+
+        Callers that join a fetch in flight share its result, or its error.
+        """
         with self._cond:
             while True:
                 latest = self._latest
@@ -50,21 +59,33 @@ class SharedFetch(Generic[T]):
                     return latest
                 if not self._fetching:
                     self._fetching = True
+                    self._round += 1
+                    round_, generation = self._round, self._generation
                     break
-                self._cond.wait()
+                joined = self._round
+                while self._fetching and self._round == joined:
+                    self._cond.wait()
+                if self._failed is not None and self._failed[0] == joined:
+                    raise self._failed[1]
         started = self._clock()
         try:
             result = Fetched(self._fetch(), started)
-        finally:
+        except BaseException as exc:
             with self._cond:
+                self._failed = (round_, exc)
                 self._fetching = False
                 self._cond.notify_all()
+            raise
         with self._cond:
-            if self._latest is None or self._latest.started <= started:
+            keep = generation == self._generation
+            if keep and (self._latest is None or self._latest.started <= started):
                 self._latest = result
+            self._fetching = False
+            self._cond.notify_all()
         return result
 
     def forget(self) -> None:
         """Drop the kept result (after a change this process made itself)."""
         with self._cond:
             self._latest = None
+            self._generation += 1

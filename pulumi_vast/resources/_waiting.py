@@ -1,17 +1,24 @@
-"""Waiting for an instance to run, on the shared listing.
+"""Waiting until an instance is ready: running, then (if asked) SSH and a probe.
 
-Used by a create (boot) and by an update that starts a stopped instance. Listings are
-shared by every waiter of the process and paced under Vast's limit; a waiter only asks for
-one newer than the last it looked at.
+Used by a create (boot) and by an update that starts a stopped instance. Status comes
+from listings shared by every waiter of the process and paced under Vast's limit; a
+waiter only asks for one newer than the last it looked at.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from pydantic import SecretStr
+
+from pulumi_vast import remote
 from pulumi_vast.api import Instance
 from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._watch import InstanceWatcher
 
 __all__ = [
@@ -20,6 +27,8 @@ __all__ = [
     "POLL_INTERVAL",
     "InstanceFailed",
     "NotRunningInTime",
+    "Readiness",
+    "wait_until_ready",
     "wait_until_running",
 ]
 
@@ -33,7 +42,8 @@ PATIENT_AFTER = 30.0
 SLOW_POLL_INTERVAL = 5.0
 """After `PATIENT_AFTER` seconds (an image pull takes minutes), look less often."""
 VANISHED_AFTER = 3
-"""Listings in a row that must miss an instance before it counts as gone."""
+"""Listings in a row that must miss an instance before it counts as gone (a listing may
+lag behind a create)."""
 
 
 class InstanceFailed(Exception):
@@ -47,6 +57,65 @@ class NotRunningInTime(Exception):
         self.instance_id = instance_id
         self.elapsed = elapsed
         self.status = status
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What "ready" means for one instance, resolved from `ReadyArgs` and the provider."""
+
+    timeout: float = DEFAULT_READY_TIMEOUT
+    ssh: bool = False
+    probe: str | None = None
+    private_key: Path | SecretStr | None = None
+
+    @classmethod
+    def of(cls, ready: Any | None, private_key: Path | SecretStr | None) -> Readiness:
+        if ready is None:
+            return cls(private_key=private_key)
+        probe = known(ready.probe)
+        return cls(
+            timeout=float(known(ready.timeout)),
+            ssh=bool(known(ready.ssh)) or probe is not None,
+            probe=probe,
+            private_key=private_key,
+        )
+
+
+def wait_until_ready(
+    watcher: InstanceWatcher,
+    instance_id: int,
+    readiness: Readiness,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Instance:
+    """The instance once it runs and its SSH checks pass.
+
+    Raises InstanceFailed (it will not run), NotRunningInTime, or remote.ReadinessTimeout
+    (running, but SSH or the probe did not come good in time).
+    """
+    deadline = clock() + readiness.timeout
+    live = wait_until_running(watcher, instance_id, deadline=deadline, clock=clock, sleep=sleep)
+    if not readiness.ssh:
+        return live
+    targets = [
+        remote.SshTarget(
+            host=endpoint.host,
+            port=endpoint.port,
+            private_key=readiness.private_key,
+            label=endpoint.kind,
+        )
+        for endpoint in live.ssh_endpoints()
+    ]
+    if not targets:
+        raise InstanceFailed("it is running but offers no SSH endpoint")
+    remote.wait_for_ssh(
+        targets,
+        timeout=max(deadline - clock(), 1.0),
+        probe=readiness.probe,
+        on_progress=lambda line: progress.status(f"instance {instance_id}: {line}"),
+    )
+    return live
 
 
 def wait_until_running(
@@ -69,11 +138,13 @@ def wait_until_running(
             unseen += 1
             if unseen >= VANISHED_AFTER:
                 raise InstanceFailed("it vanished from the account")
-        elif live.is_running:
-            return live
-        elif live.is_failed:
-            raise InstanceFailed(f"status {live.actual_status}: {live.status_msg or 'no message'}")
         else:
+            unseen = 0
+            if live.is_running:
+                return live
+            if live.is_failed:
+                message = live.status_msg or "no message"
+                raise InstanceFailed(f"status {live.actual_status}: {message}")
             status = live.actual_status or "scheduling"
             progress.status(f"instance {instance_id}: {status} ({elapsed:.0f}s)")
         if clock() >= deadline:

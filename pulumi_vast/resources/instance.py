@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
-from pydantic import Field, PositiveFloat, field_validator, model_validator
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import Field, PositiveFloat, ValidationError, field_validator, model_validator
 
+from pulumi_vast import remote
+from pulumi_vast.api import CreateInstanceRequest, Query, QueryError, parse_order, parse_query
 from pulumi_vast.api import Instance as LiveInstance
-from pulumi_vast.api import Query, QueryError, parse_order, parse_query
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
 from pulumi_vast.resources import _progress as progress
@@ -37,20 +36,18 @@ from pulumi_vast.resources._rental import (
     plan_request,
 )
 from pulumi_vast.resources._resource import VastResource
+from pulumi_vast.resources._ssh_keys import PublicKey
 from pulumi_vast.resources._waiting import (
     DEFAULT_READY_TIMEOUT,
     InstanceFailed,
     NotRunningInTime,
-    wait_until_running,
+    Readiness,
+    wait_until_ready,
 )
 from pulumi_vast.resources._watch import InstanceWatcher
 
 __all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs"]
 
-ONSTART_LIMIT = 4048
-"""Vast truncates longer onstart scripts (openapi: 'limited to 4048 characters')."""
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PORT = re.compile(r"^(\d{1,5})(/(tcp|udp))?$")
 REFRESH_MAX_AGE = 5.0
 """Seconds a listing may be reused by the reads of one `pulumi refresh`."""
 
@@ -181,29 +178,40 @@ class InstanceArgs(ResourceArgs):
                 parse_order(self.order)
             except QueryError as exc:
                 raise InvalidField("order", str(exc)) from None
-        if isinstance(self.image, str) and (not self.image.strip() or " " in self.image.strip()):
-            raise InvalidField("image", "give a Docker image reference such as 'pytorch/pytorch'")
-        for name in (self.env or {}) if isinstance(self.env, dict) else {}:
-            if not _ENV_NAME.match(name):
-                raise InvalidField(
-                    f"env.{name}", "environment variable names are letters, digits and _"
-                )
-        for port in self.ports if isinstance(self.ports, list) else []:
-            found = _PORT.match(str(port))
-            if not found or not 0 < int(found.group(1)) < 65536:
-                raise InvalidField("ports", f"{port!r} is not a port like 8080 or 8080/udp")
-        if isinstance(self.onstart, str) and len(self.onstart) > ONSTART_LIMIT:
-            raise InvalidField(
-                "onstart",
-                f"{len(self.onstart)} characters; Vast keeps {ONSTART_LIMIT}. Put the script "
-                "in the image or download it from onstart",
-            )
+        self._valid_request()
         ready = self.ready
         if isinstance(ready, ReadyArgs) and self.runtype == "args" and needs_ssh(ready):
             raise InvalidField(
                 "ready.ssh", "runtype 'args' starts no SSH server; use runtype 'ssh' or drop it"
             )
         return self
+
+    def _valid_request(self) -> None:
+        """What Vast's create takes, checked by the API layer's own request model."""
+        fields = {
+            "image": self.image,
+            "env": self.env,
+            "ports": self.ports,
+            "onstart": self.onstart,
+        }
+        settled = {k: v for k, v in fields.items() if v is not None and not _unresolved(v)}
+        settled.setdefault("image", "placeholder")
+        try:
+            CreateInstanceRequest.model_validate(settled)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in error["loc"]) or "image"
+            raise InvalidField(where, str(error["msg"]).removeprefix("Value error, ")) from None
+
+
+def _unresolved(value: Any) -> bool:
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, dict):
+        return any(_unresolved(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unresolved(v) for v in value)
+    return False
 
 
 def needs_ssh(ready: ReadyArgs | None) -> bool:
@@ -244,33 +252,53 @@ class InstanceProvider(VastProvider):
     def _preview_rent(self, args: Any) -> list[Failure]:
         """Before renting: say what will be rented and what it costs, or why nothing can be."""
         search = OfferSearch.from_args(args)
-        if search.offer_id is not None:
-            return []
         offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
         if not offers:
+            wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
             return [
                 (
-                    "query",
-                    f"no offer on the market matches {known(args.query)!r} right now; loosen a "
-                    "condition (price cap, reliability, GPU RAM) or try again later",
+                    "offer_id" if search.offer_id else "query",
+                    f"no offer on the market matches {wanted} right now; loosen a condition "
+                    "(price cap, reliability, GPU RAM) or try again later",
                 )
             ]
         best = offers[0].model_dump()
         cost = estimate(best, disk_gb=search.disk_gb)
-        progress.note(f"would rent {describe_offer(best)}: {cost.summary()}")
+        progress.note(f"will rent {describe_offer(best)}: {cost.summary()}")
         return []
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = super().diff(id_, olds, news)
+        if result.replaces:
+            # The old instance goes first (delete_before_replace): make sure a new one can be
+            # rented before the plan says so, or the stack would be left without either.
+            args = self.table.check(news).args
+            failures = self._preview_rent(args) if args is not None else []
+            if failures:
+                field, reason = failures[0]
+                raise ValueError(
+                    f"{field}: replacing instance {id_} needs a new one, but {reason}. "
+                    "The instance is kept as it is"
+                )
+        return result
 
     def replaces_on_change(
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> bool:
-        if field == "query" and isinstance(news.get("query"), str) and olds.get("offer"):
-            # A healthy instance stays while it still satisfies the (new) query.
-            return not matches(parse_query(news["query"]).filters, olds["offer"])
+        offer = olds.get("offer")
+        if field == "query" and isinstance(news.get("query"), str) and offer:
+            # A healthy instance stays while it still satisfies the (new) query, judged on
+            # the fields its offer snapshot has (an imported one lacks a few).
+            wanted = parse_query(news["query"]).filters
+            return not matches({k: v for k, v in wanted.items() if k in offer}, offer)
         return super().replaces_on_change(field, olds, news)
 
     @property
     def watcher(self) -> InstanceWatcher:
         return self.connection.watcher
+
+    def readiness(self, args: Any) -> Readiness:
+        return Readiness.of(args.ready, self.settings.ssh_key)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = self.table.parse(props)
@@ -278,32 +306,23 @@ class InstanceProvider(VastProvider):
             connection=self.connection,
             request=plan_request(args),
             search=OfferSearch.from_args(args),
-            ready=args.ready,
-            private_key=self.settings.ssh_key,
+            readiness=self.readiness(args),
+            ssh_keys=tuple(known(args.ssh_keys)),
         )
         outcome = rental.run()
-        outs = instance_outputs(
-            outcome.instance,
-            offer=outcome.offer,
-            selection=outcome.note,
-            private_key_file=self.settings.ssh_private_key_file,
-        )
+        outs = self._describe(outcome.instance, outcome.offer, outcome.note)
         return CreateResult(str(outcome.instance.id), self._outputs(props, outs))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        snapshot = self.watcher.snapshot(max_age=REFRESH_MAX_AGE)
-        live = snapshot.value.get(int(id_))
+        instance_id = int(id_)
+        live = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.get(instance_id)
+        if live is None:
+            # A listing can lag; only Vast's answer for this one instance drops it from state.
+            live = self.client.instances.get(instance_id)
         if live is None:
             return ReadResult(id_="", outs={})
         outs = dict(props)
-        outs.update(
-            instance_outputs(
-                live,
-                offer=props.get("offer") or {},
-                selection=props.get("selection", ""),
-                private_key_file=self.settings.ssh_private_key_file,
-            )
-        )
+        outs.update(self._describe(live, props.get("offer") or {}, props.get("selection", "")))
         outs["label"] = live.label
         outs["running"] = live.intended_status != "stopped"
         if "instance_id" not in props:
@@ -329,37 +348,42 @@ class InstanceProvider(VastProvider):
         instances = self.client.instances
         if olds.get("label") != args.label:
             instances.set_label(instance_id, known(args.label) or "")
-        for key in known(args.ssh_keys):
-            if key not in (olds.get("ssh_keys") or []):
-                instances.attach_ssh_key(instance_id, key)
-        starting = bool(args.running) and not bool(olds.get("running", True))
-        if bool(olds.get("running", True)) != bool(args.running):
-            instances.set_state(instance_id, "running" if args.running else "stopped")
+        self._sync_keys(instance_id, olds.get("ssh_keys") or [], known(args.ssh_keys))
+        was_running, running = bool(olds.get("running", True)), bool(known(args.running))
+        if was_running != running:
+            instances.set_state(instance_id, "running" if running else "stopped")
             self.watcher.forget()
-        live = self._started(instance_id, args) if starting else instances.get(instance_id)
+        live = self._started(instance_id, args) if running and not was_running else None
+        live = live or instances.get(instance_id)
         if live is None:
             raise RuntimeError(f"instance {instance_id} disappeared during the update")
-        outs = instance_outputs(
-            live,
-            offer=olds.get("offer") or {},
-            selection=olds.get("selection", ""),
-            private_key_file=self.settings.ssh_private_key_file,
-        )
+        outs = self._describe(live, olds.get("offer") or {}, olds.get("selection", ""))
         return UpdateResult(self._outputs(news, outs))
 
+    def _sync_keys(self, instance_id: int, before: list[str], after: list[str]) -> None:
+        """Attach added keys; detach removed ones, so access given can be taken back."""
+        instances = self.client.instances
+        for key in after:
+            if key not in before:
+                instances.attach_ssh_key(instance_id, key)
+        removed = {PublicKey.parse(key).blob for key in before if key not in after}
+        if removed:
+            for attached in instances.ssh_keys(instance_id):
+                if PublicKey.parse(attached.public_key).blob in removed:
+                    instances.detach_ssh_key(instance_id, attached.id)
+
     def _started(self, instance_id: int, args: Any) -> LiveInstance:
-        """Wait for a stopped instance to run again; it may never, if its GPU was rented
-        meanwhile (it then waits in "scheduling" and still bills storage)."""
-        timeout = float(args.ready.timeout) if args.ready is not None else DEFAULT_READY_TIMEOUT
+        """Wait for a stopped instance to be ready again. It may never be, if its GPU was
+        rented meanwhile: it would wait in "scheduling" and start billing whenever the GPU
+        frees up, so it is stopped again before the error."""
         try:
-            return wait_until_running(
-                self.watcher, instance_id, deadline=time.monotonic() + timeout
-            )
-        except (InstanceFailed, NotRunningInTime) as exc:
+            return wait_until_ready(self.watcher, instance_id, self.readiness(args))
+        except (InstanceFailed, NotRunningInTime, remote.ReadinessTimeout) as exc:
+            self.client.instances.set_state(instance_id, "stopped")
             raise RuntimeError(
-                f"instance {instance_id} was asked to start, but: {exc}. Its GPU may have "
-                "been rented by someone else while it was stopped; it still bills storage. "
-                "Set running: false again, or replace it (pulumi up --replace URN)"
+                f"instance {instance_id} was asked to start, but: {exc}. It was stopped again "
+                "(it still bills storage). Its GPU may have been rented by someone else while "
+                "it was stopped: try again later, or replace it (pulumi up --replace URN)"
             ) from None
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -368,6 +392,16 @@ class InstanceProvider(VastProvider):
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
             self.connection.offers.release(int(props["offer_id"]))
+
+    def _describe(
+        self, live: LiveInstance, offer: Mapping[str, Any], selection: str
+    ) -> dict[str, Any]:
+        return instance_outputs(
+            live,
+            offer=offer,
+            selection=selection,
+            private_key_file=self.settings.ssh_private_key_file,
+        )
 
     def _outputs(self, inputs: Mapping[str, Any], outs: Mapping[str, Any]) -> dict[str, Any]:
         return self.table.outputs_with_secrets({**inputs, **outs})

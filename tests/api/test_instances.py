@@ -16,6 +16,7 @@ from pulumi_vast.api import (
     InstanceCreatedWithError,
     ResponseLost,
     Unauthorized,
+    UnexpectedResponse,
     VolumeAttachment,
 )
 from pulumi_vast.api.transport import encode_query
@@ -327,3 +328,21 @@ def test_state_label_destroy_and_ssh_key_calls() -> None:
     ]
     with pytest.raises(ValueError, match="running"):
         client.instances.set_state(77, "paused")  # type: ignore[arg-type]
+
+
+def test_an_instances_keys_arrive_as_a_json_string_and_parse() -> None:
+    fake = FakeVast()
+    keys = [{"id": 5, "name": "my-key", "public_key": "ssh-ed25519 AAAA me"}]
+    fake.on(
+        "GET",
+        "/api/v0/instances/77/ssh/",
+        reply(200, {"success": True, "ssh_keys": json.dumps(keys)}),
+    )
+    fake.on("GET", "/api/v0/instances/78/ssh/", reply(200, {"success": True}))
+    client = fake.client()
+
+    [key] = client.instances.ssh_keys(77)
+
+    assert (key.id, key.public_key) == (5, "ssh-ed25519 AAAA me")
+    with pytest.raises(UnexpectedResponse):
+        client.instances.ssh_keys(78)

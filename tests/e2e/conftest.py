@@ -50,7 +50,9 @@ def instance(name: str = "gpu", **fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def vast_stack(tmp_path: Path, pulumi_bin: Path, sim_url: str, vast_account: str) -> VastStack:
+def vast_stack(
+    tmp_path: Path, pulumi_workspace: WorkspaceFactory, sim_url: str, vast_account: str
+) -> VastStack:
     def make(
         instances: list[dict[str, Any]] | None = None,
         *,
