@@ -1,7 +1,7 @@
 """`pulumi-resource-pulumi-python`: the plugin the engine runs for dynamic resources.
 
 It serves the SDK's own `DynamicResourceProviderServicer` (from `pulumi.dynamic.__main__`)
-with three differences from `python -m pulumi.dynamic`:
+with these differences from `python -m pulumi.dynamic`:
 
 - a large worker pool (`PULUMI_VAST_PROVIDER_THREADS`, default 64) instead of 4, which
   capped parallel creates at 4 and made 16 instances boot in 4 waves;

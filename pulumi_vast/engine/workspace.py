@@ -136,8 +136,12 @@ class PulumiWorkspace:
         self.stack = name
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
-        flag = ["--secret"] if secret else ["--plaintext"]
-        self.run("config", "set", *self._stack_flag(), *flag, key, "--", value)
+        if secret:
+            # Through stdin: a secret on the command line shows in `ps` and in the
+            # CommandFailed message of a failing command.
+            self.run("config", "set", *self._stack_flag(), "--secret", key, input=value)
+        else:
+            self.run("config", "set", *self._stack_flag(), "--plaintext", key, "--", value)
 
     # -- deployments -------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ to its type and description, what a change to it does:
     label: Annotated[Input[str] | None, UPDATE, Field(description="...")] = None
 
 From that single declaration `FieldTable` derives input validation (`check`), the diff
-(`changed_fields`, `replacements`), which outputs are secret, and the reference docs.
+(`changed_fields`, `replace_fields`), which outputs are secret, and the reference docs.
 Fields accept `pulumi.Output` values in a program; the provider validates the resolved
 values against a twin model with the `Output` branches stripped.
 """
@@ -165,7 +165,7 @@ class FieldTable:
         except ValidationError as exc:
             failures = [
                 (path, reason)
-                for path, reason in validation_failures(exc)
+                for path, reason in validation_failures(exc, hide_inputs=self.secret_fields)
                 if path.split(".")[0].split("[")[0] not in unknown
             ]
         else:
@@ -197,9 +197,6 @@ class FieldTable:
             if isinstance(new, Unknown) or _plain(olds.get(name, row.default)) != _plain(new):
                 changed.append(name)
         return changed
-
-    def replacements(self, changed: Iterable[str]) -> list[str]:
-        return [name for name in changed if name in self.replace_fields]
 
     def outputs_with_secrets(self, outs: Mapping[str, Any]) -> dict[str, Any]:
         """Wrap declared secret fields so the engine stores them encrypted."""
@@ -293,8 +290,12 @@ def _contains_unknown(value: Any) -> bool:
     return False
 
 
-def validation_failures(exc: ValidationError, *, prefix: str = "") -> list[tuple[str, str]]:
-    """(field path, reason) per error, blaming the field an `InvalidField` names."""
+def validation_failures(
+    exc: ValidationError, *, prefix: str = "", hide_inputs: Iterable[str] = ()
+) -> list[tuple[str, str]]:
+    """(field path, reason) per error, blaming the field an `InvalidField` names; the bad
+    value is quoted except under ``hide_inputs`` (secrets)."""
+    hidden = set(hide_inputs)
     found = []
     for error in exc.errors(include_url=False):
         path = prefix
@@ -307,7 +308,11 @@ def validation_failures(exc: ValidationError, *, prefix: str = "") -> list[tuple
             message = str(blamed)
         elif error["type"] == "extra_forbidden":
             message = "unknown input; remove it or check its spelling"
-        elif "input" in error and error["type"] not in ("missing", "value_error"):
+        elif (
+            "input" in error
+            and error["type"] not in ("missing", "value_error")
+            and not hidden.intersection(str(part) for part in error["loc"])
+        ):
             message = f"{message} (got {error['input']!r})"
         found.append((path or "inputs", message))
     return found

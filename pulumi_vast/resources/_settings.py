@@ -8,13 +8,16 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-__all__ = ["DEFAULT_API_URL", "LOCAL", "LOCAL_API_KEY", "ProviderSettings"]
+from pulumi_vast.api import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 
-DEFAULT_API_URL = "https://console.vast.ai"
+__all__ = ["LOCAL", "LOCAL_API_KEY", "SIM_DATA_DIR", "ProviderSettings"]
+
 LOCAL = "local"
 """`vast:apiUrl: local` means the embedded simulator, started on demand."""
 LOCAL_API_KEY = "pulumi-vast-local"
 """The simulator accepts any key, each its own account; this one serves keyless local stacks."""
+SIM_DATA_DIR = Path(".state/sim")
+"""Where a local stack's simulator keeps its world, relative to the project."""
 
 
 class _ConfigSource(Protocol):
@@ -28,7 +31,7 @@ class ProviderSettings(BaseModel):
     api_key: SecretStr | None = None
     ssh_private_key_file: Path | None = None
     ssh_private_key: SecretStr | None = None
-    sim_data_dir: Path = Path(".state/sim")
+    sim_data_dir: Path = SIM_DATA_DIR
 
     @property
     def is_local(self) -> bool:
@@ -58,8 +61,8 @@ class ProviderSettings(BaseModel):
             return value if value not in (None, "") else None
 
         fields: dict[str, Any] = {
-            "api_url": setting("apiUrl", "VAST_URL"),
-            "api_key": setting("apiKey", "VAST_API_KEY"),
+            "api_url": setting("apiUrl", API_URL_ENV),
+            "api_key": setting("apiKey", API_KEY_ENV),
             "ssh_private_key_file": setting("sshPrivateKeyFile", "VAST_SSH_PRIVATE_KEY_FILE"),
             "ssh_private_key": setting("sshPrivateKey"),
             "sim_data_dir": setting("simDataDir", "PULUMI_VAST_SIM_DATA"),

@@ -12,22 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from pulumi_vast.api import (
-    API_URL_ENV,
-    DEFAULT_API_URL,
-    QueryError,
-    VastError,
-    parse_order,
-    parse_query,
-)
-from pulumi_vast.market import describe_offer, estimate, rank
+from pulumi_vast.api import QueryError, VastError, parse_order, parse_query
+from pulumi_vast.market import describe_offer, estimate
 from pulumi_vast.resources._connection import connection_for
-from pulumi_vast.resources._settings import ProviderSettings
+from pulumi_vast.resources._offers import OfferSearch
+from pulumi_vast.resources._settings import SIM_DATA_DIR, ProviderSettings
 
 __all__ = ["register"]
 
@@ -47,9 +40,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--disk", type=float, default=10.0, help="disk GB priced in (default 10)")
     parser.add_argument("--hours", type=float, default=24.0, help="hours to estimate (default 24)")
     parser.add_argument("--bid", action="store_true", help="interruptible (bid) prices")
-    parser.add_argument("--url", default=os.environ.get(API_URL_ENV) or DEFAULT_API_URL)
+    parser.add_argument("--url", help="API URL; `local` for the simulator (default VAST_URL)")
     parser.add_argument(
-        "--data", type=Path, default=Path(".state/sim"), help="simulator data for --url local"
+        "--data", type=Path, default=SIM_DATA_DIR, help="simulator data for --url local"
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=run)
@@ -62,20 +55,16 @@ def run(args: argparse.Namespace) -> int:
     except QueryError as exc:
         print(f"pulumi-vast offers: {exc}", file=sys.stderr)
         return 2
-    # The same settings a stack's provider uses: VAST_API_KEY, and `local` for the simulator.
+    # What a stack's provider would do: its settings (VAST_URL, VAST_API_KEY, `local`) and
+    # its search, ranked the same way.
     settings = ProviderSettings.from_config({"vast:apiUrl": args.url, "vast:simDataDir": args.data})
+    search = OfferSearch(query=query, offer_id=None, order=order, disk_gb=args.disk, bid=args.bid)
     try:
-        offers = connection_for(settings).client.offers.search(
-            query,
-            order=list(order),
-            limit=args.limit,
-            offer_type="bid" if args.bid else "on-demand",
-            storage_gb=args.disk,
-        )
+        offers = connection_for(settings).offers.ranked(search, max_age=0)
     except VastError as exc:
         print(f"pulumi-vast offers: {exc}", file=sys.stderr)
         return 1
-    ranked = rank([offer.as_row() for offer in offers], order)[: args.limit]
+    ranked = [offer.as_row() for offer in offers[: args.limit]]
     rows = [_row(offer, args) for offer in ranked]
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -72,16 +72,29 @@ def test_stack_commands_carry_the_stack_and_no_prompt_flags(tmp_path: Path) -> N
 def test_config_values_cannot_be_taken_for_flags(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, ECHO_ARGS + 'printf "%s\\n" "$@" > "$(dirname "$0")/args"\n')
 
-    ws.set_config("key", "-v=9", secret=True)
+    ws.set_config("key", "-v=9")
 
     assert (tmp_path / "args").read_text().split() == [
         "config",
         "set",
-        "--secret",
+        "--plaintext",
         "key",
         "--",
         "-v=9",
     ]
+
+
+@pytest.mark.slow
+def test_secret_config_goes_through_stdin_never_the_command_line(tmp_path: Path) -> None:
+    script = ECHO_ARGS + (
+        'printf "%s\\n" "$@" > "$(dirname "$0")/args"\ncat > "$(dirname "$0")/stdin"\n'
+    )
+    ws = _workspace(tmp_path, script)
+
+    ws.set_config("vast:apiKey", "-v=s3cret", secret=True)
+
+    assert (tmp_path / "args").read_text().split() == ["config", "set", "--secret", "vast:apiKey"]
+    assert (tmp_path / "stdin").read_text() == "-v=s3cret"
 
 
 @pytest.mark.slow

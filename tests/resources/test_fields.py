@@ -98,7 +98,13 @@ def test_diff_reports_changes_and_unknowns():
     news = {"image": Unknown(), "label": "b", "token": rpc.wrap_rpc_secret("t")}
     changed = table.changed_fields(olds, news)
     assert changed == ["image", "label"]
-    assert table.replacements(changed) == ["image"]
+    assert [name for name in changed if name in table.replace_fields] == ["image"]
+
+
+def test_a_bad_secret_value_is_not_quoted_in_the_failure():
+    failures = dict(table.check({"image": "x", "token": 12345}).failures)
+    assert "12345" not in failures["token"]
+    assert failures["token"] == "Input should be a valid string"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pulumi_vast.api import CHEAPEST_FIRST, VastClient
+from pulumi_vast.remote import ProbeFailed
 from pulumi_vast.resources import InstanceProvider, SshKeyProvider
 from pulumi_vast.resources._rental import RentalFailed
 from pulumi_vast.sim.testing import SimAdmin
@@ -253,7 +254,7 @@ def test_a_probe_that_keeps_failing_destroys_the_instance(
     keys.create(keys.check({}, {"public_key": key_pair[1]}).inputs)
     provider: InstanceProvider = configure(InstanceProvider)
 
-    with pytest.raises(Exception, match="exit"):
+    with pytest.raises(ProbeFailed, match="last exited 3"):
         provider.create(checked(provider, ready={"probe": "exit 3", "timeout": 3}))
 
     assert alive(sim_admin, vast_account) == 0
@@ -340,7 +341,7 @@ def test_starting_again_waits_until_it_runs(provider: InstanceProvider, client: 
 
 
 def test_a_start_whose_gpu_was_rented_meanwhile_fails_plainly_and_keeps_the_instance(
-    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+    provider: InstanceProvider, sim_admin: SimAdmin, sim_url: str, vast_account: str
 ) -> None:
     inputs = checked(provider)
     created = provider.create(inputs)
@@ -348,7 +349,7 @@ def test_a_start_whose_gpu_was_rented_meanwhile_fails_plainly_and_keeps_the_inst
     assert stopped.outs is not None
     sim_admin.take_offer(vast_account, created.outs["offer_id"])
 
-    with pytest.raises(RuntimeError, match=r"was asked to start.*rented by someone else"):
+    with pytest.raises(RuntimeError, match=r"was asked to start.*stopped again.*rented by"):
         provider.update(
             created.id,
             stopped.outs,
@@ -356,6 +357,38 @@ def test_a_start_whose_gpu_was_rented_meanwhile_fails_plainly_and_keeps_the_inst
         )
 
     assert alive(sim_admin, vast_account) == 1  # not ours to destroy: the user decides
+    live = VastClient(sim_url, vast_account).instances.get(int(created.id))
+    assert live is not None and live.intended_status == "stopped"  # so it cannot start billing
+    provider.delete(created.id, created.outs)
+
+
+def test_instance_keys_are_attached_at_create_and_detached_when_removed(
+    provider: InstanceProvider, client: VastClient, key_pair: tuple[Any, str]
+) -> None:
+    extra = key_pair[1]
+    inputs = checked(provider, ssh_keys=[extra])
+    created = provider.create(inputs)
+    instance_id = int(created.id)
+    assert extra in [key.public_key for key in client.instances.ssh_keys(instance_id)]
+
+    provider.update(created.id, created.outs, checked(provider, inputs, ssh_keys=[]))
+
+    assert extra not in [key.public_key for key in client.instances.ssh_keys(instance_id)]
+    provider.delete(created.id, created.outs)
+
+
+def test_a_replacement_with_nothing_to_rent_is_refused_and_the_instance_kept(
+    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    inputs = checked(provider)
+    created = provider.create(inputs)
+    narrower = checked(provider, inputs, image="nvidia/cuda")
+    narrower["query"] = "gpu_ram>=500"  # matches nothing: a replacement could not rent
+
+    with pytest.raises(ValueError, match=r"replacing instance .* no offer on the market"):
+        provider.diff(created.id, created.outs, narrower)
+
+    assert alive(sim_admin, vast_account) == 1
     provider.delete(created.id, created.outs)
 
 
