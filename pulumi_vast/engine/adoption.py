@@ -11,10 +11,20 @@ type the host supplies a freshly pickled provider, so the read and the import su
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
 from importlib import metadata
 from typing import Any
 
-__all__ = ["ENTRY_POINT_GROUP", "PROVIDER_KEY", "provider_class_path", "supply_provider", "type_of"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PROVIDER_KEY",
+    "preload_providers",
+    "provider_class_path",
+    "supply_provider",
+    "type_of",
+]
 
 ENTRY_POINT_GROUP = "pulumi.dynamic_providers"
 PROVIDER_KEY = "__provider"
@@ -35,6 +45,23 @@ def provider_class_path(type_token: str) -> str | None:
         if entry.name == name:
             return str(entry.value)
     return None
+
+
+def preload_providers() -> threading.Thread:
+    """Import every registered provider's module on a background thread.
+
+    The first call would import it anyway (unpickling the provider); started while the
+    engine is still talking to the host, the import is mostly done by then.
+    """
+
+    def load() -> None:
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            with contextlib.suppress(Exception):  # the call that needs it reports failures
+                importlib.import_module(str(entry.value).partition(":")[0])
+
+    thread = threading.Thread(target=load, name="preload-providers", daemon=True)
+    thread.start()
+    return thread
 
 
 def supply_provider(request: Any) -> bool:

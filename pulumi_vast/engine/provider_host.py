@@ -158,6 +158,7 @@ def _as_operation(method: str, request: Any) -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_host_args(sys.argv[1:] if argv is None else argv, _PROG)
+    adoption.preload_providers()
     try:
         threads = worker_threads()
         module = load_sdk_servicer_module()

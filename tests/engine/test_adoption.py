@@ -1,5 +1,8 @@
 """Imports of dynamic resources: the host finds the provider a package registered."""
 
+import subprocess
+import sys
+
 from google.protobuf import struct_pb2
 
 from pulumi_vast.engine.adoption import (
@@ -48,3 +51,15 @@ def test_a_read_without_provider_gets_one_and_a_read_with_one_is_left_alone():
     unknown = ReadRequest("urn:pulumi:dev::p::pulumi-python:dynamic/other:Thing::t")
     assert supply_provider(unknown) is False
     assert PROVIDER_KEY not in unknown.properties.fields
+
+
+def test_registered_provider_modules_are_preloaded_in_the_background():
+    code = (
+        "import sys\n"
+        "from pulumi_vast.engine.adoption import preload_providers\n"
+        "assert 'pulumi_vast.resources.instance' not in sys.modules\n"
+        "preload_providers().join(30)\n"
+        "print('pulumi_vast.resources.instance' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"
