@@ -24,8 +24,9 @@ import ast
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -148,23 +149,32 @@ def describe_error(exc: Exception) -> str:
     return message or type(exc).__name__
 
 
-@contextmanager
-def _as_operation(method: str, request: Any) -> Iterator[None]:
-    if method == "Read":
-        adoption.supply_provider(request)
-    with progress.operation(getattr(request, "urn", "")):
-        yield
+def _as_operation(
+    preloading: threading.Thread,
+) -> Callable[[str, Any], AbstractContextManager[None]]:
+    @contextmanager
+    def around(method: str, request: Any) -> Iterator[None]:
+        # Two threads importing one package's modules at once can see each other's
+        # half-imported modules: calls, which unpickle providers, wait for the preload.
+        preloading.join()
+        if method == "Read":
+            adoption.supply_provider(request)
+        with progress.operation(getattr(request, "urn", "")):
+            yield
+
+    return around
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_host_args(sys.argv[1:] if argv is None else argv, _PROG)
-    adoption.preload_providers()
     try:
         threads = worker_threads()
         module = load_sdk_servicer_module()
     except EngineError as exc:
         sys.stderr.write(f"{_PROG}: {exc}\n")
         exit_now(1)
+    # After the SDK is loaded here, so the two threads never import the same package.
+    preloading = adoption.preload_providers()
     progress.attach_engine(args.engine_address)
     if progress.engine() is not None:
         _route_sdk_logging_to_engine(module, progress.engine())
@@ -179,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         max_workers=threads,
         engine_address=args.engine_address,
         announce_drain=True,
-        around_call=_as_operation,
+        around_call=_as_operation(preloading),
         describe_error=describe_error,
     )
     exit_now(status)
