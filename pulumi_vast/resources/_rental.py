@@ -43,11 +43,13 @@ from pulumi_vast.resources._waiting import (
 
 __all__ = [
     "MAX_CANDIDATES",
+    "SEARCH_MAX_AGE",
     "TAG_ENV",
     "Rental",
     "RentalFailed",
     "RentalOutcome",
     "instance_outputs",
+    "offer_snapshot",
     "plan_request",
 ]
 
