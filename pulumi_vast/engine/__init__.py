@@ -3,7 +3,9 @@
 Knows nothing about Vast. Modules:
 
     setup          `python -m pulumi_vast.engine.setup`: the pinned CLI (cache, PATH, build)
-    language_host  `pulumi-language-python`: runs a Pulumi Python program for the engine
+    language_host  `pulumi-language-python`: the executable; answers the engine's metadata
+                   calls at once and serves `language_runtime` once the SDK has loaded
+    language_runtime  the LanguageRuntime service: runs a Pulumi Python program in-process
     provider_host  `pulumi-resource-pulumi-python`: serves dynamic providers
     progress       `report(message)` from a provider, shown on the resource's row
     workspace      `PulumiWorkspace`: drive the CLI from Python (tests, benchmarks, tools)

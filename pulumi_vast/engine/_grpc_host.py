@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import signal
 import socket
 import sys
@@ -33,9 +34,9 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import grpc  # type: ignore[import-untyped]
-from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 
 __all__ = [
+    "GRPC_OPTIONS",
     "AroundCall",
     "DescribeError",
     "HostArgs",
@@ -46,6 +47,12 @@ __all__ = [
 ]
 
 LOOPBACK = "127.0.0.1"
+GRPC_OPTIONS = (
+    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+    ("grpc.server_max_unrequested_time_in_server", 30 * 60),
+)
+"""The SDK's own server options (`pulumi.runtime._grpc_settings`), spelled out so that a
+host can print its port before the SDK has loaded; a test keeps them equal."""
 ENGINE_POLL_INTERVAL_S = 2.0
 # A single refused connection could be a hiccup; two in a row mean the engine is gone.
 ENGINE_FAILURES_BEFORE_GONE = 2
@@ -172,7 +179,14 @@ def _describe(method: str, request: Any) -> str:
 
 
 class _StopSignal:
-    """Set by SIGINT/SIGTERM or by the engine watch; counts the signals."""
+    """Set by SIGINT/SIGTERM or by the engine watch; counts the signals.
+
+    The kernel hands a signal to any thread of the process, and Python runs its handler
+    only when the main thread next executes bytecode; a main thread asleep in a timed
+    wait would notice only when the wait ends, and the engine waits for a closed plugin
+    to exit before it goes on. So the main thread sleeps on a pipe that the signal
+    machinery (`signal.set_wakeup_fd`) and `request` write to, and wakes at once.
+    """
 
     def __init__(self) -> None:
         self.event = threading.Event()
@@ -181,12 +195,23 @@ class _StopSignal:
         # Re-entrant: the signal handler runs on the main thread, possibly while the main
         # thread itself holds the lock (reading `signals`).
         self._lock = threading.RLock()
+        self._wake_read, self._wake_write = os.pipe()
+        for fd in (self._wake_read, self._wake_write):
+            os.set_blocking(fd, False)
+
+    def install(self) -> None:
+        """Handle SIGINT and SIGTERM (main thread only)."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.on_signal)
+        signal.set_wakeup_fd(self._wake_write, warn_on_full_buffer=False)
 
     def request(self, reason: str) -> None:
         with self._lock:
             if not self.event.is_set():
                 self.reason = reason
         self.event.set()
+        with suppress(OSError):  # full: the main thread is being woken anyway
+            os.write(self._wake_write, b"\0")
 
     def on_signal(self, signum: int, _frame: FrameType | None) -> None:
         with self._lock:
@@ -199,9 +224,11 @@ class _StopSignal:
             return self._signals
 
     def wait(self) -> None:
-        # A timed wait keeps the main thread responsive to signal handlers.
-        while not self.event.wait(_IDLE_POLL_S):
-            pass
+        while not self.event.is_set():
+            # The timeout only bounds a wake-up that got lost.
+            select.select([self._wake_read], [], [], _IDLE_POLL_S)
+            with suppress(OSError):
+                os.read(self._wake_read, 512)
 
 
 def serve(
@@ -218,7 +245,7 @@ def serve(
     calls = InFlight()
     server = grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
-        options=_GRPC_CHANNEL_OPTIONS,
+        options=list(GRPC_OPTIONS),
         interceptors=[_Tracking(calls, around_call, describe_error)],
     )
     register(server)
@@ -226,8 +253,7 @@ def serve(
     server.start()
 
     stop = _StopSignal()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop.on_signal)
+    stop.install()
     if engine_address:
         threading.Thread(
             target=_watch_engine,

@@ -24,7 +24,7 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from pulumi_vast.engine.language_host import LanguageHost
+from pulumi_vast.engine.language_runtime import LanguageHost
 from tests.fixtures.engine import FakeEngine, HostProcess
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the SDK's marker of a secret value
