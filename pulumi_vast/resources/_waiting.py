@@ -1,8 +1,9 @@
 """Waiting until an instance is ready: running, then (if asked) SSH and a probe.
 
 Used by a create (boot) and by an update that starts a stopped instance. Status comes
-from listings shared by every waiter of the process and paced under Vast's limit; a
-waiter only asks for one newer than the last it looked at.
+from the `InstanceWatcher` (listings shared by every waiter of the process, or a GET of
+the instance while few are awaited), paced under Vast's limits; a waiter only asks for a
+look newer than the last it had.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ DEFAULT_READY_TIMEOUT = 600.0
 a boot takes 1-5 minutes, a fresh image pull can take longer."""
 POLL_INTERVAL = 0.5
 """Seconds between looks while an instance boots. Cheap: one listing serves every waiting
-instance, and listings are paced under Vast's limit (about one a second)."""
+instance, or a GET each while there are one or two, all paced under Vast's limits."""
 PATIENT_AFTER = 30.0
 SLOW_POLL_INTERVAL = 5.0
 """After `PATIENT_AFTER` seconds (an image pull takes minutes), look less often."""
 VANISHED_AFTER = 3
-"""Listings in a row that must miss an instance before it counts as gone (a listing may
-lag behind a create)."""
+"""Looks in a row that must miss an instance before it counts as gone (a listing may lag
+behind a create); after a miss, the next looks are listings."""
 
 
 class InstanceFailed(Exception):
@@ -129,27 +130,28 @@ def wait_until_running(
     started = seen = clock()
     interval = POLL_INTERVAL
     unseen = 0
-    while True:
-        snapshot = watcher.snapshot(after=seen)
-        seen = snapshot.started
-        live = snapshot.value.get(instance_id)
-        elapsed = clock() - started
-        if live is None:
-            unseen += 1
-            if unseen >= VANISHED_AFTER:
-                raise InstanceFailed("it vanished from the account")
-        else:
-            unseen = 0
-            if live.is_running:
-                return live
-            if live.is_failed:
-                message = live.status_msg or "no message"
-                raise InstanceFailed(f"status {live.actual_status}: {message}")
-            status = live.actual_status or "scheduling"
-            progress.status(f"instance {instance_id}: {status} ({elapsed:.0f}s)")
-        if clock() >= deadline:
-            status = (live.actual_status if live else None) or "unknown"
-            raise NotRunningInTime(instance_id, elapsed, f"status {status}")
-        sleep(interval)
-        if elapsed > PATIENT_AFTER:
-            interval = min(interval * 1.25, SLOW_POLL_INTERVAL)
+    with watcher.awaiting(instance_id):
+        while True:
+            look = watcher.look(instance_id, after=seen, listing=unseen > 0)
+            seen = look.started
+            live = look.value
+            elapsed = clock() - started
+            if live is None:
+                unseen += 1
+                if unseen >= VANISHED_AFTER:
+                    raise InstanceFailed("it vanished from the account")
+            else:
+                unseen = 0
+                if live.is_running:
+                    return live
+                if live.is_failed:
+                    message = live.status_msg or "no message"
+                    raise InstanceFailed(f"status {live.actual_status}: {message}")
+                status = live.actual_status or "scheduling"
+                progress.status(f"instance {instance_id}: {status} ({elapsed:.0f}s)")
+            if clock() >= deadline:
+                status = (live.actual_status if live else None) or "unknown"
+                raise NotRunningInTime(instance_id, elapsed, f"status {status}")
+            sleep(interval)
+            if elapsed > PATIENT_AFTER:
+                interval = min(interval * 1.25, SLOW_POLL_INTERVAL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,13 @@ class FakeWatcher:
         self.clock.now += 0.01
         rows = next(self.listings)
         return Fetched({r["id"]: Instance.model_validate(r) for r in rows}, self.clock.now)
+
+    def awaiting(self, instance_id: int) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def look(self, instance_id: int, *, after: float, listing: bool = False) -> Fetched[Any]:
+        snapshot = self.snapshot(after=after)
+        return Fetched(snapshot.value.get(instance_id), snapshot.started)
 
     def forget(self) -> None:
         pass
