@@ -6,9 +6,15 @@ from pulumi_vast.api import VastClient, parse_query, CHEAPEST_FIRST
 client = VastClient.from_env()
 offers = client.offers.search("gpu_ram>=24 num_gpus=1 dph<=0.5", order=CHEAPEST_FIRST)
 ```
+
+`VastClient` loads on first use: it brings httpx, which a Pulumi program (as opposed to
+the provider) never needs, and which costs each process a sixth of a second to import.
 """
 
-from pulumi_vast.api.client import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL, VastClient
+from typing import TYPE_CHECKING
+
+from pulumi_vast._lazy import lazy_exports
+from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.errors import (
     APIError,
     BadRequest,
@@ -110,3 +116,8 @@ __all__ = [
     "parse_order",
     "parse_query",
 ]
+
+if TYPE_CHECKING:
+    from pulumi_vast.api.client import VastClient as VastClient
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, {"VastClient": "pulumi_vast.api.client"})

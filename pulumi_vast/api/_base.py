@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pulumi_vast.api.errors import UnexpectedResponse
-from pulumi_vast.api.transport import Transport
+
+if TYPE_CHECKING:
+    from pulumi_vast.api.transport import Transport
 
 __all__ = ["SubClient", "VastModel"]
 

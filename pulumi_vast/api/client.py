@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.instances import InstancesClient
 from pulumi_vast.api.offers import OffersClient
 from pulumi_vast.api.pacing import VAST_RATE_LIMITS, Pacer, RateLimits
@@ -20,10 +21,6 @@ from pulumi_vast.api.transport import REDACTED, Transport
 from pulumi_vast.api.users import UsersClient
 
 __all__ = ["API_KEY_ENV", "API_URL_ENV", "DEFAULT_API_URL", "VastClient"]
-
-DEFAULT_API_URL = "https://console.vast.ai"
-API_URL_ENV = "VAST_URL"
-API_KEY_ENV = "VAST_API_KEY"
 
 
 class VastClient:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from pulumi_vast.api import VastClient
+from pulumi_vast import api
 from pulumi_vast.resources._offers import OfferBook
 from pulumi_vast.resources._settings import ProviderSettings
 from pulumi_vast.resources._watch import InstanceWatcher
@@ -21,7 +21,7 @@ __all__ = ["Connection", "connection_for"]
 
 @dataclass(frozen=True)
 class Connection:
-    client: VastClient
+    client: api.VastClient
     watcher: InstanceWatcher
     offers: OfferBook
 
@@ -34,7 +34,7 @@ def connection_for(settings: ProviderSettings) -> Connection:
     with _lock:
         connection = _connections.get(settings)
         if connection is None:
-            client = VastClient(_resolve_url(settings), settings.effective_api_key)
+            client = api.VastClient(_resolve_url(settings), settings.effective_api_key)
             connection = Connection(client, InstanceWatcher(client), OfferBook(client))
             _connections[settings] = connection
         return connection

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pulumi_vast.api import Offer, Query, VastClient, parse_order, parse_query
+from pulumi_vast.api import Offer, Query, parse_order, parse_query
 from pulumi_vast.api.query import OfferType
 from pulumi_vast.market import rank
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._shared import SharedFetch
+
+if TYPE_CHECKING:
+    from pulumi_vast.api import VastClient
 
 __all__ = ["SEARCH_LIMIT", "OfferBook", "OfferSearch"]
 

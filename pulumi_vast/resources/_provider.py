@@ -9,7 +9,7 @@ id when the object is gone; `delete` treats "already gone" as success.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -19,10 +19,12 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from pulumi_vast.api import VastClient
 from pulumi_vast.resources import _connection
 from pulumi_vast.resources._fields import FieldTable
 from pulumi_vast.resources._settings import ProviderSettings
+
+if TYPE_CHECKING:
+    from pulumi_vast.api import VastClient
 
 __all__ = ["Failure", "VastProvider"]
 
