@@ -60,6 +60,7 @@ class OfferBook:
         self._lock = threading.Lock()
         self._searches: dict[OfferSearch, SharedFetch[list[Offer]]] = {}
         self._claimed: set[int] = set()
+        self._previewed: set[int] = set()
 
     def ranked(self, search: OfferSearch, *, max_age: float) -> list[Offer]:
         """Offers answering ``search``, best first, from a search at most ``max_age`` s old."""
@@ -86,6 +87,16 @@ class OfferBook:
             storage_gb=search.disk_gb,
         )
         return rank(found, search.order)
+
+    def preview_pick(self, offers: list[Offer]) -> Offer | None:
+        """The best of ``offers`` that no earlier preview in this process picked: what a
+        create would get once the stack's other new instances have claimed theirs."""
+        with self._lock:
+            for offer in offers:
+                if offer.id not in self._previewed:
+                    self._previewed.add(offer.id)
+                    return offer
+            return None
 
     def claim(self, offer_id: int) -> bool:
         """Reserve an offer for one create in this process; False if another has it."""

@@ -250,21 +250,36 @@ class InstanceProvider(VastProvider):
         return failures
 
     def _preview_rent(self, args: Any) -> list[Failure]:
-        """Before renting: say what will be rented and what it costs, or why nothing can be."""
+        """Before renting: say what will be rented and what it costs, or why nothing can be.
+
+        Instances of one stack that ask alike get different offers at create (`OfferBook`
+        claims); the preview hands them out the same way, so the costs it shows add up.
+        """
         search = OfferSearch.from_args(args)
         offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
+        field = "offer_id" if search.offer_id else "query"
+        wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
         if not offers:
-            wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
             return [
                 (
-                    "offer_id" if search.offer_id else "query",
+                    field,
                     f"no offer on the market matches {wanted} right now; loosen a condition "
                     "(price cap, reliability, GPU RAM) or try again later",
                 )
             ]
-        best = offers[0].model_dump()
-        cost = estimate(best, disk_gb=search.disk_gb)
-        progress.note(f"will rent {describe_offer(best)}: {cost.summary()}")
+        pick = self.connection.offers.preview_pick(offers)
+        if pick is None:
+            return [
+                (
+                    field,
+                    f"the {len(offers)} offer(s) on the market matching {wanted} all go to "
+                    "other new instances of this stack; loosen a condition or declare fewer "
+                    "instances",
+                )
+            ]
+        chosen = pick.model_dump()
+        cost = estimate(chosen, disk_gb=search.disk_gb)
+        progress.note(f"will rent {describe_offer(chosen)}: {cost.summary()}")
         return []
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

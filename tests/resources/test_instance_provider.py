@@ -76,6 +76,18 @@ def test_a_query_nothing_matches_fails_before_renting(
     assert sim_admin.ledger(vast_account)["totals"]["instances"] == 0
 
 
+def test_new_instances_of_one_stack_are_previewed_on_different_offers(
+    provider: InstanceProvider, client: VastClient
+) -> None:
+    offer = client.offers.search(QUERY, order=CHEAPEST_FIRST, limit=1)[0]
+
+    assert failures(provider, query=None, offer_id=offer.id) == {}
+    again = failures(provider, query=None, offer_id=offer.id)
+
+    assert "go to other new instances of this stack" in again["offer_id"]
+    assert provider.connection.offers.preview_pick([offer]) is None
+
+
 def test_disk_shrink_fails_naming_disk_gb(provider: InstanceProvider) -> None:
     olds = checked(provider, disk_gb=50)
     found = failures(provider, olds, disk_gb=20)

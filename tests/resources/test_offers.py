@@ -1,0 +1,33 @@
+"""The offer book: previews and creates of one process spread over the best offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_vast.api import Offer
+from pulumi_vast.resources._offers import OfferBook
+
+OFFERS = [Offer.model_validate({"id": i, "dph_total": 0.1 * i}) for i in (1, 2, 3)]
+
+
+def book() -> OfferBook:
+    client: Any = object()  # no search is made in these tests
+    return OfferBook(client)
+
+
+def test_previews_hand_out_the_best_offers_in_turn_then_none() -> None:
+    offers = book()
+
+    picks = [offers.preview_pick(OFFERS) for _ in range(4)]
+
+    assert [p.id if p else None for p in picks] == [1, 2, 3, None]
+
+
+def test_previews_do_not_claim_offers_for_creates() -> None:
+    offers = book()
+    offers.preview_pick(OFFERS)
+
+    assert offers.claim(1)
+    assert not offers.claim(1)
+    offers.release(1)
+    assert offers.claim(1)
