@@ -13,6 +13,7 @@ Nothing here may import the Pulumi SDK.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -101,10 +102,15 @@ class EarlyDoor(grpc.GenericRpcHandler):  # type: ignore[misc]
             return
         with self._lock:
             self._real = real
-            for name, request in self._stashed:
+            stashed, self._stashed = self._stashed, []
+        try:
+            for name, request in stashed:
                 self._call_real(name, request, None)
-            self._stashed.clear()
-        self._loaded.set()
+        except Exception as exc:  # the engine shows a plugin's stderr to the user
+            sys.stderr.write(f"replaying an early {name} call failed: {exc!r}\n")
+        finally:
+            # Calls waiting for the real servicer go ahead once the replays are done.
+            self._loaded.set()
 
     def _refuse(self, _request: Any, context: Any) -> Any:
         context.abort(grpc.StatusCode.INTERNAL, f"the host failed to load: {self._failure!r}")

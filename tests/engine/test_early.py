@@ -60,8 +60,8 @@ def test_early_answers_are_what_the_real_host_answers() -> None:
 class _Door:
     """An EarlyDoor on a real gRPC server whose loading the test releases."""
 
-    def __init__(self, build_fails: bool = False) -> None:
-        self.host = LanguageHost(None)
+    def __init__(self, build_fails: bool = False, host: LanguageHost | None = None) -> None:
+        self.host = host or LanguageHost(None)
         self.release = threading.Event()
 
         def build() -> Any:
@@ -147,3 +147,23 @@ def test_a_door_ignores_other_services() -> None:
         method = "/pulumirpc.ResourceProvider/Create"
 
     assert door.service(_Details()) is None
+
+
+def test_a_replay_that_fails_is_reported_and_the_rest_is_still_served(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Broken(LanguageHost):
+        def Handshake(self, request: Any, context: Any) -> Any:
+            raise RuntimeError("handshake replay broke")
+
+    door = _Door(host=Broken(None))
+    try:
+        door.stub.Handshake(language_pb2.LanguageHandshakeRequest(engine_address="x:1"), timeout=10)
+        door.release.set()
+
+        assert door.door.wait_loaded(30)
+        info = language_pb2.ProgramInfo(root_directory="/p", program_directory="/p")
+        assert door.stub.About(language_pb2.AboutRequest(info=info), timeout=10).executable
+        assert "handshake replay broke" in capsys.readouterr().err
+    finally:
+        door.server.stop(grace=None)
