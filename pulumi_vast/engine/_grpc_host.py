@@ -10,9 +10,9 @@ How the engine (v3.250.0, sdk/go/common/resource/plugin/plugin.go) runs a plugin
 
 So a host here prints its port and nothing before it, and treats SIGINT/SIGTERM as "stop"
 (quietly: no traceback) once no call is in flight: it keeps serving the calls it has
-until they finish, because a provider killed halfway through a create can leak a paid
-resource, and a language host killed in the middle of `Run` races the engine's own
-cancellation. A second signal abandons them. The engine's own address is watched as
+until they finish (after asking them to hurry, `wind_up`), because a provider killed
+halfway through a create can leak a paid resource, and a language host killed in the
+middle of `Run` races the engine's own cancellation. A second signal abandons them. The engine's own address is watched as
 well: if the engine dies without closing us, we stop (after draining) instead of living on.
 """
 
@@ -240,8 +240,13 @@ def serve(
     announce_drain: bool,
     around_call: AroundCall | None = None,
     describe_error: DescribeError | None = None,
+    wind_up: Callable[[], None] | None = None,
 ) -> int:
-    """Serve until stopped; returns the exit status. Call `exit_now` with it afterwards."""
+    """Serve until stopped; returns the exit status. Call `exit_now` with it afterwards.
+
+    ``wind_up`` is called when the host is stopped with calls in flight, before waiting for
+    them: it should make them finish early (their results will not be recorded).
+    """
     calls = InFlight()
     server = grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
@@ -266,22 +271,28 @@ def serve(
     sys.stdout.flush()
 
     stop.wait()
-    _drain(calls, stop, name if announce_drain else None)
+    _drain(calls, stop, name if announce_drain else None, wind_up)
     # The last calls' responses may still be on their way out: a grace lets them go.
     server.stop(grace=RESPONSE_GRACE_S).wait()
     return 0
 
 
-def _drain(calls: InFlight, stop: _StopSignal, name: str | None) -> None:
+def _drain(
+    calls: InFlight, stop: _StopSignal, name: str | None, wind_up: Callable[[], None] | None
+) -> None:
     """Wait for the calls in flight; `name` given: say so on stderr (the user sees it)."""
     pending = calls.snapshot()
     if not pending:
         return
     signals_at_start = stop.signals
+    if wind_up is not None:
+        wind_up()
     if name:
+        doing = "stopping" if wind_up is not None else "letting"
         _note(
-            f"{name}: {stop.reason}: letting {len(pending)} operation(s) in flight finish "
-            f"({'; '.join(pending)}); interrupt again to abandon them"
+            f"{name}: {stop.reason}: {doing} {len(pending)} operation(s) in flight "
+            f"({'; '.join(pending)}) and waiting for them to finish; interrupt again to "
+            "abandon them"
         )
     while not calls.wait_idle(_IDLE_POLL_S):
         if stop.signals > signals_at_start:

@@ -5,8 +5,10 @@ with these differences from `python -m pulumi.dynamic`:
 
 - a large worker pool (`PULUMI_VAST_PROVIDER_THREADS`, default 64) instead of 4, which
   capped parallel creates at 4 and made 16 instances boot in 4 waves;
-- SIGINT/SIGTERM let calls in flight finish (a create killed halfway can leak a paid
-  instance); a second signal abandons them (see `_grpc_host`);
+- SIGINT/SIGTERM with calls in flight mean the engine is going away without them (a
+  second Ctrl-C): the host asks them to stop (`pulumi_vast._stopping`; a create gives
+  back what it rented, which would otherwise bill outside any state) and waits for them;
+  a second signal abandons them (see `_grpc_host`);
 - every call runs inside `progress.operation(urn)` and the SDK's logging is wired to the
   engine, so `progress.report(...)` and `pulumi.log.info/warn(...)` from a provider show
   on that resource's row instead of as anonymous stderr lines;
@@ -33,6 +35,7 @@ from typing import Any
 
 from pulumi.runtime.proto import provider_pb2_grpc
 
+from pulumi_vast import _stopping as stopping
 from pulumi_vast.engine import adoption, progress
 from pulumi_vast.engine._grpc_host import exit_now, parse_host_args, serve
 from pulumi_vast.engine.errors import EngineError
@@ -191,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         announce_drain=True,
         around_call=_as_operation(preloading),
         describe_error=describe_error,
+        # Closed with calls in flight, the engine is going away and will not record their
+        # results: a create must give back what it rented rather than finish.
+        wind_up=stopping.request,
     )
     exit_now(status)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import paramiko
 
+from pulumi_vast import _stopping as stopping
 from pulumi_vast.remote._connection import connected, load_private_key
 from pulumi_vast.remote.commands import CommandResult, run_on
 from pulumi_vast.remote.errors import (
@@ -122,7 +123,7 @@ def wait_for_ssh(
             on_progress(_progress_line(attempt, now - started, seen))
         if now >= deadline:
             raise _not_ready(seen, waited=now - started, attempts=attempt, probe=probe)
-        time.sleep(min(deadline - now, max(0.0, interval - (now - round_started))))
+        stopping.sleep(min(deadline - now, max(0.0, interval - (now - round_started))))
 
 
 def _attempt(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pulumi_vast import _stopping as stopping
 from pulumi_vast import remote
 from pulumi_vast.api import (
     OFFER_FIELDS,
@@ -108,7 +109,7 @@ class Rental:
     ssh_keys: tuple[str, ...] = ()
     """Public keys to attach to the instance (besides the account's)."""
     clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = stopping.sleep
     notes: list[str] = field(default_factory=list)
 
     def run(self) -> RentalOutcome:
@@ -121,6 +122,7 @@ class Rental:
             if not offers.claim(offer.id):
                 shared += 1  # another create of this stack is renting it right now
                 continue
+            stopping.check()  # nothing new is rented once the engine has gone
             attempts += 1
             try:
                 instance_id = self._rent(offer)

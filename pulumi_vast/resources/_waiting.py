@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from pulumi_vast import _stopping as stopping
 from pulumi_vast import remote
 from pulumi_vast.api import Instance
 from pulumi_vast.resources import _progress as progress
@@ -88,7 +89,7 @@ def wait_until_ready(
     readiness: Readiness,
     *,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = stopping.sleep,
 ) -> Instance:
     """The instance once it runs and its SSH checks pass.
 
@@ -125,7 +126,7 @@ def wait_until_running(
     *,
     deadline: float,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = stopping.sleep,
 ) -> Instance:
     started = seen = clock()
     interval = POLL_INTERVAL

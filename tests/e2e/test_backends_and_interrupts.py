@@ -64,3 +64,27 @@ def test_ctrl_c_while_an_instance_boots_records_it_and_leaks_nothing(
     assert [row["id"] for row in billing(sim_admin, vast_account)] == [rented]
     stack.destroy()
     assert billing(sim_admin, vast_account) == []
+
+
+def test_a_second_ctrl_c_gives_back_the_instances_being_created(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sim_admin.set_boot_delay(vast_account, 60)
+    stack: PulumiWorkspace = vast_stack([instance(ready={"timeout": 120})])
+
+    up = stack.start("up", "--yes", "--non-interactive", "--stack", stack.stack or "")
+    rented = _wait_for_rental(sim_admin, vast_account)
+    stack.interrupt(up)
+    time.sleep(0.5)
+    stack.interrupt(up)  # "terminate now": the engine will not record the create
+    out, err = up.communicate(timeout=120)
+
+    assert up.returncode != 0
+    assert f"destroying instance {rented}" in out + err
+    assert instances_in_state(stack) == []
+    assert billing(sim_admin, vast_account) == []
+    sim_admin.set_boot_delay(vast_account, 0.3)
+    stack.up()  # and the next up starts over cleanly
+    [row] = billing(sim_admin, vast_account)
+    assert row["id"] != rented
+    stack.destroy()

@@ -219,9 +219,33 @@ def test_sigint_lets_a_create_in_flight_finish(
     status, out, err = host.finish()
     assert status == 0
     assert out == ""
-    assert "letting 1 operation(s) in flight finish" in err
+    assert "stopping 1 operation(s) in flight" in err
     assert f"Create {URN.format('slow')}" in err
     assert (store / "creates.log").read_text() == "slow\n"
+
+
+@pytest.mark.slow
+def test_sigint_asks_operations_in_flight_to_stop_and_waits_for_them(
+    tmp_path: Path, provider: Callable[..., HostProcess], filestore: Any
+) -> None:
+    # The engine closes a provider mid-create only when it is going away (a second
+    # Ctrl-C): the create's result would never be recorded, so it must give up instead.
+    host, store = provider(), tmp_path / "store"
+    call = _stub(host).Create.future(
+        _create_request(filestore, store, "renting", gate=str(tmp_path / "never"), stoppable=True),
+        timeout=WAIT_S,
+    )
+    _wait_for(lambda: (store / "started" / "renting").exists(), "the create to start")
+
+    host.interrupt()
+
+    with pytest.raises(grpc.RpcError) as failed:
+        call.result()
+    assert "the engine went away while this was in flight" in failed.value.details()
+    status, _out, err = host.finish()
+    assert status == 0
+    assert "stopping 1 operation(s) in flight" in err
+    assert not (store / "creates.log").exists()
 
 
 @pytest.mark.slow
@@ -235,7 +259,7 @@ def test_a_second_sigint_abandons_the_operations_in_flight(
     _wait_for(lambda: (store / "started" / "stuck").exists(), "the create to start")
 
     host.interrupt()
-    _wait_for(lambda: "in flight finish" in host.stderr_so_far(), "the drain notice")
+    _wait_for(lambda: "operation(s) in flight" in host.stderr_so_far(), "the drain notice")
     host.interrupt()
 
     status, _out, err = host.finish()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_vast import _stopping as stopping
 from pulumi_vast.api import CreateInstanceRequest, Instance, Offer, ResponseLost, TransportError
 from pulumi_vast.resources._connection import Connection
 from pulumi_vast.resources._offers import OfferSearch
@@ -173,3 +175,39 @@ def test_an_instance_missing_from_three_listings_in_a_row_is_gone() -> None:
         wait_until_running(
             FakeWatcher(clock, sequence), 5, deadline=60, clock=clock, sleep=clock.sleep
         )
+
+
+@pytest.fixture
+def fresh_stop_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stopping, "_stopping", threading.Event())
+
+
+@pytest.mark.usefixtures("fresh_stop_flag")
+def test_a_stop_while_booting_gives_the_instance_back() -> None:
+    clock, instances = Clock(), FakeInstances(lose_answer=False)
+
+    def listings() -> Iterator[list[dict[str, Any]]]:
+        while True:
+            yield [{"id": 99, "actual_status": "loading"}]
+
+    def stop_then_sleep(seconds: float) -> None:
+        stopping.request()  # what the plugin host does when the engine goes away
+        stopping.sleep(seconds)
+
+    booking = rental(instances, FakeWatcher(clock, listings()), clock)
+    booking.sleep = stop_then_sleep
+    with pytest.raises(stopping.Stopping):
+        booking.run()
+
+    assert instances.destroyed == [99]
+
+
+@pytest.mark.usefixtures("fresh_stop_flag")
+def test_nothing_is_rented_once_a_stop_was_requested() -> None:
+    clock, instances = Clock(), FakeInstances(lose_answer=False)
+    stopping.request()
+
+    with pytest.raises(stopping.Stopping):
+        rental(instances, FakeWatcher(clock, iter([])), clock).run()
+
+    assert instances.creates == []

@@ -27,6 +27,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
+from pulumi_vast import _stopping as stopping
 from pulumi_vast.engine import progress
 
 CONFIG_DUMP_ENV = "FILESTORE_CONFIG_DUMP"
@@ -84,8 +85,10 @@ class FileStoreProvider(dyn.ResourceProvider):
             gate = props.get("gate")
             if gate:
                 deadline = time.monotonic() + GATE_TIMEOUT_S
+                # A "stoppable" create gives up when the host is stopped (like a rental).
+                nap = stopping.sleep if props.get("stoppable") else time.sleep
                 while not Path(gate).exists() and time.monotonic() < deadline:
-                    time.sleep(0.05)
+                    nap(0.05)
             elif props.get("sleep"):
                 time.sleep(float(props["sleep"]))
             if props.get("fail"):
