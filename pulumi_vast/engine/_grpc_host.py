@@ -12,8 +12,9 @@ So a host here prints its port and nothing before it, and treats SIGINT/SIGTERM 
 (quietly: no traceback) once no call is in flight: it keeps serving the calls it has
 until they finish (after asking them to hurry, `wind_up`), because a provider killed
 halfway through a create can leak a paid resource, and a language host killed in the
-middle of `Run` races the engine's own cancellation. A second signal abandons them. The engine's own address is watched as
-well: if the engine dies without closing us, we stop (after draining) instead of living on.
+middle of `Run` races the engine's own cancellation. A second signal abandons them.
+The engine's own address is watched as well: if the engine dies without closing us, we
+stop (after draining) instead of living on.
 """
 
 from __future__ import annotations
