@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pulumi_vast.api import Offer, Query, parse_order, parse_query
+from pulumi_vast.api import Condition, F, Offer, Query, parse_order, parse_query
 from pulumi_vast.api.query import OfferType
 from pulumi_vast.market import rank
 from pulumi_vast.resources._fields import known
@@ -21,7 +21,7 @@ from pulumi_vast.resources._shared import SharedFetch
 if TYPE_CHECKING:
     from pulumi_vast.api import VastClient
 
-__all__ = ["SEARCH_LIMIT", "OfferBook", "OfferSearch"]
+__all__ = ["SEARCH_LIMIT", "OfferBook", "OfferSearch", "with_room_for"]
 
 SEARCH_LIMIT = 100
 """Offers fetched per search: room for many parallel creates of one query to spread out."""
@@ -54,6 +54,20 @@ class OfferSearch:
         )
 
 
+def with_room_for(query: Query | None, disk_gb: float) -> Query:
+    """``query``, also asking for at least ``disk_gb`` of disk: an offer with less cannot
+    take the instance (a stricter ``disk_space`` condition of the query stays)."""
+    query = query or Query()
+    floors = [
+        float(c.value)  # type: ignore[arg-type]
+        for c in query.conditions
+        if isinstance(c, Condition) and c.field == "disk_space" and c.op in ("gte", "gt")
+    ]
+    if floors and max(floors) >= disk_gb:
+        return query
+    return query.and_(F.disk_space >= disk_gb)
+
+
 class OfferBook:
     def __init__(self, client: VastClient) -> None:
         self._client = client
@@ -80,7 +94,7 @@ class OfferBook:
                 storage_gb=search.disk_gb,
             )
         found = self._client.offers.search(
-            search.query,
+            with_room_for(search.query, search.disk_gb),
             order=list(search.order),
             limit=SEARCH_LIMIT,
             offer_type=search.offer_type,

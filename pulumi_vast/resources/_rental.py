@@ -166,8 +166,9 @@ class Rental:
             )
         assert search.query is not None
         raise RentalFailed(
-            f"no offer on the market matches {search.query.render()!r}; loosen the query "
-            "(price cap, reliability, GPU RAM) or try again later"
+            f"no offer on the market matches {search.query.render()!r} with "
+            f"{search.disk_gb:g} GB of disk; loosen the query (price cap, reliability, GPU "
+            "RAM) or disk_gb, or try again later"
         )
 
     def _rent(self, offer: Offer) -> int | None:

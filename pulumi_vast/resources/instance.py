@@ -188,10 +188,13 @@ class InstanceArgs(ResourceArgs):
 
     def _valid_request(self) -> None:
         """What Vast's create takes, checked by the API layer's own request model."""
+        ports = self.ports
+        if isinstance(ports, list):  # 8080 from YAML or Python is as good as "8080"
+            ports = [port if isinstance(port, pulumi.Output) else str(port) for port in ports]
         fields = {
             "image": self.image,
             "env": self.env,
-            "ports": self.ports,
+            "ports": ports,
             "onstart": self.onstart,
         }
         settled = {k: v for k, v in fields.items() if v is not None and not _unresolved(v)}
@@ -260,11 +263,12 @@ class InstanceProvider(VastProvider):
         field = "offer_id" if search.offer_id else "query"
         wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
         if not offers:
+            room = "" if search.offer_id else f" with {search.disk_gb:g} GB of disk"
             return [
                 (
                     field,
-                    f"no offer on the market matches {wanted} right now; loosen a condition "
-                    "(price cap, reliability, GPU RAM) or try again later",
+                    f"no offer on the market matches {wanted}{room} right now; loosen a "
+                    "condition (price cap, reliability, GPU RAM, disk_gb) or try again later",
                 )
             ]
         pick = self.connection.offers.preview_pick(offers)
@@ -275,6 +279,14 @@ class InstanceProvider(VastProvider):
                     f"the {len(offers)} offer(s) on the market matching {wanted} all go to "
                     "other new instances of this stack; loosen a condition or declare fewer "
                     "instances",
+                )
+            ]
+        if pick.disk_space is not None and pick.disk_space < search.disk_gb:
+            return [
+                (
+                    "disk_gb",
+                    f"offer {pick.id} has {pick.disk_space:g} GB of disk and disk_gb asks for "
+                    f"{search.disk_gb:g}; ask for less, or rent another offer",
                 )
             ]
         chosen = pick.model_dump()

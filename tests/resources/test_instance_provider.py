@@ -88,6 +88,31 @@ def test_new_instances_of_one_stack_are_previewed_on_different_offers(
     assert provider.connection.offers.preview_pick([offer]) is None
 
 
+def test_ports_may_be_numbers(provider: InstanceProvider) -> None:
+    assert checked(provider, ports=[8080, "53/udp"])["ports"] == [8080, "53/udp"]
+
+
+def test_only_offers_with_room_for_the_disk_are_considered(
+    provider: InstanceProvider, client: VastClient
+) -> None:
+    biggest = max(o.disk_space or 0 for o in client.offers.search(QUERY, limit=100))
+
+    found = failures(provider, disk_gb=biggest + 1)
+
+    assert f"with {biggest + 1:g} GB of disk" in found["query"]
+
+
+def test_an_offer_too_small_for_the_disk_is_refused_naming_disk_gb(
+    provider: InstanceProvider, client: VastClient
+) -> None:
+    offer = client.offers.search(QUERY, order=CHEAPEST_FIRST, limit=1)[0]
+    assert offer.disk_space is not None
+
+    found = failures(provider, query=None, offer_id=offer.id, disk_gb=offer.disk_space + 1)
+
+    assert f"offer {offer.id} has {offer.disk_space:g} GB of disk" in found["disk_gb"]
+
+
 def test_disk_shrink_fails_naming_disk_gb(provider: InstanceProvider) -> None:
     olds = checked(provider, disk_gb=50)
     found = failures(provider, olds, disk_gb=20)

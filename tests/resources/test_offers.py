@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_vast.api import Offer
-from pulumi_vast.resources._offers import OfferBook
+from pulumi_vast.api import Offer, parse_query
+from pulumi_vast.resources._offers import OfferBook, with_room_for
 
 OFFERS = [Offer.model_validate({"id": i, "dph_total": 0.1 * i}) for i in (1, 2, 3)]
 
@@ -31,3 +31,13 @@ def test_previews_do_not_claim_offers_for_creates() -> None:
     assert not offers.claim(1)
     offers.release(1)
     assert offers.claim(1)
+
+
+def test_searches_ask_for_room_for_the_disk() -> None:
+    assert with_room_for(parse_query("gpu_ram>=24"), 50).render() == "gpu_ram>=24 disk_space>=50"
+    assert with_room_for(None, 50).render() == "disk_space>=50"
+
+
+def test_a_stricter_disk_condition_of_the_query_stays() -> None:
+    assert with_room_for(parse_query("disk_space>=500"), 50).render() == "disk_space>=500"
+    assert with_room_for(parse_query("disk_space>=20"), 50).render() == "disk_space>=50"
