@@ -179,6 +179,13 @@ class InstanceArgs(ResourceArgs):
             except QueryError as exc:
                 raise InvalidField("order", str(exc)) from None
         self._valid_request()
+        if isinstance(self.ssh_keys, list):
+            for index, key in enumerate(self.ssh_keys):
+                if isinstance(key, str):
+                    try:
+                        PublicKey.parse(key)
+                    except ValueError as exc:
+                        raise InvalidField(f"ssh_keys.{index}", str(exc)) from None
         ready = self.ready
         if isinstance(ready, ReadyArgs) and self.runtype == "args" and needs_ssh(ready):
             raise InvalidField(

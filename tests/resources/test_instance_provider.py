@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,6 +87,14 @@ def test_new_instances_of_one_stack_are_previewed_on_different_offers(
 
     assert "go to other new instances of this stack" in again["offer_id"]
     assert provider.connection.offers.preview_pick([offer]) is None
+
+
+def test_instance_keys_must_be_public_keys(
+    provider: InstanceProvider, key_pair: tuple[Path, str]
+) -> None:
+    found = failures(provider, ssh_keys=[key_pair[1], "my-laptop"])
+    assert list(found) == ["ssh_keys.1"]
+    assert "OpenSSH public key line" in found["ssh_keys.1"]
 
 
 def test_ports_may_be_numbers(provider: InstanceProvider) -> None:
