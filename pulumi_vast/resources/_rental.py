@@ -119,10 +119,10 @@ class Rental:
         for offer in candidates:
             if attempts >= MAX_CANDIDATES:
                 break
+            stopping.check()  # nothing new is rented once the engine has gone
             if not offers.claim(offer.id):
                 shared += 1  # another create of this stack is renting it right now
                 continue
-            stopping.check()  # nothing new is rented once the engine has gone
             attempts += 1
             try:
                 instance_id = self._rent(offer)
