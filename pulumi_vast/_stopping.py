@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["Stopping", "check", "request", "requested", "sleep"]
+__all__ = ["Stopping", "check", "request", "sleep"]
 
 _stopping = threading.Event()
 
@@ -25,10 +25,6 @@ class Stopping(Exception):
 
 def request() -> None:
     _stopping.set()
-
-
-def requested() -> bool:
-    return _stopping.is_set()
 
 
 def check() -> None:
