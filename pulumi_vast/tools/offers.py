@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("query", help="offer query, e.g. 'gpu_ram>=24 dph<=0.5'")
     parser.add_argument("--order", default="dph+", help="ranking: dph+ (default), dlperf-...")
     parser.add_argument("--limit", type=int, default=10, help="offers shown (default 10)")
-    parser.add_argument("--disk", type=float, default=10.0, help="disk GB: offers need room for it, and it is priced in (default 10)")
+    parser.add_argument(
+        "--disk", type=float, default=10.0, help="disk GB: offers need room for it (default 10)"
+    )
     parser.add_argument("--hours", type=float, default=24.0, help="hours to estimate (default 24)")
     parser.add_argument("--bid", action="store_true", help="interruptible (bid) prices")
     parser.add_argument("--url", help="API URL; `local` for the simulator (default VAST_URL)")
