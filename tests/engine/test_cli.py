@@ -142,7 +142,8 @@ def test_ctrl_c_during_a_create_keeps_the_state_consistent(
 ) -> None:
     """ "terminal" is what Ctrl-C does (SIGINT to pulumi's process group; the engine starts
     plugins in groups of their own); "every-process" also signals the plugins, whose
-    provider host must let the create in flight finish."""
+    provider host asks the create in flight to stop and waits for it (this one does not
+    stop early: it finishes, and is recorded)."""
     store, gate = tmp_path / "store", tmp_path / "gate"
     ws = engine_program("interrupt")
     ws.set_config("store", str(store))
@@ -156,7 +157,9 @@ def test_ctrl_c_during_a_create_keeps_the_state_consistent(
         os.killpg(group, signal.SIGINT)
     _wait_for(lambda: "^C received; cancelling" in running.stdout(), "the CLI to cancel")
     if signalled == "every-process":
-        _wait_for(lambda: "in flight finish" in running.stdout(), "the provider host to drain")
+        _wait_for(
+            lambda: "operation(s) in flight" in running.stdout(), "the provider host to drain"
+        )
     gate.touch()
     status, out, _err = running.finish()
 
