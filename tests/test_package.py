@@ -55,3 +55,15 @@ def test_a_program_does_not_load_the_http_client():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_api_client_leaves_httpx_command_line_client_unloaded():
+    # rich, click and pygments are installed (test extras); httpx would import them all.
+    code = (
+        "import sys\n"
+        "from pulumi_vast.api import VastClient\n"
+        "VastClient('http://127.0.0.1:9', 'key').close()\n"
+        "print(sorted(m for m in ('rich', 'click', 'pygments') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

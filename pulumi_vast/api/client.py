@@ -8,8 +8,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-import httpx
-
+from pulumi_vast.api._httpx import httpx
 from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.instances import InstancesClient
 from pulumi_vast.api.offers import OffersClient

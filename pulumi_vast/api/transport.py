@@ -17,8 +17,7 @@ from importlib import metadata
 from typing import Any, NoReturn
 from urllib.parse import quote, quote_plus
 
-import httpx
-
+from pulumi_vast.api._httpx import httpx
 from pulumi_vast.api.errors import (
     APIError,
     BadRequest,
