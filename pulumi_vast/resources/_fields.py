@@ -142,7 +142,12 @@ class FieldTable:
         self.rows: dict[str, FieldRow] = {
             name: _row(name, info) for name, info in args_model.model_fields.items()
         }
-        self.resolved_model = _resolved_twin(args_model)
+
+    @functools.cached_property
+    def resolved_model(self) -> type[BaseModel]:
+        """Built on first use: only the provider checks inputs, and a program that merely
+        declares resources should not pay for building it."""
+        return _resolved_twin(self.args_model)
 
     @functools.cached_property
     def secret_fields(self) -> frozenset[str]:
