@@ -1,5 +1,6 @@
 """The package root: its public names, and that tools stay light."""
 
+import ast
 import subprocess
 import sys
 
@@ -39,31 +40,29 @@ def test_providers_live_in_an_importable_module_so_state_holds_a_reference():
         assert getattr(pulumi_vast, name).__module__.startswith("pulumi_vast.resources.")
 
 
-def test_the_simulator_does_not_load_the_pulumi_sdk():
-    code = "import sys, pulumi_vast.sim.server, pulumi_vast.cli; print('pulumi' in sys.modules)"
+def loaded_after(imports: str, *, watched: tuple[str, ...]) -> list[str]:
+    """Which of the ``watched`` top-level packages a fresh interpreter has loaded after
+    running ``imports``."""
+    code = (
+        f"import sys\n{imports}\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(watched)!r}))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    return list(ast.literal_eval(done.stdout.strip()))
+
+
+def test_the_simulator_does_not_load_the_pulumi_sdk():
+    assert loaded_after("import pulumi_vast.sim.server, pulumi_vast.cli", watched=("pulumi",)) == []
 
 
 def test_a_program_does_not_load_the_http_client():
     # Programs only declare resources; the provider makes the calls. httpx costs each
     # program run (preview, then up) a noticeable part of a second.
-    code = (
-        "import sys, pulumi_vast as vast, pulumi_vast.stack\n"
-        "vast.Instance, vast.SshKey, vast.InstanceArgs\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'paramiko')))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    program = "import pulumi_vast as vast, pulumi_vast.stack\nvast.Instance, vast.SshKey"
+    assert loaded_after(program, watched=("httpx", "paramiko")) == []
 
 
 def test_the_api_client_leaves_httpx_command_line_client_unloaded():
     # rich, click and pygments are installed (test extras); httpx would import them all.
-    code = (
-        "import sys\n"
-        "from pulumi_vast.api import VastClient\n"
-        "VastClient('http://127.0.0.1:9', 'key').close()\n"
-        "print(sorted(m for m in ('rich', 'click', 'pygments') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    client = "from pulumi_vast.api import VastClient\nVastClient('http://127.0.0.1:9', 'k').close()"
+    assert loaded_after(client, watched=("rich", "click", "pygments")) == []
