@@ -42,19 +42,30 @@ def _wait_for_rental(sim_admin: SimAdmin, key: str, timeout: float = 60) -> int:
     raise AssertionError("no instance was rented")
 
 
+def _ctrl_c_while_renting(
+    stack: PulumiWorkspace, sim_admin: SimAdmin, key: str, *, times: int
+) -> tuple[int, int, str]:
+    """Ctrl-C ``times`` times once `up` has rented an instance: (its id, exit status, output)."""
+    up = stack.start("up", "--yes", "--non-interactive", "--stack", stack.stack or "")
+    rented = _wait_for_rental(sim_admin, key)
+    for press in range(times):
+        if press:
+            time.sleep(0.5)
+        stack.interrupt(up)
+    out, err = up.communicate(timeout=120)
+    return rented, up.returncode, out + err
+
+
 def test_ctrl_c_while_an_instance_boots_records_it_and_leaks_nothing(
     vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
 ) -> None:
     sim_admin.set_boot_delay(vast_account, 4)
     stack: PulumiWorkspace = vast_stack([instance(ready={"timeout": 60})])
 
-    up = stack.start("up", "--yes", "--non-interactive", "--stack", stack.stack or "")
-    rented = _wait_for_rental(sim_admin, vast_account)
-    stack.interrupt(up)
-    out, err = up.communicate(timeout=120)
+    rented, status, output = _ctrl_c_while_renting(stack, sim_admin, vast_account, times=1)
 
-    assert up.returncode != 0
-    assert "canceled" in (out + err)
+    assert status != 0
+    assert "canceled" in output
     # The create in flight was allowed to finish and is in the state, exactly once.
     [recorded] = instances_in_state(stack)
     assert recorded["id"] == str(rented)
@@ -72,15 +83,11 @@ def test_a_second_ctrl_c_gives_back_the_instances_being_created(
     sim_admin.set_boot_delay(vast_account, 60)
     stack: PulumiWorkspace = vast_stack([instance(ready={"timeout": 120})])
 
-    up = stack.start("up", "--yes", "--non-interactive", "--stack", stack.stack or "")
-    rented = _wait_for_rental(sim_admin, vast_account)
-    stack.interrupt(up)
-    time.sleep(0.5)
-    stack.interrupt(up)  # "terminate now": the engine will not record the create
-    out, err = up.communicate(timeout=120)
+    # The second press is "terminate now": the engine will not record the create.
+    rented, status, output = _ctrl_c_while_renting(stack, sim_admin, vast_account, times=2)
 
-    assert up.returncode != 0
-    assert f"destroying instance {rented}" in out + err
+    assert status != 0
+    assert f"destroying instance {rented}" in output
     assert instances_in_state(stack) == []
     assert billing(sim_admin, vast_account) == []
     sim_admin.set_boot_delay(vast_account, 0.3)
