@@ -4,9 +4,11 @@ They need no API key (the simulator listens on loopback). `testing.SimAdmin` wra
 
     GET    /_sim/health                       {"ok", "pid", "data_dir", "url", "hosts"}
     POST   /_sim/reset                        forget every account, instance, key; clock to now
-    POST   /_sim/accounts                     {key?, credit?, boot_delay?, rate_limits?}
+    POST   /_sim/accounts                     {key?, credit?, boot_delay?, rate_limits?,
+                                               rate_burst?}
                                               -> {"api_key", "id"} (a fresh key without `key`)
-    PUT    /_sim/accounts                     {key, credit?, boot_delay?, rate_limits?}
+    PUT    /_sim/accounts                     {key, credit?, boot_delay?, rate_limits?,
+                                               rate_burst?} (1: 429s come easily)
     GET    /_sim/clock                        {"now", "offset"}
     POST   /_sim/clock/advance                {seconds} -> {"now", "offset"}
     GET    /_sim/faults?key=K                 the key's faults
@@ -55,6 +57,7 @@ class AccountSettings(BaseModel):
     credit: float | None = None
     boot_delay: float | None = Field(default=None, ge=0)
     rate_limits: bool | None = None
+    rate_burst: float | None = Field(default=None, ge=1, le=1000)
 
 
 class Advance(BaseModel):
@@ -115,6 +118,7 @@ async def configure_account(request: Request, settings: AccountSettings) -> dict
         "credit": account.credit,
         "boot_delay": backend.boot_delay(account),
         "rate_limits": account.rate_limits,
+        "rate_burst": account.rate_burst,
     }
 
 

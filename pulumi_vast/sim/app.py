@@ -31,7 +31,7 @@ from pulumi_vast.sim.faults import FaultBook, LostResponse
 from pulumi_vast.sim.hosting import HostManager
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.options import SimOptions
-from pulumi_vast.sim.ratelimit import RateLimiter, too_frequent_message
+from pulumi_vast.sim.ratelimit import DEFAULT_BURST, RateLimiter, too_frequent_message
 from pulumi_vast.sim.store import Store
 from pulumi_vast.sim.urls import ADMIN_PREFIX, ROUTES, Route, match, normalize_path
 
@@ -135,11 +135,24 @@ class Simulator:
         return scoped.account_key if scoped is not None else key
 
     def rate_limited(self, key: str | None, route: Route) -> bool:
+        """Whether this request is over its route's limit for its key. Only callers with a
+        key are limited: a missing or refused key is answered as Vast answers it, never
+        with a 429 from a bucket every anonymous caller shares."""
+        required = self.options.api_key
+        if key is None or (required is not None and key != required and not self._scoped(key)):
+            return False
         enabled = self.options.rate_limits
+        burst = DEFAULT_BURST
         account = self.backend.accounts.get(self.owner_key(key))
-        if account is not None and account.rate_limits is not None:
-            enabled = account.rate_limits
-        return enabled and not self.limiter.allow(key or "", route.name, route.threshold)
+        if account is not None:
+            if account.rate_limits is not None:
+                enabled = account.rate_limits
+            if account.rate_burst is not None:
+                burst = account.rate_burst
+        return enabled and not self.limiter.allow(key, route.name, route.threshold, burst=burst)
+
+    def _scoped(self, key: str) -> bool:
+        return self.backend.instance_by_container_key(key) is not None
 
     def count(self, key: str | None, route: str, status: int) -> None:
         per_route = self._counts.setdefault(key or "", {})

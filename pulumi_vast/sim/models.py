@@ -193,7 +193,7 @@ class SimBackend:
 
     def configure_account(self, api_key: str, changes: dict[str, Any]) -> Account:
         account = self.account(api_key)
-        for name in ("credit", "boot_delay", "rate_limits"):
+        for name in ("credit", "boot_delay", "rate_limits", "rate_burst"):
             if name in changes:
                 setattr(account, name, changes[name])
         self.store.put("accounts", api_key, asdict(account))

@@ -60,6 +60,8 @@ class Account:
     credit: float = DEFAULT_CREDIT
     boot_delay: float | None = None
     rate_limits: bool | None = None
+    rate_burst: float | None = None
+    """Requests one route takes at once (None: `ratelimit.DEFAULT_BURST`)."""
 
     @property
     def email(self) -> str:

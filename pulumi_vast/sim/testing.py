@@ -65,15 +65,20 @@ class SimAdmin:
         return key
 
     def configure(self, key: str, **settings: Any) -> dict[str, Any]:
-        """Set `credit`, `boot_delay` or `rate_limits` of an account."""
+        """Set `credit`, `boot_delay`, `rate_limits` or `rate_burst` of an account."""
         result: dict[str, Any] = self._call("PUT", "/accounts", json={"key": key, **settings})
         return result
 
     def set_boot_delay(self, key: str, seconds: float) -> None:
         self.configure(key, boot_delay=seconds)
 
-    def set_rate_limits(self, key: str, enabled: bool) -> None:
-        self.configure(key, rate_limits=enabled)
+    def set_rate_limits(self, key: str, enabled: bool, *, burst: float | None = None) -> None:
+        """Switch the key's rate limits; ``burst=1`` admits one request per route at once,
+        so 429s come easily (the default burst serves quick scripts as Vast does)."""
+        settings: dict[str, Any] = {"rate_limits": enabled}
+        if burst is not None:
+            settings["rate_burst"] = burst
+        self.configure(key, **settings)
 
     def now(self) -> float:
         now: float = self._call("GET", "/clock")["now"]

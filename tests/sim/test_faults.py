@@ -40,7 +40,9 @@ def api(vast_http: httpx.Client, vast_account: str, sim_admin: SimAdmin) -> http
 def test_rate_limit_answers_plain_text_429_without_retry_after(
     vast_http: httpx.Client, sim_url: str, sim_admin: SimAdmin, vast_account: str
 ) -> None:
-    # GET /api/v1/instances/ allows 1 request per second per key (openapi's 429 example).
+    # GET /api/v1/instances/ allows 1 request per second per key (openapi's 429 example);
+    # with a burst of 1 the second call within the second is refused.
+    sim_admin.set_rate_limits(vast_account, True, burst=1)
     statuses = [vast_http.get("/api/v1/instances/").status_code for _ in range(4)]
     assert statuses[0] == 200
     assert 429 in statuses
@@ -59,6 +61,26 @@ def test_rate_limit_answers_plain_text_429_without_retry_after(
     assert {vast_http.get("/api/v1/instances/").status_code for _ in range(5)} == {200}
     counts = sim_admin.request_counts(vast_account)["list_instances"]["by_status"]
     assert counts["429"] >= 2
+
+
+def test_a_quick_script_is_served_and_only_sustained_overload_is_refused(
+    vast_http: httpx.Client, sim_url: str, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sim_admin.set_rate_limits(vast_account, True)
+    # list -> show -> list in a few ms, as scripts using the official SDK do
+    assert vast_http.get("/api/v1/instances/").status_code == 200
+    assert vast_http.get("/api/v0/users/current/").status_code == 200
+    assert vast_http.get("/api/v1/instances/").status_code == 200
+    statuses = [vast_http.get("/api/v1/instances/").status_code for _ in range(10)]
+    assert 429 in statuses
+
+
+def test_callers_without_a_valid_key_never_share_a_429_bucket(sim_url: str) -> None:
+    with httpx.Client(base_url=sim_url, trust_env=False) as anonymous:
+        statuses = {anonymous.get("/api/v1/instances/").status_code for _ in range(12)}
+        searches = {anonymous.post("/api/v0/bundles/", json={"limit": 1}).status_code for _ in range(12)}
+    assert statuses == {401}, "answered as a missing key, never 429"
+    assert searches == {200}, "the public search is not throttled for everyone at once"
 
 
 def test_server_errors_on_the_next_n_requests_of_a_route(

@@ -336,7 +336,7 @@ def test_every_response_validates_against_openapi(
 def test_rate_limited_answers_follow_the_field_notes_not_openapi(
     official: VastClient, sim_admin: SimAdmin, vast_account: str
 ) -> None:
-    sim_admin.set_rate_limits(vast_account, True)
+    sim_admin.set_rate_limits(vast_account, True, burst=1)
     statuses = [official.get("/api/v1/instances/").status_code for _ in range(4)]
     assert 429 in statuses
     limited = official.get("/api/v1/instances/")

@@ -147,6 +147,8 @@ def test_fixed_api_key_rejects_others_as_vast_does(tmp_path: Path) -> None:
         with _client(sim.url, "wrong") as stranger:
             user = stranger.get("/api/v0/users/current/")
             assert (user.status_code, user.json()["msg"]) == (401, "Invalid user key")
+            listings = {stranger.get("/api/v1/instances/").status_code for _ in range(8)}
+            assert listings == {401}, "a bad key is answered as such, never with a 429"
             assert stranger.post("/api/v0/bundles/", json={}).status_code == 404
             assert (
                 stranger.request("DELETE", f"/api/v0/instances/{instance['id']}/").status_code
