@@ -78,7 +78,9 @@ def test_a_quick_script_is_served_and_only_sustained_overload_is_refused(
 def test_callers_without_a_valid_key_never_share_a_429_bucket(sim_url: str) -> None:
     with httpx.Client(base_url=sim_url, trust_env=False) as anonymous:
         statuses = {anonymous.get("/api/v1/instances/").status_code for _ in range(12)}
-        searches = {anonymous.post("/api/v0/bundles/", json={"limit": 1}).status_code for _ in range(12)}
+        searches = {
+            anonymous.post("/api/v0/bundles/", json={"limit": 1}).status_code for _ in range(12)
+        }
     assert statuses == {401}, "answered as a missing key, never 429"
     assert searches == {200}, "the public search is not throttled for everyone at once"
 
