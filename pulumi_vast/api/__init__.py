@@ -33,8 +33,13 @@ from pulumi_vast.api.errors import (
     VastError,
 )
 from pulumi_vast.api.instances import (
+    ENV_NAME,
     FAILED_STATUSES,
     FAILURE_MESSAGES,
+    MAX_BID_PRICE,
+    MAX_LABEL_LENGTH,
+    MAX_ONSTART_LENGTH,
+    MIN_BID_PRICE,
     PENDING_STATUSES,
     CreateInstanceRequest,
     Instance,
@@ -42,6 +47,7 @@ from pulumi_vast.api.instances import (
     Runtype,
     SshEndpoint,
     VolumeAttachment,
+    port_mapping,
 )
 from pulumi_vast.api.offer_fields import OFFER_ALIASES, OFFER_FIELDS, FieldKind, OfferField
 from pulumi_vast.api.offers import Offer
@@ -69,8 +75,13 @@ __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_FILTERS",
     "DEFAULT_RETRY",
+    "ENV_NAME",
     "FAILED_STATUSES",
     "FAILURE_MESSAGES",
+    "MAX_BID_PRICE",
+    "MAX_LABEL_LENGTH",
+    "MAX_ONSTART_LENGTH",
+    "MIN_BID_PRICE",
     "NO_PACING",
     "NO_RETRY",
     "OFFER_ALIASES",
@@ -115,6 +126,7 @@ __all__ = [
     "VolumeAttachment",
     "parse_order",
     "parse_query",
+    "port_mapping",
 ]
 
 if TYPE_CHECKING:

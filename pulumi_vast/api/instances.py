@@ -24,6 +24,7 @@ from pulumi_vast.api.errors import APIError, Gone, InstanceCreatedWithError, Not
 from pulumi_vast.api.ssh_keys import SshKey
 
 __all__ = [
+    "ENV_NAME",
     "FAILED_STATUSES",
     "FAILURE_MESSAGES",
     "MAX_BID_PRICE",
@@ -38,6 +39,7 @@ __all__ = [
     "Runtype",
     "SshEndpoint",
     "VolumeAttachment",
+    "port_mapping",
 ]
 
 # --------------------------------------------------------------------------- Vast facts
@@ -78,10 +80,26 @@ _DETACH_ROUTE = "/api/v0/instances/{id}/ssh/{key_id}/"
 _BID_ROUTE = "/api/v0/instances/bid_price/{id}/"
 _LIST_ORDER = [{"col": "id", "dir": "asc"}]
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""An environment variable name as Docker takes it in ``-e NAME=value``."""
 _DOCKER_FLAG = re.compile(r"^-[pnvh] \S+$")
 _PORT = re.compile(r"^(\d{1,5})(?::(\d{1,5}))?(?:/(tcp|udp))?$")
 _NETWORK = re.compile(r"^[a-z0-9-]+$")
+
+
+def port_mapping(spec: str) -> str:
+    """``"8080"`` -> ``"8080:8080"``, ``"8080:80"``, ``"53/udp"`` -> ``"53:53/udp"``: the
+    ``-p`` mapping of a port to expose; ValueError (with the fix) if ``spec`` is not one."""
+    match = _PORT.match(str(spec).strip())
+    if match is None or not all(1 <= int(p) <= 65535 for p in match.groups()[:2] if p):
+        raise ValueError(
+            f"{spec!r} is not a port: use a number from 1 to 65535, or text such as "
+            "'8080:80' (host:container) or '53/udp'"
+        )
+    host, container, proto = match.groups()
+    text = f"{host}:{container or host}"
+    return f"{text}/{proto}" if proto else text
+
 
 # --------------------------------------------------------------------------- models
 
@@ -303,7 +321,7 @@ class CreateInstanceRequest(BaseModel):
     @classmethod
     def _env(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
-            if not (_ENV_NAME.match(key) or _DOCKER_FLAG.match(key)):
+            if not (ENV_NAME.match(key) or _DOCKER_FLAG.match(key)):
                 raise ValueError(
                     f"{key!r} is not a variable name (letters, digits, _) nor a Docker flag "
                     "such as '-p 8080:8080'"
@@ -313,15 +331,7 @@ class CreateInstanceRequest(BaseModel):
     @field_validator("ports")
     @classmethod
     def _ports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        normalized = []
-        for port in value:
-            match = _PORT.match(str(port).strip())
-            if match is None or any(int(p) > 65535 for p in match.groups()[:2] if p):
-                raise ValueError(f"{port!r} is not a port like '8080', '8080:80' or '53/udp'")
-            host, container, proto = match.groups()
-            text = f"{host}:{container or host}"
-            normalized.append(f"{text}/{proto}" if proto else text)
-        return tuple(normalized)
+        return tuple(port_mapping(port) for port in value)
 
     @field_validator("network")
     @classmethod

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pulumi_vast._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from pulumi_vast.remote._connection import read_private_key as read_private_key
     from pulumi_vast.remote.commands import CommandResult as CommandResult
     from pulumi_vast.remote.commands import run as run
     from pulumi_vast.remote.errors import CommandFailed as CommandFailed
@@ -41,6 +42,7 @@ _HOMES = {
         ),
         "pulumi_vast.remote.errors",
     ),
+    "read_private_key": "pulumi_vast.remote._connection",
     "ReadyResult": "pulumi_vast.remote.readiness",
     "wait_for_ssh": "pulumi_vast.remote.readiness",
     "SshTarget": "pulumi_vast.remote.target",

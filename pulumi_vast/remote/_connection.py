@@ -21,11 +21,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
+from pydantic import SecretStr
 
 from pulumi_vast.remote.errors import ConnectFailed, InvalidPrivateKey, duration
 from pulumi_vast.remote.target import SshTarget
 
-__all__ = ["TRANSPORT_LOGGER", "connected", "describe_failure", "load_private_key"]
+__all__ = [
+    "TRANSPORT_LOGGER",
+    "connected",
+    "describe_failure",
+    "load_private_key",
+    "read_private_key",
+]
 
 #: paramiko logs every failed handshake at ERROR with a traceback; while an instance boots
 #: that is expected noise, so its transports log here, detached from the root logger.
@@ -45,6 +52,11 @@ def load_private_key(target: SshTarget) -> paramiko.PKey:
         raise InvalidPrivateKey(
             target.endpoint, "no private key was given; pass a key file or the key's text"
         )
+    return read_private_key(key)
+
+
+def read_private_key(key: Path | SecretStr) -> paramiko.PKey:
+    """A private key from its file or its text; InvalidPrivateKey says why it is unusable."""
     source = str(key) if isinstance(key, Path) else "given as text"
     try:
         if isinstance(key, Path):
@@ -54,6 +66,8 @@ def load_private_key(target: SshTarget) -> paramiko.PKey:
         raise InvalidPrivateKey(source, "the file does not exist") from None
     except PermissionError:
         raise InvalidPrivateKey(source, "the file is not readable") from None
+    except IsADirectoryError:
+        raise InvalidPrivateKey(source, "it is a folder, not a key file") from None
     except TypeError:  # cryptography: encrypted key without a password
         raise InvalidPrivateKey(
             source, "it is protected by a passphrase; give an unencrypted key"

@@ -8,8 +8,16 @@ to its type and description, what a change to it does:
 
 From that single declaration `FieldTable` derives input validation (`check`), the diff
 (`changed_fields`, `replace_fields`), which outputs are secret, and the reference docs.
-Fields accept `pulumi.Output` values in a program; the provider validates the resolved
-values against a twin model with the `Output` branches stripped.
+
+Constraints live in the declaration too, inside `Input[...]`:
+
+    disk_gb: Annotated[Input[Annotated[float, Field(gt=0)]], REPLACE, Field(...)] = 10.0
+
+`Input[T]` accepts a `pulumi.Output` as it is (a program's value not known yet; the
+provider checks it once resolved) and validates anything else as T alone, never coercing
+it: no bool or text as a number, no number as text (the engine's floats stand for whole
+numbers where they are whole). The same model thus validates a program's arguments, stack
+config and the provider's resolved inputs, and its refusals speak of T, not of Outputs.
 """
 
 from __future__ import annotations
@@ -18,15 +26,18 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import pulumi
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import CoreSchema, core_schema
+
+from pulumi_vast.resources._problems import Failure, InvalidInputs, validation_failures
 
 __all__ = [
     "COMPUTED",
@@ -37,16 +48,63 @@ __all__ = [
     "FieldPolicy",
     "FieldTable",
     "Input",
-    "InvalidField",
     "ResourceArgs",
     "known",
-    "validation_failures",
+    "secret_fields",
 ]
 
 T = TypeVar("T")
 
-Input = Union[T, pulumi.Output[T]]  # noqa: UP007 - a generic alias needs Union
-"""A value or a `pulumi.Output` of it, as a program may pass."""
+
+class _ValueOrOutput:
+    """`Input[T]`'s validation: an Output passes; anything else is T, strictly."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        values = [arg for arg in get_args(source) if not _is_output(arg)]
+        value_type = values[0] if len(values) == 1 else Union[tuple(values)]  # noqa: UP007
+        return core_schema.no_info_wrap_validator_function(
+            _unless_output, _strict(handler.generate_schema(value_type))
+        )
+
+
+def _unless_output(value: Any, validate: core_schema.ValidatorFunctionWrapHandler) -> Any:
+    return value if isinstance(value, pulumi.Output) else validate(value)
+
+
+def _strict(schema: CoreSchema) -> CoreSchema:
+    """``schema`` with its scalars strict (no coercion between text, numbers and booleans),
+    except that a whole float is a whole number: the engine sends every number as a float."""
+    kind = schema["type"]
+    if kind in ("str", "bool"):
+        return {**schema, "strict": True}
+    if kind == "float":
+        return {**schema, "strict": True, "allow_inf_nan": False}
+    if kind == "int":
+        return core_schema.no_info_before_validator_function(
+            _whole_float_as_int,
+            {**schema, "strict": True},
+        )
+    strict: dict[str, Any] = dict(schema)
+    for key in ("schema", "items_schema", "keys_schema", "values_schema"):
+        if isinstance(strict.get(key), dict):
+            strict[key] = _strict(strict[key])
+    if kind == "union":
+        strict["choices"] = [
+            (_strict(c[0]), c[1]) if isinstance(c, tuple) else _strict(c) for c in strict["choices"]
+        ]
+    return strict
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+Input = Annotated[Union[T, pulumi.Output[T]], _ValueOrOutput()]  # noqa: UP007 - generic alias
+"""A value or a `pulumi.Output` of it, as a program may pass (see the module docstring)."""
 
 
 class Change(enum.Enum):
@@ -80,6 +138,16 @@ class ResourceArgs(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", frozen=True)
 
+    def __init__(self, /, **data: Any) -> None:
+        """Built by a program: bad arguments raise `InvalidInputs`, which names each one
+        under the model (``InstanceArgs.disk_gb``) and is printed without a traceback."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            model = type(self)
+            failures = validation_failures(exc, model, hide_inputs=secret_fields(model))
+            raise InvalidInputs(model.__name__, failures) from None
+
     def to_inputs(self) -> dict[str, Any]:
         """The property bag for the engine: set fields only, Outputs kept as they are."""
         return {
@@ -99,14 +167,6 @@ def _inputs_of(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
-
-
-class InvalidField(ValueError):
-    """Raised by an inputs model's validators to blame one field (message names the fix)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def known(value: Input[T]) -> T:
@@ -129,7 +189,7 @@ class FieldRow:
 @dataclass(frozen=True)
 class CheckOutcome:
     inputs: dict[str, Any]
-    failures: list[tuple[str, str]]
+    failures: list[Failure]
     args: BaseModel | None
     """The validated, resolved inputs; None when a value is still unknown or invalid."""
 
@@ -144,14 +204,8 @@ class FieldTable:
         }
 
     @functools.cached_property
-    def resolved_model(self) -> type[BaseModel]:
-        """Built on first use: only the provider checks inputs, and a program that merely
-        declares resources should not pay for building it."""
-        return _resolved_twin(self.args_model)
-
-    @functools.cached_property
     def secret_fields(self) -> frozenset[str]:
-        return frozenset(name for name, row in self.rows.items() if row.policy.secret)
+        return secret_fields(self.args_model)
 
     @functools.cached_property
     def replace_fields(self) -> frozenset[str]:
@@ -162,15 +216,16 @@ class FieldTable:
     def check(self, news: Mapping[str, Any]) -> CheckOutcome:
         """Validate the new inputs; name each failing field and keep unknowns unknown."""
         plain, unknown, secret = _split(news, self.rows)
-        failures: list[tuple[str, str]] = []
+        failures: list[Failure] = []
         args: BaseModel | None = None
         normalized: dict[str, Any] = dict(plain)
         try:
-            model = self.resolved_model.model_validate(plain)
+            model = self.args_model.model_validate(plain)
         except ValidationError as exc:
+            hidden = secret | self.secret_fields
             failures = [
                 (path, reason)
-                for path, reason in validation_failures(exc, hide_inputs=self.secret_fields)
+                for path, reason in validation_failures(exc, self.args_model, hide_inputs=hidden)
                 if path.split(".")[0].split("[")[0] not in unknown
             ]
         else:
@@ -190,7 +245,7 @@ class FieldTable:
         plain, unknown, _ = _split(props, self.rows)
         if unknown:
             raise ValueError(f"inputs still unknown: {', '.join(sorted(unknown))}")
-        return self.resolved_model.model_validate(plain)
+        return self.args_model.model_validate(plain)
 
     def changed_fields(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         """Declared fields whose value differs (an unknown new value counts as a change)."""
@@ -223,16 +278,32 @@ class FieldTable:
         return "\n".join(lines)
 
 
+def secret_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` declared SECRET."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if any(isinstance(m, FieldPolicy) and m.secret for m in info.metadata)
+    )
+
+
 def _row(name: str, info: FieldInfo) -> FieldRow:
     policies = [m for m in info.metadata if isinstance(m, FieldPolicy)]
     if not policies:
         raise TypeError(f"field {name!r} must declare its change policy (UPDATE, REPLACE...)")
+    outside = [m for m in info.metadata if not isinstance(m, FieldPolicy | _ValueOrOutput)]
+    if outside:
+        # Applied around Input[...], they would meet unresolved Outputs.
+        raise TypeError(
+            f"field {name!r}: put constraints inside Input[...], e.g. "
+            f"Input[Annotated[float, Field(gt=0)]], not beside it: {outside}"
+        )
     return FieldRow(
         name=name,
         policy=functools.reduce(lambda a, b: a | b, policies),
         required=info.is_required(),
         description=info.description or "",
-        type_name=_type_name(_strip_outputs(info.annotation)),
+        type_name=_type_name(info.annotation),
         default=None if info.is_required() else info.get_default(call_default_factory=True),
     )
 
@@ -242,11 +313,12 @@ def _type_name(tp: Any) -> str:
     if origin is Annotated:
         return _type_name(get_args(tp)[0])
     if origin in (Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in get_args(tp) if a is not type(None))
+        shown = [a for a in get_args(tp) if a is not type(None) and not _is_output(a)]
+        return " or ".join(_type_name(a) for a in shown)
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tp.__name__.removesuffix("Resolved")
+        return tp.__name__
     if origin is not None:
         inner = ", ".join(_type_name(a) for a in get_args(tp))
         return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
@@ -293,69 +365,6 @@ def _contains_unknown(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_contains_unknown(v) for v in value)
     return False
-
-
-def validation_failures(
-    exc: ValidationError, *, prefix: str = "", hide_inputs: Iterable[str] = ()
-) -> list[tuple[str, str]]:
-    """(field path, reason) per error, blaming the field an `InvalidField` names; the bad
-    value is quoted except under ``hide_inputs`` (secrets)."""
-    hidden = set(hide_inputs)
-    found = []
-    for error in exc.errors(include_url=False):
-        path = prefix
-        for part in error["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        message = str(error["msg"]).removeprefix("Value error, ")
-        blamed = error.get("ctx", {}).get("error")
-        if isinstance(blamed, InvalidField):
-            path = ".".join(p for p in (path, blamed.field) if p)
-            message = str(blamed)
-        elif error["type"] == "extra_forbidden":
-            message = "unknown input; remove it or check its spelling"
-        elif (
-            "input" in error
-            and error["type"] not in ("missing", "value_error")
-            and not hidden.intersection(str(part) for part in error["loc"])
-        ):
-            message = f"{message} (got {error['input']!r})"
-        found.append((path or "inputs", message))
-    return found
-
-
-@functools.cache
-def _resolved_twin(model: type[BaseModel]) -> type[BaseModel]:
-    """The same model with every `Output` branch removed from its annotations."""
-    fields: dict[str, Any] = {
-        name: (_strip_outputs(info.annotation), _copy_info(info))
-        for name, info in model.model_fields.items()
-    }
-    twin: type[BaseModel] = create_model(
-        f"{model.__name__}Resolved", __base__=model, __module__=model.__module__, **fields
-    )
-    return twin
-
-
-def _copy_info(info: FieldInfo) -> FieldInfo:
-    copied = FieldInfo.merge_field_infos(info)
-    copied.annotation = None
-    return copied
-
-
-def _strip_outputs(tp: Any) -> Any:
-    origin = get_origin(tp)
-    if origin is Annotated:
-        inner, *meta = get_args(tp)
-        return Annotated[(_strip_outputs(inner), *meta)]
-    if origin in (Union, types.UnionType):
-        kept = [_strip_outputs(a) for a in get_args(tp) if not _is_output(a)]
-        return kept[0] if len(kept) == 1 else Union[tuple(kept)]  # noqa: UP007
-    if origin in (list, tuple, dict, set, frozenset):
-        args = tuple(_strip_outputs(a) for a in get_args(tp))
-        return origin[args] if len(args) > 1 else origin[args[0]]
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return _resolved_twin(tp)
-    return tp
 
 
 def _is_output(tp: Any) -> bool:

@@ -21,15 +21,24 @@ from pulumi.dynamic import (
 
 from pulumi_vast.resources import _connection
 from pulumi_vast.resources._fields import FieldTable
-from pulumi_vast.resources._settings import ProviderSettings
+from pulumi_vast.resources._problems import Failure
+from pulumi_vast.resources._settings import InvalidSettings, ProviderSettings
 
 if TYPE_CHECKING:
     from pulumi_vast.api import VastClient
 
-__all__ = ["Failure", "VastProvider"]
+__all__ = ["Failure", "VastProvider", "check_failure"]
 
-Failure = tuple[str, str]
-"""(field path, reason with the fix)"""
+
+def check_failure(failure: Failure) -> CheckFailure:
+    """A failure as the engine should print it: the path in the reason, and no `property`.
+
+    Beside a failure's property the engine prints that input's value, secret or not
+    (`issueCheckFailures` in its step generator), and for a nested path such as
+    ``ssh_keys[0]`` it prints ``{<nil>}``; so the path goes into the reason instead.
+    """
+    path, reason = failure
+    return CheckFailure("", f"{path}: {reason}" if path else reason)
 
 
 class VastProvider(ResourceProvider):
@@ -42,12 +51,22 @@ class VastProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._settings = ProviderSettings.from_config(req.config)
+        # A bad setting is reported by every check (naming it) and raised by any other call.
+        self._settings: ProviderSettings | InvalidSettings
+        try:
+            self._settings = ProviderSettings.from_config(req.config)
+            self._settings.require_api_key()
+        except InvalidSettings as exc:
+            self._settings = exc
 
     @property
     def settings(self) -> ProviderSettings:
-        settings: ProviderSettings | None = getattr(self, "_settings", None)
-        return settings if settings is not None else ProviderSettings.from_config(None)
+        settings = getattr(self, "_settings", None)
+        if settings is None:
+            settings = ProviderSettings.from_config(None)
+        if isinstance(settings, InvalidSettings):
+            raise settings
+        return settings
 
     @property
     def connection(self) -> _connection.Connection:
@@ -60,10 +79,13 @@ class VastProvider(ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         outcome = self.table.check(news)
         failures = list(outcome.failures)
-        if not failures and outcome.args is not None:
+        settings = getattr(self, "_settings", None)
+        if isinstance(settings, InvalidSettings):
+            failures += settings.failures
+        elif not failures and outcome.args is not None:
             previous = self._previous_args(olds)
             failures += self.validate(outcome.args, previous)
-        return CheckResult(outcome.inputs, [CheckFailure(path, why) for path, why in failures])
+        return CheckResult(outcome.inputs, [check_failure(failure) for failure in failures])
 
     def validate(self, args: Any, previous: Any | None) -> list[Failure]:
         """Checks beyond the inputs model: against the previous inputs or the live market."""

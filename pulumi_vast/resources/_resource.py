@@ -10,6 +10,7 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_vast.resources._fields import ResourceArgs
+from pulumi_vast.resources._problems import InvalidInputs, describe
 from pulumi_vast.resources._provider import VastProvider
 
 __all__ = ["VastResource", "output_names"]
@@ -51,12 +52,7 @@ class VastResource(pulumi.dynamic.Resource):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
-        if args is None:
-            args = self.args_class(**kwargs)
-        elif kwargs:
-            raise TypeError("pass either an args object or keyword arguments, not both")
-        elif not isinstance(args, self.args_class):
-            raise TypeError(f"args must be a {self.args_class.__name__}")
+        args = self.defaults(resource_name, self._args(resource_name, args, kwargs))
         props: dict[str, Any] = dict.fromkeys(self.output_properties)
         props.update(args.to_inputs())
         secret_outputs = sorted(self.provider_class.table.secret_fields)
@@ -68,3 +64,36 @@ class VastResource(pulumi.dynamic.Resource):
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
         super().__init__(self.provider_class(), resource_name, props, opts)
+
+    @classmethod
+    def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:
+        """``args`` with the inputs a resource derives from its name filled in."""
+        return args
+
+    @classmethod
+    def _args(cls, resource_name: Any, args: Any, kwargs: dict[str, Any]) -> ResourceArgs:
+        """The validated inputs; a mistake raises `InvalidInputs` naming this resource and
+        the argument (``Instance("gpu").disk_gb``), which prints without a traceback."""
+        named = isinstance(resource_name, str)
+        owner = (
+            f'{cls.__name__}("{resource_name}")' if named else f"{cls.__name__}({resource_name!r})"
+        )
+        if not named or not resource_name:
+            got = describe(resource_name)
+            raise InvalidInputs(owner, [("", f"needs a name, text unique in the stack; got {got}")])
+        if args is None:
+            try:
+                return cls.args_class(**kwargs)
+            except InvalidInputs as exc:
+                raise exc.under(owner) from None
+        args_name = cls.args_class.__name__
+        if kwargs:
+            problem = f"pass either {args_name}(...) or keyword arguments, not both"
+        elif not isinstance(args, cls.args_class):
+            problem = (
+                f"args must be {args_name}(...) (or pass the inputs as keyword arguments), "
+                f"got {describe(args, hidden=True)}"
+            )
+        else:
+            return args
+        raise InvalidInputs(owner, [("", problem)])

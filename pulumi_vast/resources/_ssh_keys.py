@@ -6,8 +6,11 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
+from typing import Annotated
 
-__all__ = ["KEY_TYPES", "PublicKey"]
+from pydantic import AfterValidator
+
+__all__ = ["KEY_TYPES", "OpenSshLine", "PublicKey", "PublicKeyLine"]
 
 KEY_TYPES = (
     "ssh-ed25519",
@@ -59,3 +62,18 @@ class PublicKey:
     def line(self) -> str:
         body = f"{self.key_type} {base64.b64encode(self.blob).decode()}"
         return f"{body} {self.comment}" if self.comment else body
+
+
+def _valid_line(text: str) -> str:
+    PublicKey.parse(text)
+    return text
+
+
+def _normalized_line(text: str) -> str:
+    return PublicKey.parse(text).line()
+
+
+PublicKeyLine = Annotated[str, AfterValidator(_valid_line)]
+"""An OpenSSH public key line, kept as written."""
+OpenSshLine = Annotated[str, AfterValidator(_normalized_line)]
+"""An OpenSSH public key line, normalized to `type base64 [comment]`."""

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import Field, PositiveFloat, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, PlainValidator, model_validator
 
 from pulumi_vast import remote
-from pulumi_vast.api import CreateInstanceRequest, Query, QueryError, parse_order, parse_query
+from pulumi_vast.api import (
+    ENV_NAME,
+    MAX_BID_PRICE,
+    MAX_LABEL_LENGTH,
+    MAX_ONSTART_LENGTH,
+    MIN_BID_PRICE,
+    Condition,
+    Query,
+    QueryError,
+    parse_order,
+    parse_query,
+    port_mapping,
+)
 from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
@@ -22,11 +35,11 @@ from pulumi_vast.resources._fields import (
     UPDATE,
     FieldTable,
     Input,
-    InvalidField,
     ResourceArgs,
     known,
 )
 from pulumi_vast.resources._offers import OfferSearch
+from pulumi_vast.resources._problems import InvalidField, describe
 from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._rental import (
     SEARCH_MAX_AGE,
@@ -36,7 +49,7 @@ from pulumi_vast.resources._rental import (
     plan_request,
 )
 from pulumi_vast.resources._resource import VastResource
-from pulumi_vast.resources._ssh_keys import PublicKey
+from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
 from pulumi_vast.resources._waiting import (
     DEFAULT_READY_TIMEOUT,
     InstanceFailed,
@@ -46,10 +59,120 @@ from pulumi_vast.resources._waiting import (
 )
 from pulumi_vast.resources._watch import InstanceWatcher
 
-__all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs"]
+__all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs", "default_label"]
 
 REFRESH_MAX_AGE = 5.0
 """Seconds a listing may be reused by the reads of one `pulumi refresh`."""
+QUERY_EXAMPLE = "gpu_ram>=24 num_gpus=1 dph<=0.5"
+
+# ------------------------------------------------------------------ what each input takes
+
+
+def _query_text(value: Any) -> str:
+    """A query as the text the engine stores: one with at least one condition (an empty
+    query would rent the cheapest GPU of any kind)."""
+    if isinstance(value, Query):
+        query, text = value, value.render()
+    elif isinstance(value, str):
+        text = value
+        if not text.strip():
+            raise ValueError(
+                f"is empty, which would rent any GPU at all; write conditions, e.g. "
+                f"{QUERY_EXAMPLE!r}"
+            )
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            raise ValueError(str(exc)) from None
+    else:
+        raise ValueError(
+            f"expected an offer query, e.g. {QUERY_EXAMPLE!r} (text), or a Query built with "
+            f"F (Query.where(F.gpu_ram >= 24)), got {describe(value)}"
+        )
+    if not any(isinstance(c, Condition) for c in query.conditions):
+        raise ValueError(
+            f"{text!r} has no conditions, so it matches every GPU; add some, e.g. {QUERY_EXAMPLE!r}"
+        )
+    return text
+
+
+def _order(text: str) -> str:
+    try:
+        ranked = parse_order(text)
+    except QueryError as exc:
+        raise ValueError(str(exc)) from None
+    if not ranked:
+        raise ValueError(
+            "is empty, which ranks nothing; use 'dph+' (cheapest first) or 'dlperf-' "
+            "(fastest first)"
+        )
+    return text
+
+
+def _image(text: str) -> str:
+    if not text.strip() or any(c.isspace() or _is_control(c) for c in text):
+        raise ValueError(
+            f"{text!r} is not a Docker image reference (one word, no spaces), e.g. "
+            "'pytorch/pytorch:2.4.1-cuda12.1-cudnn9-devel'"
+        )
+    return text
+
+
+def _env_name(name: str) -> str:
+    if not ENV_NAME.match(name):
+        raise ValueError(
+            "is not a variable name: use letters, digits and _, not starting with a digit "
+            "(ports go through `ports`; Docker flags are not accepted here)"
+        )
+    return name
+
+
+def _port(value: Any) -> int | str:
+    if type(value) is float and value.is_integer():
+        value = int(value)  # the engine sends every number as a float
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(
+            f"{describe(value)} is not a port: use a number from 1 to 65535, or text such "
+            "as '8080:80' or '53/udp'"
+        )
+    port_mapping(str(value))
+    return value
+
+
+def _one_line(text: str) -> str:
+    for position, char in enumerate(text):
+        if _is_control(char):
+            raise ValueError(
+                f"has a control character ({char!r}) at position {position}; a label is one "
+                "line of printable text: remove it"
+            )
+    return text
+
+
+def _command(text: str) -> str:
+    if not text.strip():
+        raise ValueError(
+            "is empty; give a command that must exit 0, e.g. 'nvidia-smi', or drop probe to "
+            "check SSH only"
+        )
+    return text
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+
+
+OfferQuery = Annotated[str | Query, PlainValidator(_query_text)]
+Order = Annotated[str, AfterValidator(_order)]
+Image = Annotated[str, AfterValidator(_image)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+Port = Annotated[str | int, PlainValidator(_port)]
+Label = Annotated[str, Field(max_length=MAX_LABEL_LENGTH), AfterValidator(_one_line)]
+Command = Annotated[str, AfterValidator(_command)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+# ------------------------------------------------------------------ the inputs
 
 
 class ReadyArgs(ResourceArgs):
@@ -59,14 +182,20 @@ class ReadyArgs(ResourceArgs):
         Input[bool], UPDATE, Field(description="Wait until SSH accepts the key and runs a command.")
     ] = False
     probe: Annotated[
-        Input[str] | None,
+        Input[Command] | None,
         UPDATE,
-        Field(description="A command run over SSH that must exit 0 (implies `ssh`)."),
+        Field(
+            description="A command run over SSH that must exit 0 (implies `ssh`).",
+            examples=["nvidia-smi"],
+        ),
     ] = None
     timeout: Annotated[
-        Input[PositiveFloat],
+        Input[Positive],
         UPDATE,
-        Field(description="Seconds from rent to ready; past it the instance is destroyed."),
+        Field(
+            description="Seconds from rent to ready; past it the instance is destroyed.",
+            examples=[600],
+        ),
     ] = DEFAULT_READY_TIMEOUT
 
 
@@ -74,45 +203,71 @@ class InstanceArgs(ResourceArgs):
     """Inputs of an `Instance`. Either `query` or `offer_id` picks the machine."""
 
     query: Annotated[
-        Input[str] | Query | None,
+        Input[OfferQuery] | None,
         REPLACE,
         Field(
             description="Offer query in the `vastai search offers` syntax, e.g. "
             "`gpu_ram>=24 reliability>0.95 dph<=0.5`, or a `Query` built with `F`. Evaluated "
             "at create; a later change replaces the instance only if it no longer satisfies "
-            "the new query."
+            "the new query.",
+            examples=[QUERY_EXAMPLE],
         ),
     ] = None
     offer_id: Annotated[
-        Input[int] | None,
+        Input[Annotated[int, Field(ge=1)]] | None,
         REPLACE | COMPUTED,
         Field(
-            description="Rent exactly this offer instead of a query (an output: the offer rented)."
+            description="Rent exactly this offer instead of a query (an output: the offer rented).",
+            examples=[12345678],
         ),
     ] = None
     order: Annotated[
-        Input[str],
+        Input[Order],
         UPDATE,
-        Field(description="How matching offers rank, e.g. `dph+` (cheapest) or `dlperf-`."),
+        Field(
+            description="How matching offers rank, e.g. `dph+` (cheapest) or `dlperf-`.",
+            examples=["dph+"],
+        ),
     ] = "dph+"
-    image: Annotated[Input[str], REPLACE, Field(description="Docker image to run.")]
-    disk_gb: Annotated[
-        Input[PositiveFloat],
+    image: Annotated[
+        Input[Image],
         REPLACE,
-        Field(description="Local disk in GB; fixed at create (it can grow by replacement only)."),
+        Field(
+            description="Docker image to run.",
+            examples=["pytorch/pytorch:2.4.1-cuda12.1-cudnn9-devel"],
+        ),
+    ]
+    disk_gb: Annotated[
+        Input[Positive],
+        REPLACE,
+        Field(
+            description="Local disk in GB; fixed at create (it can grow by replacement only).",
+            examples=[50],
+        ),
     ] = 10.0
     env: Annotated[
-        Input[dict[str, Input[str]]] | None,
+        Input[dict[EnvName, Input[str]]] | None,
         REPLACE | SECRET,
-        Field(description="Environment variables for the container (kept secret in state)."),
+        Field(
+            description="Environment variables for the container (kept secret in state).",
+            examples=[{"HF_HOME": "/workspace/hf"}],
+        ),
     ] = None
     ports: Annotated[
-        Input[list[Input[str | int]]] | None,
+        Input[list[Input[Port]]] | None,
         REPLACE,
-        Field(description="Container ports to expose, e.g. `8080` or `8080/udp`."),
+        Field(
+            description="Container ports to expose, e.g. `8080` or `8080/udp`.",
+            examples=[[8080, "53/udp"]],
+        ),
     ] = None
     onstart: Annotated[
-        Input[str] | None, REPLACE, Field(description="Shell script run when the instance starts.")
+        Input[Annotated[str, Field(max_length=MAX_ONSTART_LENGTH)]] | None,
+        REPLACE,
+        Field(
+            description="Shell script run when the instance starts.",
+            examples=["pip install -r requirements.txt"],
+        ),
     ] = None
     runtype: Annotated[
         Input[Literal["ssh", "jupyter", "args"]],
@@ -125,24 +280,29 @@ class InstanceArgs(ResourceArgs):
         Field(description="Direct connections to the machine instead of Vast's proxy."),
     ] = False
     label: Annotated[
-        Input[str] | None,
+        Input[Label] | None,
         UPDATE,
         Field(
             description="Label shown in the Vast console; defaults to `project/stack/name`, "
-            "so an instance can be traced back to its stack."
+            "so an instance can be traced back to its stack.",
+            examples=["team/experiment-3"],
         ),
     ] = None
     bid_price: Annotated[
-        Input[PositiveFloat] | None,
+        Input[Annotated[float, Field(ge=MIN_BID_PRICE, le=MAX_BID_PRICE)]] | None,
         REPLACE,
-        Field(description="Rent as interruptible at this bid in $/h per machine."),
+        Field(
+            description="Rent as interruptible at this bid in $/h per machine.",
+            examples=[0.25],
+        ),
     ] = None
     ssh_keys: Annotated[
-        Input[list[Input[str]]],
+        Input[list[Input[PublicKeyLine]]],
         UPDATE,
         Field(
             default_factory=list,
             description="Public keys attached to this instance besides the account's keys.",
+            examples=[["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@host"]],
         ),
     ]
     running: Annotated[
@@ -154,38 +314,13 @@ class InstanceArgs(ResourceArgs):
         Field(description="What must hold before `pulumi up` calls the instance created."),
     ] = None
 
-    @field_validator("query", mode="before")
-    @classmethod
-    def _query_text(cls, value: Any) -> Any:
-        # Kept as text: that is what the engine stores and the diff compares.
-        return value.render() if isinstance(value, Query) else value
-
     @model_validator(mode="after")
     def _consistent(self) -> InstanceArgs:
-        query, offer_id = self.query, self.offer_id
-        if (query is None) == (offer_id is None):
+        if (self.query is None) == (self.offer_id is None):
             raise InvalidField(
                 "query",
-                "set exactly one of `query` (e.g. 'gpu_ram>=24 dph<=0.5') or `offer_id`",
+                f"set exactly one of `query` (e.g. {QUERY_EXAMPLE!r}) or `offer_id`",
             )
-        if isinstance(query, str):
-            try:
-                parse_query(query)
-            except QueryError as exc:
-                raise InvalidField("query", str(exc)) from None
-        if isinstance(self.order, str):
-            try:
-                parse_order(self.order)
-            except QueryError as exc:
-                raise InvalidField("order", str(exc)) from None
-        self._valid_request()
-        if isinstance(self.ssh_keys, list):
-            for index, key in enumerate(self.ssh_keys):
-                if isinstance(key, str):
-                    try:
-                        PublicKey.parse(key)
-                    except ValueError as exc:
-                        raise InvalidField(f"ssh_keys.{index}", str(exc)) from None
         ready = self.ready
         if isinstance(ready, ReadyArgs) and self.runtype == "args" and needs_ssh(ready):
             raise InvalidField(
@@ -193,39 +328,16 @@ class InstanceArgs(ResourceArgs):
             )
         return self
 
-    def _valid_request(self) -> None:
-        """What Vast's create takes, checked by the API layer's own request model."""
-        ports = self.ports
-        if isinstance(ports, list):  # 8080 from YAML or Python is as good as "8080"
-            ports = [port if isinstance(port, pulumi.Output) else str(port) for port in ports]
-        fields = {
-            "image": self.image,
-            "env": self.env,
-            "ports": ports,
-            "onstart": self.onstart,
-        }
-        settled = {k: v for k, v in fields.items() if v is not None and not _unresolved(v)}
-        settled.setdefault("image", "placeholder")
-        try:
-            CreateInstanceRequest.model_validate(settled)
-        except ValidationError as exc:
-            error = exc.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in error["loc"]) or "image"
-            raise InvalidField(where, str(error["msg"]).removeprefix("Value error, ")) from None
 
-
-def _unresolved(value: Any) -> bool:
-    if isinstance(value, pulumi.Output):
-        return True
-    if isinstance(value, dict):
-        return any(_unresolved(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_unresolved(v) for v in value)
-    return False
+def default_label(project: str, stack: str, name: str) -> str:
+    """`project/stack/name`, as a label Vast takes: one line, at most its length."""
+    text = "".join(c for c in f"{project}/{stack}/{name}" if not _is_control(c))
+    return text[:MAX_LABEL_LENGTH]
 
 
 def needs_ssh(ready: ReadyArgs | None) -> bool:
-    return ready is not None and (bool(ready.ssh) or ready.probe is not None)
+    """Whether readiness logs in over SSH (an unresolved `ssh` Output counts as no)."""
+    return ready is not None and (ready.ssh is True or ready.probe is not None)
 
 
 class InstanceProvider(VastProvider):
@@ -235,15 +347,19 @@ class InstanceProvider(VastProvider):
 
     def validate(self, args: Any, previous: Any | None) -> list[Failure]:
         failures: list[Failure] = []
-        if needs_ssh(args.ready) and self.settings.ssh_key is None:
-            failures.append(
-                (
-                    "ready.ssh",
-                    "checking SSH needs the private key of one of the account's keys: "
-                    "`pulumi config set vast:sshPrivateKeyFile ~/.ssh/id_ed25519` (or the key "
-                    "text as a secret: `pulumi config set --secret vast:sshPrivateKey < KEY`)",
+        if needs_ssh(args.ready):
+            if self.settings.ssh_key is None:
+                failures.append(
+                    (
+                        "ready.ssh",
+                        "checking SSH needs the private key of one of the account's keys: "
+                        "`pulumi config set vast:sshPrivateKeyFile ~/.ssh/id_ed25519` (or the "
+                        "key text as a secret: `pulumi config set --secret vast:sshPrivateKey "
+                        "< KEY`)",
+                    )
                 )
-            )
+            elif (unusable := self.settings.ssh_key_problem()) is not None:
+                failures.append(unusable)
         if previous is not None:
             old_disk, new_disk = float(previous.disk_gb), float(args.disk_gb)
             if new_disk < old_disk:
@@ -294,6 +410,17 @@ class InstanceProvider(VastProvider):
                     "disk_gb",
                     f"offer {pick.id} has {pick.disk_space:g} GB of disk and disk_gb asks for "
                     f"{search.disk_gb:g}; ask for less, or rent another offer",
+                )
+            ]
+        bid = known(args.bid_price)
+        if bid is not None and pick.min_bid is not None and bid < pick.min_bid:
+            return [
+                (
+                    "bid_price",
+                    f"{bid:g} $/h is below {pick.min_bid:g} $/h, the current minimum bid of "
+                    f"the best match, {describe_offer(pick.model_dump())}: Vast would create "
+                    f"the instance stopped. Bid at least {pick.min_bid:g}, or drop bid_price to "
+                    "rent on demand",
                 )
             ]
         chosen = pick.model_dump()
@@ -468,21 +595,13 @@ class Instance(VastResource, module="vast", name="Instance"):
     provider_class = InstanceProvider
     args_class = InstanceArgs
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: InstanceArgs | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if args is None:
-            args = InstanceArgs(**kwargs)
-            kwargs = {}
-        if args.label is None:
+    @classmethod
+    def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:
+        if isinstance(args, InstanceArgs) and args.label is None:
             # Labelled with its stack and name, a leaked instance can be traced back and swept.
-            default = f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}"
-            args = args.model_copy(update={"label": default})
-        super().__init__(resource_name, args, opts, **kwargs)
+            label = default_label(pulumi.get_project(), pulumi.get_stack(), resource_name)
+            return args.model_copy(update={"label": label})
+        return args
 
     instance_id: pulumi.Output[int]
     """Vast's instance (contract) id."""

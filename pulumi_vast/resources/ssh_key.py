@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from pulumi_vast.api import SshKey as LiveSshKey
 from pulumi_vast.resources._fields import REPLACE, FieldTable, Input, ResourceArgs, known
 from pulumi_vast.resources._provider import VastProvider
 from pulumi_vast.resources._resource import VastResource
-from pulumi_vast.resources._ssh_keys import PublicKey
+from pulumi_vast.resources._ssh_keys import OpenSshLine, PublicKey
 
 __all__ = ["SshKey", "SshKeyArgs", "SshKeyProvider"]
 
@@ -21,17 +21,13 @@ class SshKeyArgs(ResourceArgs):
     """Inputs of an `SshKey`."""
 
     public_key: Annotated[
-        Input[str],
+        Input[OpenSshLine],
         REPLACE,
-        Field(description="OpenSSH public key line, e.g. the contents of ~/.ssh/id_ed25519.pub."),
+        Field(
+            description="OpenSSH public key line, e.g. the contents of ~/.ssh/id_ed25519.pub.",
+            examples=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@host"],
+        ),
     ]
-
-    @field_validator("public_key")
-    @classmethod
-    def _openssh_line(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return PublicKey.parse(value).line()
-        return value
 
 
 class SshKeyProvider(VastProvider):

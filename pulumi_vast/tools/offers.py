@@ -59,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     # What a stack's provider would do: its settings (VAST_URL, VAST_API_KEY, `local`) and
     # its search, ranked the same way.
-    settings = ProviderSettings.from_config({"vast:apiUrl": args.url, "vast:simDataDir": args.data})
+    try:
+        settings = ProviderSettings.from_config(
+            {"vast:apiUrl": args.url, "vast:simDataDir": args.data}
+        )
+    except ValueError as exc:  # a bad --url or VAST_URL, named
+        print(f"pulumi-vast offers: {exc}", file=sys.stderr)
+        return 2
     search = OfferSearch(query=query, offer_id=None, order=order, disk_gb=args.disk, bid=args.bid)
     try:
         offers = connection_for(settings).offers.ranked(search, max_age=0)

@@ -8,7 +8,8 @@ import pulumi_vast.api as api
 
 EXPORTS = [
     "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "DEFAULT_API_URL", "DEFAULT_FILTERS",
-    "DEFAULT_RETRY", "FAILED_STATUSES", "FAILURE_MESSAGES", "NO_PACING", "NO_RETRY",
+    "DEFAULT_RETRY", "ENV_NAME", "FAILED_STATUSES", "FAILURE_MESSAGES", "MAX_BID_PRICE",
+    "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH", "MIN_BID_PRICE", "NO_PACING", "NO_RETRY",
     "OFFER_ALIASES", "OFFER_FIELDS", "OFFICIAL_ORDER", "PENDING_STATUSES", "VAST_RATE_LIMITS",
     "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest", "F", "FieldKind",
     "Gone", "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField",
@@ -17,6 +18,7 @@ EXPORTS = [
     "ResponseLost", "RetriesExhausted", "RetryPolicy", "Runtype", "ServerError", "SshEndpoint",
     "SshKey", "StatsSnapshot", "TransportError", "Unauthorized", "UnexpectedResponse", "User",
     "VastClient", "VastError", "VolumeAttachment", "parse_order", "parse_query",
+    "port_mapping",
 ]  # fmt: skip
 
 MODULES = [

@@ -161,6 +161,8 @@ def test_an_offer_taken_by_someone_else_is_gone(status: int) -> None:
         ({"image": "x", "env": {"BAD KEY": "v"}}, "env"),
         ({"image": "x", "ports": ("http",)}, "ports"),
         ({"image": "x", "ports": ("70000",)}, "ports"),
+        ({"image": "x", "ports": ("0",)}, "ports"),
+        ({"image": "x", "ports": ("8080:0",)}, "ports"),
         ({"image": "x", "network": "Has_Caps"}, "network"),
         ({"image": "x", "label": "l" * 1025}, "label"),
         ({"image": "x", "onstart": "x" * 5000}, "onstart"),

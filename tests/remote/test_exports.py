@@ -15,6 +15,7 @@ def test_public_names_are_pinned() -> None:
         "SshTarget",
         "TransferFailed",
         "download",
+        "read_private_key",
         "run",
         "ssh_command",
         "upload",

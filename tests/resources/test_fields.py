@@ -16,9 +16,9 @@ from pulumi_vast.resources._fields import (
     UPDATE,
     FieldTable,
     Input,
-    InvalidField,
     ResourceArgs,
 )
+from pulumi_vast.resources._problems import InvalidField
 
 
 class Nested(ResourceArgs):
@@ -63,10 +63,10 @@ def test_check_normalizes_with_defaults_and_wraps_secrets():
 def test_check_names_each_bad_field():
     outcome = table.check({"size": 0, "nested": {"timeout": -1}, "colour": "red"})
     failures = dict(outcome.failures)
-    assert failures["image"] == "Field required"
-    assert failures["size"] == "Input should be greater than 0 (got 0)"
-    assert failures["nested.timeout"] == "Input should be greater than 0 (got -1)"
-    assert failures["colour"] == "unknown input; remove it or check its spelling"
+    assert failures["image"] == "is required: what to run"
+    assert failures["size"] == "got 0 (a number); it must be greater than 0"
+    assert failures["nested.timeout"] == "got -1 (a number); it must be greater than 0"
+    assert failures["colour"].startswith("unknown setting; valid settings: image, size")
     assert outcome.args is None
 
 
@@ -104,7 +104,7 @@ def test_diff_reports_changes_and_unknowns():
 def test_a_bad_secret_value_is_not_quoted_in_the_failure():
     failures = dict(table.check({"image": "x", "token": 12345}).failures)
     assert "12345" not in failures["token"]
-    assert failures["token"] == "Input should be a valid string"
+    assert failures["token"] == "expected text, got a number: put it in quotes"
 
 
 @pytest.fixture
@@ -137,3 +137,29 @@ def test_markdown_reference_lists_every_input():
     assert "| `image` | str | yes | replace | what to run |" in doc
     assert "| `token` | str | no (default `None`) | update, secret | a secret |" in doc
     assert "| `nested` | Nested |" in doc
+
+
+def test_the_engines_floats_are_whole_numbers_and_nothing_else_is_coerced():
+    checked = table.check({"image": "x", "size": 20.0})
+    assert checked.failures == []
+    assert checked.inputs["size"] == 20
+    for bad in (True, "20", 20.5):
+        assert "size" in dict(table.check({"image": "x", "size": bad}).failures), bad
+    assert "image" in dict(table.check({"image": 5}).failures)
+    assert "keys" in dict(table.check({"image": "x", "keys": "abc"}).failures)
+
+
+@pytest.mark.usefixtures("loop")
+def test_constraints_apply_to_values_and_outputs_wait_for_the_provider():
+    later = pulumi.Output.from_input(0)
+    assert Thing(image="x", size=later).size is later
+    with pytest.raises(pulumi.RunError, match=r"^Thing.size: got 0 \(a number\)"):
+        Thing(image="x", size=0)
+
+
+def test_a_constraint_beside_input_is_refused_when_the_table_is_built():
+    class Careless(ResourceArgs):
+        size: Annotated[Input[int], REPLACE, Field(gt=0, description="how big")] = 1
+
+    with pytest.raises(TypeError, match="put constraints inside Input"):
+        FieldTable(Careless)
