@@ -21,6 +21,7 @@ from pulumi.dynamic import (
 
 from pulumi_vast.resources import _connection
 from pulumi_vast.resources._fields import FieldTable
+from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._settings import ProviderSettings
 
 if TYPE_CHECKING:
@@ -63,7 +64,10 @@ class VastProvider(ResourceProvider):
         if not failures and outcome.args is not None:
             previous = self._previous_args(olds)
             failures += self.validate(outcome.args, previous)
-        return CheckResult(outcome.inputs, [CheckFailure(path, why) for path, why in failures])
+        inputs = dict(outcome.inputs)
+        if OWNER_INPUT in news:  # hidden: the tag a create gives what it rents
+            inputs[OWNER_INPUT] = news[OWNER_INPUT]
+        return CheckResult(inputs, [CheckFailure(path, why) for path, why in failures])
 
     def validate(self, args: Any, previous: Any | None) -> list[Failure]:
         """Checks beyond the inputs model: against the previous inputs or the live market."""
