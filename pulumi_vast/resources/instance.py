@@ -376,6 +376,7 @@ class InstanceProvider(VastProvider):
             return ReadResult(id_="", outs={})
         outs = dict(props)
         outs.update(self._describe(live, props.get("offer") or {}, props.get("selection", "")))
+        outs["failure"] = props.get("failure") or ""  # still to be replaced, however it looks
         outs["label"] = live.label
         outs["running"] = live.intended_status != "stopped"
         if "instance_id" not in props:
