@@ -17,9 +17,9 @@ import sys
 import textwrap
 
 from pulumi_vast.resources import Instance, ReadyArgs, SshKey
-from pulumi_vast.resources.stack_tag import StackTag
 from pulumi_vast.resources._fields import FieldTable, ResourceArgs
 from pulumi_vast.resources._resource import VastResource
+from pulumi_vast.resources.stack_tag import StackTag
 
 __all__ = ["attribute_docs", "render", "resource_section"]
 

@@ -6,6 +6,7 @@ nothing bills. The fault cells follow the hostile tester's matrix (issue "Harden
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -101,10 +102,8 @@ def kill_everything(up: subprocess.Popen[str]) -> None:
     """SIGKILL pulumi and every plugin it started, as an OOM killer or a CI runner's
     timeout does: nobody is left to give anything back."""
     for pid in [*descendants(up.pid), up.pid]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     up.communicate()
 
 
