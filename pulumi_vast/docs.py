@@ -19,10 +19,11 @@ import textwrap
 from pulumi_vast.resources import Instance, ReadyArgs, SshKey
 from pulumi_vast.resources._fields import FieldTable, ResourceArgs
 from pulumi_vast.resources._resource import VastResource
+from pulumi_vast.resources.stack_tag import StackTag
 
 __all__ = ["attribute_docs", "render", "resource_section"]
 
-RESOURCES: tuple[type[VastResource], ...] = (Instance, SshKey)
+RESOURCES: tuple[type[VastResource], ...] = (Instance, SshKey, StackTag)
 NESTED: tuple[type[ResourceArgs], ...] = (ReadyArgs,)
 
 

@@ -26,7 +26,7 @@ class VastClient:
     """A thread-safe client of the Vast REST API.
 
     ``client.offers``, ``client.instances``, ``client.ssh_keys`` and ``client.users`` hold the
-    calls; all share one HTTP connection pool, one `RetryPolicy` (429/502/503/504 and
+    calls; all share one HTTP connection pool, one `RetryPolicy` (429, 5xx and
     transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
     creates are never repeated once they may have reached Vast) and one set of request
     counters, ``client.stats``. Requests are paced under Vast's documented per-endpoint rate

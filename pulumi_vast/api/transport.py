@@ -220,8 +220,8 @@ class Transport:
             raise error
         if not repeatable and error.status in policy.ambiguous_statuses:
             raise ResponseLost(
-                f"{method} {path} answered {error.status} from Vast's gateway, so the request "
-                "may still have been carried out; it was not retried because it is not safe "
+                f"{method} {path} answered {error.status}, so the request may still have been "
+                "carried out; it was not retried because it is not safe "
                 "to repeat: look the object up (an instance by its label) before trying again",
                 method=method,
                 path=path,

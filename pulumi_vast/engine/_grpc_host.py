@@ -40,6 +40,7 @@ __all__ = [
     "GRPC_OPTIONS",
     "AroundCall",
     "DescribeError",
+    "ErrorDetails",
     "HostArgs",
     "InFlight",
     "exit_now",
@@ -65,6 +66,10 @@ AroundCall = Callable[[str, Any], AbstractContextManager[None]]
 DescribeError = Callable[[Exception], str]
 """The message the engine shows for an exception a call raised (default: gRPC's
 "Exception calling application: ..." wording)."""
+ErrorDetails = Callable[[str, Any, Exception], list[Any]]
+"""Protobuf messages to attach to the error status of a failed call, given the method's
+short name, the request and the exception (e.g. a partial failure's live object)."""
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,16 @@ class _Tracking(grpc.ServerInterceptor):  # type: ignore[misc]
     """Records every call in an InFlight and runs it inside `around`."""
 
     def __init__(
-        self, calls: InFlight, around: AroundCall | None, describe_error: DescribeError | None
+        self,
+        calls: InFlight,
+        around: AroundCall | None,
+        describe_error: DescribeError | None,
+        error_details: ErrorDetails | None = None,
     ) -> None:
         self._calls = calls
         self._around = around or (lambda _method, _request: nullcontext())
         self._describe_error = describe_error
+        self._error_details = error_details
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
         handler = continuation(details)
@@ -154,7 +164,13 @@ class _Tracking(grpc.ServerInterceptor):  # type: ignore[misc]
                 # A status the servicer chose (UNIMPLEMENTED...) is the engine's to see as is.
                 if self._describe_error is None or context.code() is not None:
                     raise
-                context.abort(grpc.StatusCode.UNKNOWN, self._describe_error(exc))
+                message = self._describe_error(exc)
+                details = self._error_details(method, request, exc) if self._error_details else []
+                if details:
+                    context.set_trailing_metadata(
+                        ((STATUS_DETAILS_KEY, _status_bytes(message, details)),)
+                    )
+                context.abort(grpc.StatusCode.UNKNOWN, message)
             finally:
                 self._calls.exit(token)
 
@@ -172,6 +188,22 @@ class _Tracking(grpc.ServerInterceptor):  # type: ignore[misc]
                 self._calls.exit(token)
 
         return call
+
+
+def _status_bytes(message: str, details: list[Any]) -> bytes:
+    """A google.rpc.Status carrying ``details``, as gRPC sends it in the trailers."""
+    from google.protobuf import any_pb2  # type: ignore[import-untyped]
+    from google.rpc import status_pb2  # type: ignore[import-untyped]
+
+    packed = []
+    for detail in details:
+        wrapper = any_pb2.Any()
+        wrapper.Pack(detail)
+        packed.append(wrapper)
+    status = status_pb2.Status(
+        code=grpc.StatusCode.UNKNOWN.value[0], message=message, details=packed
+    )
+    return bytes(status.SerializeToString())
 
 
 def _describe(method: str, request: Any) -> str:
@@ -241,6 +273,7 @@ def serve(
     announce_drain: bool,
     around_call: AroundCall | None = None,
     describe_error: DescribeError | None = None,
+    error_details: ErrorDetails | None = None,
     wind_up: Callable[[], None] | None = None,
 ) -> int:
     """Serve until stopped; returns the exit status. Call `exit_now` with it afterwards.
@@ -252,7 +285,7 @@ def serve(
     server = grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
         options=list(GRPC_OPTIONS),
-        interceptors=[_Tracking(calls, around_call, describe_error)],
+        interceptors=[_Tracking(calls, around_call, describe_error, error_details)],
     )
     register(server)
     port = server.add_insecure_port(f"{LOOPBACK}:0")
@@ -321,8 +354,11 @@ def _watch_engine(address: str, stop: _StopSignal) -> None:
 
 
 def _note(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+    # The engine reads our stderr; once it has died the pipe is closed, and a failed note
+    # must not stop the drain that gives back what was being rented.
+    with suppress(OSError, ValueError):
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
 
 
 def exit_now(status: int) -> NoReturn:

@@ -13,7 +13,10 @@ with these differences from `python -m pulumi.dynamic`:
   engine, so `progress.report(...)` and `pulumi.log.info/warn(...)` from a provider show
   on that resource's row instead of as anonymous stderr lines;
 - a `Read` without a provider (an `import_`) gets one from the package's registered
-  provider class (`adoption`), so dynamic resources can be imported.
+  provider class (`adoption`), so dynamic resources can be imported;
+- a create that failed after making something that still exists (`CreatedButFailed`) is
+  answered as the engine's partial failure, so the engine keeps it in the state (to be
+  replaced by the next `up`, destroyed by `destroy`) instead of forgetting it.
 
 `pulumi.dynamic.__main__` calls `main()` at import time (it is a script), so the module
 is loaded from its source with that last statement removed; `load_sdk_servicer_module`
@@ -36,6 +39,7 @@ from typing import Any
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from pulumi_vast import _stopping as stopping
+from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.engine import adoption, progress
 from pulumi_vast.engine._grpc_host import exit_now, parse_host_args, serve
 from pulumi_vast.engine.errors import EngineError
@@ -53,6 +57,8 @@ __all__ = [
 THREADS_ENV_VAR = "PULUMI_VAST_PROVIDER_THREADS"
 DEFAULT_THREADS = 64
 SDK_MODULE = "pulumi.dynamic.__main__"
+PROVIDER_KEY = "__provider"
+"""Where a dynamic resource's state keeps its pickled provider (the SDK's name)."""
 _PROG = "pulumi-resource-pulumi-python"
 
 
@@ -107,6 +113,8 @@ class UrnDefaultingEngine:
     def Log(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if not request.urn:
             request.urn = progress.current_urn()
+        # A hung engine must not hang the provider call that reports progress.
+        kwargs.setdefault("timeout", progress.LOG_TIMEOUT_S)
         return self._stub.Log(request, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -152,6 +160,37 @@ def describe_error(exc: Exception) -> str:
     return message or type(exc).__name__
 
 
+def partial_failure(method: str, request: Any, exc: Exception) -> list[Any]:
+    """A create that failed after making something (`CreatedButFailed`) as the engine's
+    partial failure, so that it records the object (to be replaced, refreshed or deleted)
+    instead of forgetting it."""
+    if method != "Create" or not isinstance(exc, CreatedButFailed):
+        return []
+    import asyncio
+
+    from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2
+
+    inputs = rpc.deserialize_properties(request.properties)
+    outputs = {**exc.outputs, PROVIDER_KEY: inputs.get(PROVIDER_KEY)}
+    loop = asyncio.new_event_loop()
+    try:
+        properties = loop.run_until_complete(rpc.serialize_properties(outputs, {}))
+    finally:
+        loop.close()
+    assert isinstance(properties, struct_pb2.Struct)
+    return [
+        provider_pb2.ErrorResourceInitFailed(
+            id=exc.resource_id,
+            properties=properties,
+            reasons=[str(exc)],
+            inputs=request.properties,
+            refresh_before_update=True,
+        )
+    ]
+
+
 def _as_operation(
     preloading: threading.Thread,
 ) -> Callable[[str, Any], AbstractContextManager[None]]:
@@ -194,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         announce_drain=True,
         around_call=_as_operation(preloading),
         describe_error=describe_error,
+        error_details=partial_failure,
         # Closed with calls in flight, the engine is going away and will not record their
         # results: a create must give back what it rented rather than finish.
         wind_up=stopping.request,

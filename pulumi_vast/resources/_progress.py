@@ -2,9 +2,17 @@
 
 Inside a provider call served by our provider host, `pulumi.log` reaches the engine with
 that call's URN; anywhere else (tests, tools) it prints to stderr.
+
+Reporting never fails the work it reports on: when the engine has gone (killed, crashed)
+its `Log` call raises, and a rollback that logged "destroying instance N" before destroying
+it must still destroy it. Such a message goes to stderr, and is dropped if that is closed too.
 """
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import suppress
 
 import pulumi
 
@@ -13,13 +21,22 @@ __all__ = ["note", "status", "warn"]
 
 def status(message: str) -> None:
     """A passing status line; the next one replaces it."""
-    pulumi.log.info(message, ephemeral=True)
+    _send(lambda: pulumi.log.info(message, ephemeral=True), message)
 
 
 def note(message: str) -> None:
     """A line worth keeping in the diagnostics after the operation."""
-    pulumi.log.info(message)
+    _send(lambda: pulumi.log.info(message), message)
 
 
 def warn(message: str) -> None:
-    pulumi.log.warn(message)
+    _send(lambda: pulumi.log.warn(message), f"warning: {message}")
+
+
+def _send(log: Callable[[], None], fallback: str) -> None:
+    try:
+        log()
+    except Exception:  # the engine is gone or refused it: the work goes on
+        with suppress(Exception):
+            sys.stderr.write(fallback + "\n")
+            sys.stderr.flush()

@@ -21,6 +21,7 @@ from pulumi.dynamic import (
 
 from pulumi_vast.resources import _connection
 from pulumi_vast.resources._fields import FieldTable
+from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import Failure
 from pulumi_vast.resources._settings import InvalidSettings, ProviderSettings
 
@@ -85,7 +86,10 @@ class VastProvider(ResourceProvider):
         elif not failures and outcome.args is not None:
             previous = self._previous_args(olds)
             failures += self.validate(outcome.args, previous)
-        return CheckResult(outcome.inputs, [check_failure(failure) for failure in failures])
+        inputs = dict(outcome.inputs)
+        if OWNER_INPUT in news:  # hidden: the tag a create gives what it rents
+            inputs[OWNER_INPUT] = news[OWNER_INPUT]
+        return CheckResult(inputs, [check_failure(failure) for failure in failures])
 
     def validate(self, args: Any, previous: Any | None) -> list[Failure]:
         """Checks beyond the inputs model: against the previous inputs or the live market."""

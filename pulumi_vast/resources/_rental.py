@@ -5,6 +5,13 @@ search and rent, a create's response can be lost after the server acted on it, a
 die while the instance boots. A `Rental` absorbs those and either returns a ready instance
 or raises after destroying whatever it rented, so a failed `pulumi up` never leaves a
 billing instance behind.
+
+When even that fails (Vast refuses every attempt to destroy), the instance is never
+forgotten: the create raises `CreatedButFailed`, so the engine keeps it in the state to be
+replaced, refreshed or destroyed later, and it carries its owner's tags (`_owner`), so the
+next run of the stack finds it even where the engine could not record it. A rental that
+finds an instance of its own resource left by an interrupted run adopts it when it is what
+this create asks for, and destroys it otherwise, before renting anything.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Any
 
 from pulumi_vast import _stopping as stopping
 from pulumi_vast import remote
+from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import (
     OFFER_FIELDS,
     APIError,
@@ -35,8 +43,10 @@ from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._connection import Connection
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._offers import OfferSearch
+from pulumi_vast.resources._owner import SPEC_TAG_ENV, Owner, spec_digest
 from pulumi_vast.resources._waiting import (
     InstanceFailed,
+    InstanceOutbid,
     NotRunningInTime,
     Readiness,
     wait_until_ready,
@@ -49,6 +59,7 @@ __all__ = [
     "Rental",
     "RentalFailed",
     "RentalOutcome",
+    "failed_outputs",
     "instance_outputs",
     "offer_snapshot",
     "plan_request",
@@ -108,11 +119,33 @@ class Rental:
     readiness: Readiness
     ssh_keys: tuple[str, ...] = ()
     """Public keys to attach to the instance (besides the account's)."""
+    owner: Owner | None = None
+    """The stack and resource renting; None for a state written before owners existed."""
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = stopping.sleep
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def spec(self) -> str:
+        """Digest of what this create asks for: an instance left behind is adopted only
+        when its digest is the same."""
+        return spec_digest(
+            {
+                "request": self.request.model_dump(mode="json", exclude={"label", "env"}),
+                "env": sorted(self.request.env.items()),
+                "search": [
+                    self.search.query.render() if self.search.query else None,
+                    self.search.offer_id,
+                    self.search.disk_gb,
+                    self.search.bid,
+                ],
+            }
+        )
+
     def run(self) -> RentalOutcome:
+        adopted = self._left_behind()
+        if adopted is not None:
+            return adopted
         candidates = self._candidates()
         offers = self.connection.offers
         attempts = boot_failures = shared = 0
@@ -133,10 +166,16 @@ class Rental:
                 continue  # taken by someone else: it stays claimed, it is gone anyway
             try:
                 live = self._until_ready(instance_id)
+            except InstanceOutbid as exc:
+                self._destroy(instance_id, reason=str(exc), offer=offer)
+                raise RentalFailed(
+                    f"{exc}. It was destroyed: raise bid_price to at least the current "
+                    "minimum, or rent on demand (drop bid_price)"
+                ) from None
             except InstanceFailed as exc:
                 # The host failed us: destroy, and keep its offer claimed so no create here
                 # picks it again.
-                self._destroy(instance_id, reason=str(exc))
+                self._destroy(instance_id, reason=str(exc), offer=offer)
                 boot_failures += 1
                 self.notes.append(f"instance {instance_id} on offer {offer.id} failed: {exc}")
                 if boot_failures >= MAX_BOOT_FAILURES:
@@ -145,8 +184,10 @@ class Rental:
                     ) from None
                 continue
             except BaseException as exc:
-                self._destroy(instance_id, reason=_reason(exc))
-                offers.release(offer.id)
+                try:
+                    self._destroy(instance_id, reason=_reason(exc), offer=offer)
+                finally:
+                    offers.release(offer.id)
                 raise
             if shared:
                 self.notes.append(f"{shared} better offers went to other instances of this stack")
@@ -174,16 +215,17 @@ class Rental:
     def _rent(self, offer: Offer) -> int | None:
         """The new instance's id, or None when the offer was taken meanwhile."""
         tag = secrets.token_hex(8)
-        request = self.request.model_copy(
-            update={"env": {**(self.request.env or {}), TAG_ENV: tag}}
-        )
+        tags = {TAG_ENV: tag, SPEC_TAG_ENV: self.spec}
+        if self.owner is not None:
+            tags.update(self.owner.tags())
+        request = self.request.model_copy(update={"env": {**(self.request.env or {}), **tags}})
         progress.status(f"renting {describe_offer(offer.model_dump())}")
         try:
             return self.connection.client.instances.create(offer.id, request)
         except InstanceCreatedWithError as exc:
             # Refused, yet created (an underbid interruptible is created stopped): never
             # leave it behind.
-            self._destroy(exc.instance_id, reason=str(exc))
+            self._destroy(exc.instance_id, reason=str(exc), offer=offer)
             raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
         except ResponseLost as exc:
             return self._find_lost(offer, tag, exc)
@@ -194,7 +236,7 @@ class Rental:
             # A refusal that did not name an instance may still have left one.
             leftover = self._find_tagged(tag, patience=0.0)
             if leftover is not None:
-                self._destroy(leftover, reason=str(exc))
+                self._destroy(leftover, reason=str(exc), offer=offer)
             raise RentalFailed(f"renting offer {offer.id} failed: {exc}") from exc
 
     def _find_lost(self, offer: Offer, tag: str, lost: ResponseLost) -> int:
@@ -243,16 +285,75 @@ class Rental:
                 f"{exc}; it was destroyed. Raise ready.timeout, or pick offers with a faster boot"
             ) from None
 
-    def _destroy(self, instance_id: int, *, reason: str) -> None:
+    def _left_behind(self) -> RentalOutcome | None:
+        """Instances of this resource that an interrupted run left: the one that is what
+        this create asks for (and healthy) is adopted, the others are destroyed."""
+        owner = self.owner
+        if owner is None:
+            return None
+        found = sorted(
+            (
+                live
+                for live in self.connection.watcher.snapshot().value.values()
+                if owner.owns(live)
+            ),
+            key=lambda live: live.id,
+        )
+        adoptable = [live for live in found if self._adoptable(live)]
+        for live in found:
+            if live not in adoptable[:1]:
+                self._destroy(
+                    live.id,
+                    reason="it was left by an interrupted run of this stack and is not what "
+                    f"{owner.resource} asks for now",
+                    offer=None,
+                )
+        if not adoptable:
+            return None
+        live = adoptable[0]
+        progress.warn(
+            f"adopting instance {live.id}: left by an interrupted run of this stack, it is what "
+            f"{owner.resource} asks for"
+        )
+        try:
+            ready = self._until_ready(live.id)
+        except Exception as exc:
+            self._destroy(
+                live.id, reason=f"the adopted instance did not get ready: {exc}", offer=None
+            )
+            return None
+        label = self.request.label
+        if label is not None and ready.label != label:
+            self.connection.client.instances.set_label(live.id, label)
+            ready = ready.model_copy(update={"label": label})
+        note = f"adopted instance {live.id}, left by an interrupted run of this stack"
+        return RentalOutcome(ready, offer_snapshot(ready), note)
+
+    def _adoptable(self, live: LiveInstance) -> bool:
+        return (
+            live.extra_env.get(SPEC_TAG_ENV) == self.spec
+            and live.intended_status != "stopped"
+            and not live.is_failed
+            and not live.looks_outbid
+        )
+
+    def _destroy(self, instance_id: int, *, reason: str, offer: Offer | None) -> None:
+        """Give the instance back; when Vast keeps refusing (the client has retried), raise
+        `CreatedButFailed` so that it is kept in the state instead of forgotten."""
         progress.warn(f"destroying instance {instance_id}: {reason}")
         try:
             self.connection.client.instances.destroy(instance_id)
         except Exception as exc:
-            raise RentalFailed(
+            story = (
                 f"instance {instance_id} may still be billing: destroying it after '{reason}' "
-                f"failed: {exc}. Destroy it by hand: vastai destroy instance {instance_id}"
-            ) from exc
-        self.connection.watcher.forget()
+                f"failed: {exc}. It is kept in the state, so the next `pulumi up` replaces it "
+                f"and `pulumi destroy` destroys it (by hand: vastai destroy instance "
+                f"{instance_id})"
+            )
+            outputs = failed_outputs(instance_id, offer=offer, failure=story)
+            raise CreatedButFailed(story, resource_id=str(instance_id), outputs=outputs) from exc
+        finally:
+            self.connection.watcher.forget()
 
     def _note(self, offer: Offer, candidates: list[Offer]) -> str:
         if self.search.offer_id is not None:
@@ -335,4 +436,18 @@ def instance_outputs(
         "selection": selection,
         "offer": dict(offer),
         "label": instance.label or "",
+        "failure": "",
     }
+
+
+def failed_outputs(instance_id: int, *, offer: Offer | None, failure: str) -> dict[str, Any]:
+    """Outputs for an instance kept in the state only to be replaced or destroyed."""
+    snapshot = offer_snapshot(offer) if offer is not None else {}
+    outputs = instance_outputs(
+        LiveInstance(id=instance_id, actual_status="unknown"),
+        offer=snapshot,
+        selection="",
+        private_key_file=None,
+    )
+    outputs["failure"] = failure
+    return outputs

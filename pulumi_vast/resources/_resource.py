@@ -10,6 +10,7 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_vast.resources._fields import ResourceArgs
+from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import InvalidInputs, describe
 from pulumi_vast.resources._provider import VastProvider
 
@@ -40,6 +41,9 @@ class VastResource(pulumi.dynamic.Resource):
     provider_class: ClassVar[type[VastProvider]]
     args_class: ClassVar[type[ResourceArgs]]
     output_properties: ClassVar[list[str]] = []
+    rents: ClassVar[bool] = False
+    """Whether it bills: then it carries its stack's tag (`stack_tag`), so that nothing it
+    rents can be lost by an interrupted run."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -55,6 +59,10 @@ class VastResource(pulumi.dynamic.Resource):
         args = self.defaults(resource_name, self._args(resource_name, args, kwargs))
         props: dict[str, Any] = dict.fromkeys(self.output_properties)
         props.update(args.to_inputs())
+        if self.rents:
+            from pulumi_vast.resources.stack_tag import owner_input  # it is a VastResource
+
+            props[OWNER_INPUT] = owner_input(resource_name)
         secret_outputs = sorted(self.provider_class.table.secret_fields)
         for name in secret_outputs:
             # Secret as an input too: the engine stores inputs beside outputs in the state.

@@ -28,6 +28,7 @@ __all__ = [
     "PATIENT_AFTER",
     "POLL_INTERVAL",
     "InstanceFailed",
+    "InstanceOutbid",
     "NotRunningInTime",
     "Readiness",
     "wait_until_ready",
@@ -51,6 +52,20 @@ behind a create); after a miss, the next looks are listings."""
 class InstanceFailed(Exception):
     """The instance will not run: its host failed, its container did not start, or it is
     gone. Another offer may do."""
+
+
+class InstanceOutbid(InstanceFailed):
+    """An interruptible instance that Vast stopped because someone bid more (NOTES: every
+    state field says stopped). It will not run at this bid."""
+
+    @classmethod
+    def of(cls, live: Instance) -> InstanceOutbid:
+        bid = f"${live.dph_base:.4g}/h" if live.dph_base is not None else "the bid"
+        minimum = f"${live.min_bid:.4g}/h" if live.min_bid is not None else "unknown"
+        return cls(
+            f"instance {live.id} was outbid: its bid ({bid}) is below the current minimum "
+            f"({minimum}), and Vast stopped it ({live.status_msg or 'no message'})"
+        )
 
 
 class NotRunningInTime(Exception):
@@ -145,6 +160,8 @@ def wait_until_running(
                 unseen = 0
                 if live.is_running:
                     return live
+                if live.looks_outbid:
+                    raise InstanceOutbid.of(live)
                 if live.is_failed:
                     message = live.status_msg or "no message"
                     raise InstanceFailed(f"status {live.actual_status}: {message}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 import pulumi
@@ -11,6 +11,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, Field, PlainValidator, model_validator
 
 from pulumi_vast import remote
+from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import (
     ENV_NAME,
     MAX_BID_PRICE,
@@ -39,6 +40,7 @@ from pulumi_vast.resources._fields import (
     known,
 )
 from pulumi_vast.resources._offers import OfferSearch
+from pulumi_vast.resources._owner import Owner
 from pulumi_vast.resources._problems import InvalidField, describe
 from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._rental import (
@@ -430,6 +432,15 @@ class InstanceProvider(VastProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)
+        if olds.get("failure"):
+            # Kept in the state only because giving it back failed: replace it, which
+            # destroys it first.
+            result = DiffResult(
+                changes=True,
+                replaces=[*(result.replaces or []), "failure"],
+                stables=[],
+                delete_before_replace=True,
+            )
         if result.replaces:
             # The old instance goes first (delete_before_replace): make sure a new one can be
             # rented before the plan says so, or the stack would be left without either.
@@ -469,14 +480,22 @@ class InstanceProvider(VastProvider):
             search=OfferSearch.from_args(args),
             readiness=self.readiness(args),
             ssh_keys=tuple(known(args.ssh_keys)),
+            owner=Owner.from_props(props),
         )
-        outcome = rental.run()
+        try:
+            outcome = rental.run()
+        except CreatedButFailed as exc:
+            # What the engine records for it: the inputs as given, beside what is known.
+            exc.outputs = self._outputs(props, exc.outputs)
+            raise
         outs = self._describe(outcome.instance, outcome.offer, outcome.note)
         return CreateResult(str(outcome.instance.id), self._outputs(props, outs))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         instance_id = int(id_)
-        live = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.get(instance_id)
+        listing = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value
+        self._destroy_left_behind(props, listing.values(), keep=instance_id)
+        live = listing.get(instance_id)
         if live is None:
             # A listing can lag; only Vast's answer for this one instance drops it from state.
             live = self.client.instances.get(instance_id)
@@ -484,6 +503,7 @@ class InstanceProvider(VastProvider):
             return ReadResult(id_="", outs={})
         outs = dict(props)
         outs.update(self._describe(live, props.get("offer") or {}, props.get("selection", "")))
+        outs["failure"] = props.get("failure") or ""  # still to be replaced, however it looks
         outs["label"] = live.label
         outs["running"] = live.intended_status != "stopped"
         if "instance_id" not in props:
@@ -553,6 +573,27 @@ class InstanceProvider(VastProvider):
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
             self.connection.offers.release(int(props["offer_id"]))
+        if Owner.from_props(props) is not None:
+            listing = self.watcher.snapshot().value
+            self._destroy_left_behind(props, listing.values(), keep=None)
+
+    def _destroy_left_behind(
+        self, props: Mapping[str, Any], listing: Iterable[LiveInstance], *, keep: int | None
+    ) -> None:
+        """Destroy instances of this resource other than ``keep``: an interrupted run rented
+        them, and the state holds only one."""
+        owner = Owner.from_props(props)
+        if owner is None:
+            return
+        for live in listing:
+            if owner.owns(live) and live.id != keep:
+                progress.warn(
+                    f"destroying instance {live.id}: it was rented for {owner.resource} by an "
+                    "interrupted run of this stack, and the state holds "
+                    + (f"instance {keep}" if keep is not None else "none")
+                )
+                self.client.instances.destroy(live.id)
+                self.watcher.forget()
 
     def _describe(
         self, live: LiveInstance, offer: Mapping[str, Any], selection: str
@@ -594,6 +635,7 @@ class Instance(VastResource, module="vast", name="Instance"):
 
     provider_class = InstanceProvider
     args_class = InstanceArgs
+    rents = True
 
     @classmethod
     def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:
@@ -635,3 +677,7 @@ class Instance(VastResource, module="vast", name="Instance"):
     """The offer as it was when rented, against which query changes are judged."""
     label: pulumi.Output[str]
     """The label in the Vast console."""
+    failure: pulumi.Output[str]
+    """Empty while healthy. Otherwise why this instance is kept in the state: its create
+    failed and giving it back failed too, so the next `pulumi up` replaces it and `pulumi
+    destroy` destroys it."""

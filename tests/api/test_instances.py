@@ -106,7 +106,7 @@ def test_a_create_whose_answer_is_lost_is_not_retried(failure: Exception) -> Non
     assert len(fake.requests) == 1
 
 
-@pytest.mark.parametrize("status", [502, 504])
+@pytest.mark.parametrize("status", [500, 502, 504])
 def test_a_create_answered_by_a_failing_gateway_is_not_retried(status: int) -> None:
     fake = FakeVast()
     fake.on("PUT", CREATE, reply(status, text="gateway"), reply(200, CREATED))

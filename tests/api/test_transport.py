@@ -48,7 +48,7 @@ def test_no_key_sends_no_authorization_header() -> None:
     assert "Authorization" not in fake.requests[0].headers
 
 
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_retryable_statuses_are_retried_with_growing_backoff(status: int) -> None:
     fake = FakeVast()
     fake.on("GET", USER, reply(status, text="busy"), reply(status, text="busy"), reply(200, ME))
@@ -128,12 +128,15 @@ def test_wait_budget_stops_retrying_before_the_attempt_limit() -> None:
     assert caught.value.attempts == 3
 
 
-def test_500_is_not_retried() -> None:
+@pytest.mark.parametrize(("method", "route"), [("GET", USER), ("DELETE", "/api/v0/instances/5/")])
+def test_a_500_on_an_idempotent_call_is_retried_then_reported(method: str, route: str) -> None:
     fake = FakeVast()
-    fake.on("GET", USER, reply(500, {"error": "internal", "msg": "boom"}))
-    with pytest.raises(ServerError):
-        fake.client().users.current()
-    assert len(fake.requests) == 1
+    fake.on(method, route, reply(500, {"error": "server_error", "msg": "boom"}))
+    policy = RetryPolicy(max_attempts=3, random=lambda: 0.0)
+    with pytest.raises(RetriesExhausted) as caught:
+        fake.client(retry=policy).request(method, route)
+    assert len(fake.requests) == 3
+    assert isinstance(caught.value.last_error, ServerError)
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,12 @@ def test_up_preview_update_replace_refresh_destroy(
     # a secret inside the structured config, as `pulumi config set --secret --path` writes it
     set_path(stack, "pulumi-vast:instances[0].env.HF_TOKEN", "hf_not_for_state", secret=True)
 
-    assert steps(stack) == {"pulumi-vast-e2e": "create", "dev": "create", "gpu": "create"}
+    assert steps(stack) == {
+        "pulumi-vast-e2e": "create",
+        "vast-stack-tag": "create",
+        "dev": "create",
+        "gpu": "create",
+    }
     assert sim_admin.ledger(vast_account)["totals"]["instances"] == 0
 
     # up: an instance from the query, ready over SSH, described by the outputs

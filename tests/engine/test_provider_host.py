@@ -94,7 +94,8 @@ class _RecordingStub:
         self.requests: list[Any] = []
         self.other = "delegated"
 
-    def Log(self, request: Any) -> None:
+    def Log(self, request: Any, *, timeout: float | None = None) -> None:
+        assert timeout is not None, "a hung engine must not hang the provider's call"
         self.requests.append(request)
 
 

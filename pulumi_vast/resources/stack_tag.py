@@ -1,0 +1,85 @@
+"""The stack's tag: a random id, made once per stack, that every instance it rents carries.
+
+Declared by the package itself (the first resource that rents something declares it), so a
+program never writes it. It makes no API call until it is deleted: then nothing of the
+stack should be billing any more (its instances depend on it, so they are deleted first),
+and whatever still carries the stack's tag, left by an interrupted run, is destroyed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import weakref
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult
+
+from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._fields import FieldTable, ResourceArgs
+from pulumi_vast.resources._owner import stack_of
+from pulumi_vast.resources._provider import VastProvider
+from pulumi_vast.resources._resource import VastResource
+
+__all__ = ["STACK_TAG_NAME", "StackTag", "StackTagArgs", "StackTagProvider", "owner_input"]
+
+STACK_TAG_NAME = "vast-stack-tag"
+
+
+class StackTagArgs(ResourceArgs):
+    """A stack tag has no inputs."""
+
+
+class StackTagProvider(VastProvider):
+    table = FieldTable(StackTagArgs)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        stack_id = secrets.token_hex(8)
+        return CreateResult(stack_id, {"stack_id": stack_id})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_=id_, outs={"stack_id": id_}, inputs={})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Destroy every instance still tagged with this stack: its resources are gone."""
+        watcher = self.connection.watcher
+        watcher.forget()
+        left = [live for live in watcher.snapshot().value.values() if stack_of(live) == id_]
+        for live in left:
+            progress.warn(
+                f"destroying instance {live.id}: it carries this stack's tag but no resource of "
+                "the stack holds it (left by an interrupted run)"
+            )
+            self.client.instances.destroy(live.id)
+        if left:
+            watcher.forget()
+
+
+class StackTag(VastResource, module="vast", name="StackTag"):
+    """A random id that tags everything a stack rents, so that nothing it rented can be lost.
+
+    Declared once per program by the first resource that rents something; deleting it (when
+    the stack no longer declares anything that bills) destroys whatever still carries it.
+    """
+
+    provider_class = StackTagProvider
+    args_class = StackTagArgs
+
+    stack_id: pulumi.Output[str]
+    """The stack's random id, carried by each instance as `PULUMI_VAST_STACK`."""
+
+
+_declared: weakref.WeakKeyDictionary[Any, StackTag] = weakref.WeakKeyDictionary()
+"""The stack tag of each program run, by the run's resource monitor (one program may run
+several times in one process, as the Automation API's inline programs do)."""
+
+
+def owner_input(resource_name: str) -> pulumi.Output[str]:
+    """The hidden `__owner` input of a resource that rents: ``<stack id>/<name>``."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    tag = _declared.get(monitor) if monitor is not None else None
+    if tag is None:
+        tag = StackTag(STACK_TAG_NAME)
+        if monitor is not None:
+            _declared[monitor] = tag
+    return tag.stack_id.apply(lambda stack_id: f"{stack_id}/{resource_name}")
