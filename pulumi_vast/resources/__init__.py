@@ -3,6 +3,7 @@
 from pulumi_vast.resources._fields import Input
 from pulumi_vast.resources.instance import Instance, InstanceArgs, InstanceProvider, ReadyArgs
 from pulumi_vast.resources.ssh_key import SshKey, SshKeyArgs, SshKeyProvider
+from pulumi_vast.resources.stack_tag import StackTag, StackTagProvider
 
 __all__ = [
     "Input",
@@ -13,4 +14,6 @@ __all__ = [
     "SshKey",
     "SshKeyArgs",
     "SshKeyProvider",
+    "StackTag",
+    "StackTagProvider",
 ]
