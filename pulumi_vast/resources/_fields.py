@@ -7,7 +7,7 @@ to its type and description, what a change to it does:
     label: Annotated[Input[str] | None, UPDATE, Field(description="...")] = None
 
 From that single declaration `FieldTable` derives input validation (`check`), the diff
-(`changed_fields`, `replace_fields`), which outputs are secret, and the reference docs.
+(`changed_fields`, `replace_fields`), which values are secret, and the reference docs.
 Fields accept `pulumi.Output` values in a program; the provider validates the resolved
 values against a twin model with the `Output` branches stripped.
 """
@@ -40,6 +40,8 @@ __all__ = [
     "InvalidField",
     "ResourceArgs",
     "known",
+    "plain_strings",
+    "secret_names",
     "validation_failures",
 ]
 
@@ -160,8 +162,11 @@ class FieldTable:
         )
 
     def check(self, news: Mapping[str, Any]) -> CheckOutcome:
-        """Validate the new inputs; name each failing field and keep unknowns unknown."""
-        plain, unknown, secret = _split(news, self.rows)
+        """Validate the new inputs; name each failing field and keep unknowns unknown.
+
+        The inputs come back plain: the provider base marks secrets on every result.
+        """
+        plain, unknown = _split(news, self.rows)
         failures: list[tuple[str, str]] = []
         args: BaseModel | None = None
         normalized: dict[str, Any] = dict(plain)
@@ -170,24 +175,22 @@ class FieldTable:
         except ValidationError as exc:
             failures = [
                 (path, reason)
-                for path, reason in validation_failures(exc, hide_inputs=self.secret_fields)
+                for path, reason in validation_failures(
+                    exc, hide_inputs=self.secret_fields | secret_names(news)
+                )
                 if path.split(".")[0].split("[")[0] not in unknown
             ]
         else:
             normalized = model.model_dump(mode="json", exclude_none=True)
             if not unknown:
                 args = model
-        inputs = {
-            name: rpc.wrap_rpc_secret(value) if name in secret | self.secret_fields else value
-            for name, value in normalized.items()
-            if name in self.rows
-        }
+        inputs = {name: value for name, value in normalized.items() if name in self.rows}
         inputs.update({name: Unknown() for name in unknown})  # type: ignore[no-untyped-call]
         return CheckOutcome(inputs=inputs, failures=failures, args=args)
 
     def parse(self, props: Mapping[str, Any]) -> Any:
         """Resolved inputs from state or a create/update request (already checked)."""
-        plain, unknown, _ = _split(props, self.rows)
+        plain, unknown = _split(props, self.rows)
         if unknown:
             raise ValueError(f"inputs still unknown: {', '.join(sorted(unknown))}")
         return self.resolved_model.model_validate(plain)
@@ -203,11 +206,15 @@ class FieldTable:
                 changed.append(name)
         return changed
 
-    def outputs_with_secrets(self, outs: Mapping[str, Any]) -> dict[str, Any]:
-        """Wrap declared secret fields so the engine stores them encrypted."""
+    def with_secrets(
+        self, values: Mapping[str, Any], *, arrived: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """``values`` with each declared secret field, and each name in ``arrived`` (the
+        properties the request carried as secrets), marked secret as a whole; an unknown
+        value stays unknown."""
+        secret = self.secret_fields.union(arrived)
         return {
-            k: rpc.wrap_rpc_secret(_plain(v)) if k in self.secret_fields else v
-            for k, v in outs.items()
+            name: _as_secret(value) if name in secret else value for name, value in values.items()
         }
 
     def markdown(self) -> str:
@@ -253,24 +260,43 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def secret_names(props: Mapping[str, Any]) -> frozenset[str]:
+    """The properties that are, or hold, a secret (as a secret-accepting host sends them)."""
+    return frozenset(name for name, value in props.items() if _contains_secret(value))
+
+
+def plain_strings(value: Any) -> list[str]:
+    """Every string in a property value (secret markers removed): what a secret holds."""
+    value = _plain(value)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for v in value.values() for text in plain_strings(v)]
+    if isinstance(value, list | tuple):
+        return [text for v in value for text in plain_strings(v)]
+    return []
+
+
 def _split(
     props: Mapping[str, Any], rows: Mapping[str, FieldRow]
-) -> tuple[dict[str, Any], set[str], set[str]]:
-    """(plain values, names of unknown fields, names that arrived as secrets)."""
+) -> tuple[dict[str, Any], set[str]]:
+    """(plain values, secret markers removed; names of unknown fields)."""
     plain: dict[str, Any] = {}
     unknown: set[str] = set()
-    secret: set[str] = set()
     for name, value in props.items():
         if name not in rows and name.startswith("__"):
             continue
-        if rpc.is_rpc_secret(value):
-            secret.add(name)
-            value = rpc.unwrap_rpc_secret(value)
         if _contains_unknown(value):
             unknown.add(name)
         else:
-            plain[name] = value
-    return plain, unknown, secret
+            plain[name] = _plain(value)
+    return plain, unknown
+
+
+def _as_secret(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return value
+    return rpc.wrap_rpc_secret(_plain(value))
 
 
 def _plain(value: Any) -> Any:
@@ -281,6 +307,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _contains_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_secret(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains_secret(v) for v in value)
+    return False
 
 
 def _contains_unknown(value: Any) -> bool:

@@ -4,32 +4,75 @@ Contract (Pulumi's dynamic provider): `check` validates and normalizes inputs an
 each bad field; `diff` compares declared fields only (never `__provider`) and answers
 `changes=False` explicitly; a failed `create` leaves nothing behind; `read` returns an empty
 id when the object is gone; `delete` treats "already gone" as success.
+
+Secrets are the base's job, for every resource: a subclass returns plain values, and the
+base marks secret, in every result of `check`, `create`, `read` and `update` (inputs and
+outputs), each field declared `SECRET` and each property the request carried as a secret;
+and an error any of them raises never quotes a secret value. It cannot be left to the
+engine: the SDK's plugin host (ours serves the same servicer) answers `Configure` with
+``acceptSecrets: false``, so the engine strips secret markers before calling a provider
+and re-marks only results whose *top-level name* held a secret in that call's inputs; a
+provider under a secret-accepting host would be trusted to keep them itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     ConfigureRequest,
+    CreateResult,
     DiffResult,
+    ReadResult,
     ResourceProvider,
+    UpdateResult,
 )
 
+from pulumi_vast.api.redaction import Redactor
 from pulumi_vast.resources import _connection
-from pulumi_vast.resources._fields import FieldTable
+from pulumi_vast.resources._fields import FieldTable, plain_strings, secret_names
 from pulumi_vast.resources._settings import ProviderSettings
 
 if TYPE_CHECKING:
     from pulumi_vast.api import VastClient
 
-__all__ = ["Failure", "VastProvider"]
+__all__ = ["Failure", "SecretInError", "VastProvider"]
 
 Failure = tuple[str, str]
 """(field path, reason with the fix)"""
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+_GUARDED = ("check", "diff", "create", "read", "update", "delete")
+"""The calls of the engine. Each takes, last, the properties its result derives from:
+check(olds, news), diff(id, olds, news), create(props), read(id, props),
+update(id, olds, news), delete(id, props)."""
+
+
+class SecretInError(Exception):
+    """A provider error whose message quoted a secret, re-raised with it redacted."""
+
+
+def _keeping_secrets(method: Method) -> Method:
+    """``method`` of a `VastProvider`, its result marked secret and its errors redacted."""
+
+    @functools.wraps(method)
+    def guarded(self: VastProvider, *args: Any) -> Any:
+        try:
+            result = method(self, *args)
+        except Exception as exc:
+            redact = self._redactor([a for a in args if isinstance(a, Mapping)])
+            message = str(exc)
+            if redact(message) == message:
+                raise
+            raise SecretInError(redact(message)) from None
+        return self._marked(result, secret_names(args[-1]))
+
+    guarded.keeps_secrets = True  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
 
 
 class VastProvider(ResourceProvider):
@@ -40,6 +83,13 @@ class VastProvider(ResourceProvider):
     # The pickled provider holds no secrets (configuration arrives through `configure`), so
     # the engine need not encrypt the blob in state.
     serialize_as_secret_always = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _GUARDED:
+            method = vars(cls).get(name)
+            if method is not None and not getattr(method, "keeps_secrets", False):
+                setattr(cls, name, _keeping_secrets(method))
 
     def configure(self, req: ConfigureRequest) -> None:
         self._settings = ProviderSettings.from_config(req.config)
@@ -57,6 +107,7 @@ class VastProvider(ResourceProvider):
     def client(self) -> VastClient:
         return self.connection.client
 
+    @_keeping_secrets
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         outcome = self.table.check(news)
         failures = list(outcome.failures)
@@ -83,6 +134,30 @@ class VastProvider(ResourceProvider):
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> bool:
         return field in self.table.replace_fields
+
+    def _marked(self, result: Any, arrived: Iterable[str]) -> Any:
+        def mark(values: Mapping[str, Any] | None) -> Any:
+            return None if values is None else self.table.with_secrets(values, arrived=arrived)
+
+        if isinstance(result, CheckResult):
+            result.inputs = mark(result.inputs)
+        elif isinstance(result, CreateResult | UpdateResult):
+            result.outs = mark(result.outs)
+        elif isinstance(result, ReadResult):
+            result.outs = mark(result.outs)
+            result.inputs = mark(result.inputs)
+        return result
+
+    def _redactor(self, requests: Iterable[Mapping[str, Any]]) -> Redactor:
+        """Knows the secrets a call may have seen: the secret values of its properties and
+        the provider's own credentials."""
+        settings = self.settings
+        credentials = (settings.api_key, settings.ssh_private_key)
+        secrets = [c.get_secret_value() for c in credentials if c is not None]
+        for props in requests:
+            for name in self.table.secret_fields | secret_names(props):
+                secrets += plain_strings(props.get(name))
+        return Redactor(secrets)
 
     def _previous_args(self, olds: Mapping[str, Any]) -> Any | None:
         if not any(name in olds for name in self.table.rows):
