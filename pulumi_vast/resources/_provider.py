@@ -7,19 +7,18 @@ id when the object is gone; `delete` treats "already gone" as success.
 
 Secrets are the base's job, for every resource: a subclass returns plain values, and the
 base marks secret, in every result of `check`, `create`, `read` and `update` (inputs and
-outputs), each field declared `SECRET` and each property the request carried as a secret;
-and an error any of them raises never quotes a secret value. It cannot be left to the
-engine: the SDK's plugin host (ours serves the same servicer) answers `Configure` with
-``acceptSecrets: false``, so the engine strips secret markers before calling a provider
-and re-marks only results whose *top-level name* held a secret in that call's inputs; a
-provider under a secret-accepting host would be trusted to keep them itself.
+outputs), each field declared `SECRET` and each property the call received as a secret;
+no error raised by an engine call quotes a secret value. This is not left to the engine:
+under the SDK's plugin host (and ours, which serves the same servicer) the engine strips
+secret markers before each call and re-marks a result's properties only by name, after
+that call's inputs; under a host that accepts secrets it re-marks nothing.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -32,7 +31,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_vast.api.redaction import Redactor
+from pulumi_vast.api import Redactor
 from pulumi_vast.resources import _connection
 from pulumi_vast.resources._fields import FieldTable, plain_strings, secret_names
 from pulumi_vast.resources._settings import ProviderSettings
@@ -71,8 +70,7 @@ def _keeping_secrets(method: Method) -> Method:
             raise SecretInError(redact(message)) from None
         return self._marked(result, secret_names(args[-1]))
 
-    guarded.keeps_secrets = True  # type: ignore[attr-defined]
-    return guarded  # type: ignore[return-value]
+    return cast(Method, guarded)
 
 
 class VastProvider(ResourceProvider):
@@ -87,9 +85,8 @@ class VastProvider(ResourceProvider):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name in _GUARDED:
-            method = vars(cls).get(name)
-            if method is not None and not getattr(method, "keeps_secrets", False):
-                setattr(cls, name, _keeping_secrets(method))
+            if name in vars(cls):  # its own: inherited ones are guarded where defined
+                setattr(cls, name, _keeping_secrets(vars(cls)[name]))
 
     def configure(self, req: ConfigureRequest) -> None:
         self._settings = ProviderSettings.from_config(req.config)
