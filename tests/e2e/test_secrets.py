@@ -32,17 +32,17 @@ import json
 import os
 import re
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.engine.workspace import venv_bin_dir
 from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
+from pulumi_vast.stack import generate_key_pair
 from tests.e2e.conftest import STACK, VastStack, instance, write_config
 
 pytestmark = pytest.mark.slow
@@ -100,18 +100,13 @@ def _base64_cores(data: bytes) -> set[str]:
     return cores
 
 
-def _key_pair() -> tuple[str, str]:
-    """(OpenSSH private key text, public key line), made in memory: no key file exists."""
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    return private.decode(), public.decode()
+def _key_pair(folder: Path) -> tuple[str, str]:
+    """(private key text, public key line) of a new pair, made in ``folder`` (outside the
+    searched tree), which is gone afterwards: the key lives only in the stack's config."""
+    generate_key_pair(folder / "id_ed25519.pub")
+    pair = (folder / "id_ed25519").read_text(), (folder / "id_ed25519.pub").read_text().strip()
+    shutil.rmtree(folder)
+    return pair
 
 
 def _sdk_host(folder: Path) -> Path:
@@ -214,12 +209,14 @@ def test_a_whole_lifecycle_leaves_no_secret_in_clear(
     sim_server: SimulatorProcess,
     sim_admin: SimAdmin,
     tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    private_key, public_key = _key_pair()
+    private_key, public_key = _key_pair(tmp_path_factory.mktemp("key"))
+    another_key, _ = _key_pair(tmp_path_factory.mktemp("key"))
     hf_token = f"hf_{secrets.token_hex(16)}"
     secrets_ = [
         Secret("the API key", vast_account),
-        Secret("vast:sshPrivateKey", private_key, not_secret=(public_key, _key_pair()[0])),
+        Secret("vast:sshPrivateKey", private_key.strip(), not_secret=(public_key, another_key)),
         Secret("the env value", hf_token),
     ]
     (tmp_path / "tmp").mkdir()
