@@ -73,6 +73,12 @@ def _keeping_secrets(method: Method) -> Method:
     return cast(Method, guarded)
 
 
+def _guard_engine_calls(cls: type) -> None:
+    for name in _GUARDED:
+        if name in vars(cls):  # its own: inherited ones are guarded where they are defined
+            setattr(cls, name, _keeping_secrets(vars(cls)[name]))
+
+
 class VastProvider(ResourceProvider):
     table: ClassVar[FieldTable]
     delete_before_replace: ClassVar[bool] = False
@@ -84,9 +90,7 @@ class VastProvider(ResourceProvider):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name in _GUARDED:
-            if name in vars(cls):  # its own: inherited ones are guarded where defined
-                setattr(cls, name, _keeping_secrets(vars(cls)[name]))
+        _guard_engine_calls(cls)
 
     def configure(self, req: ConfigureRequest) -> None:
         self._settings = ProviderSettings.from_config(req.config)
@@ -104,7 +108,6 @@ class VastProvider(ResourceProvider):
     def client(self) -> VastClient:
         return self.connection.client
 
-    @_keeping_secrets
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         outcome = self.table.check(news)
         failures = list(outcome.failures)
@@ -163,3 +166,6 @@ class VastProvider(ResourceProvider):
             return self.table.parse(olds)
         except ValueError:
             return None
+
+
+_guard_engine_calls(VastProvider)  # its own `check`, and any engine call it comes to define
