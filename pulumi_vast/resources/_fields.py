@@ -166,18 +166,17 @@ class FieldTable:
 
         The inputs come back plain: the provider base marks secrets on every result.
         """
-        plain, unknown = _split(news, self.rows)
+        plain, unknown, secret = _split(news, self.rows)
         failures: list[tuple[str, str]] = []
         args: BaseModel | None = None
         normalized: dict[str, Any] = dict(plain)
         try:
             model = self.resolved_model.model_validate(plain)
         except ValidationError as exc:
+            hidden = secret | self.secret_fields
             failures = [
                 (path, reason)
-                for path, reason in validation_failures(
-                    exc, hide_inputs=self.secret_fields | secret_names(news)
-                )
+                for path, reason in validation_failures(exc, hide_inputs=hidden)
                 if path.split(".")[0].split("[")[0] not in unknown
             ]
         else:
@@ -190,7 +189,7 @@ class FieldTable:
 
     def parse(self, props: Mapping[str, Any]) -> Any:
         """Resolved inputs from state or a create/update request (already checked)."""
-        plain, unknown = _split(props, self.rows)
+        plain, unknown, _ = _split(props, self.rows)
         if unknown:
             raise ValueError(f"inputs still unknown: {', '.join(sorted(unknown))}")
         return self.resolved_model.model_validate(plain)
@@ -207,7 +206,7 @@ class FieldTable:
         return changed
 
     def with_secrets(
-        self, values: Mapping[str, Any], *, arrived: Iterable[str] = ()
+        self, values: Mapping[str, Any], *, arrived: frozenset[str] = frozenset()
     ) -> dict[str, Any]:
         """``values`` with each declared secret field, and each name in ``arrived`` (the
         properties the request carried as secrets), marked secret as a whole; an unknown
@@ -279,18 +278,22 @@ def plain_strings(value: Any) -> list[str]:
 
 def _split(
     props: Mapping[str, Any], rows: Mapping[str, FieldRow]
-) -> tuple[dict[str, Any], set[str]]:
-    """(plain values, secret markers removed; names of unknown fields)."""
+) -> tuple[dict[str, Any], set[str], set[str]]:
+    """(plain values, names of unknown fields, names that arrived as or with secrets)."""
     plain: dict[str, Any] = {}
     unknown: set[str] = set()
+    secret: set[str] = set()
     for name, value in props.items():
         if name not in rows and name.startswith("__"):
             continue
+        if _contains_secret(value):
+            secret.add(name)
+            value = _plain(value)
         if _contains_unknown(value):
             unknown.add(name)
         else:
-            plain[name] = _plain(value)
-    return plain, unknown
+            plain[name] = value
+    return plain, unknown, secret
 
 
 def _as_secret(value: Any) -> Any:

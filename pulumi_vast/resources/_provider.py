@@ -135,7 +135,7 @@ class VastProvider(ResourceProvider):
     ) -> bool:
         return field in self.table.replace_fields
 
-    def _marked(self, result: Any, arrived: Iterable[str]) -> Any:
+    def _marked(self, result: Any, arrived: frozenset[str]) -> Any:
         def mark(values: Mapping[str, Any] | None) -> Any:
             return None if values is None else self.table.with_secrets(values, arrived=arrived)
 
@@ -151,8 +151,12 @@ class VastProvider(ResourceProvider):
     def _redactor(self, requests: Iterable[Mapping[str, Any]]) -> Redactor:
         """Knows the secrets a call may have seen: the secret values of its properties and
         the provider's own credentials."""
-        settings = self.settings
-        credentials = (settings.api_key, settings.ssh_private_key)
+        settings = getattr(self, "_settings", None)  # as configured, even if unusable
+        credentials = (
+            (settings.api_key, settings.ssh_private_key)
+            if isinstance(settings, ProviderSettings)
+            else ()
+        )
         secrets = [c.get_secret_value() for c in credentials if c is not None]
         for props in requests:
             for name in self.table.secret_fields | secret_names(props):
