@@ -7,7 +7,7 @@ to its type and description, what a change to it does:
     label: Annotated[Input[str] | None, UPDATE, Field(description="...")] = None
 
 From that single declaration `FieldTable` derives input validation (`check`), the diff
-(`changed_fields`, `replace_fields`), which values are secret, and the reference docs.
+(`changed_fields`, `replace_fields`), which outputs are secret, and the reference docs.
 Fields accept `pulumi.Output` values in a program; the provider validates the resolved
 values against a twin model with the `Output` branches stripped.
 """
