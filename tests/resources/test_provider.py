@@ -1,6 +1,6 @@
 """The provider base: secrets are marked on every result, for every resource, by the base.
 
-`Token` below is written the careless way (raw ``{**props, **outs}``, as `SshKey` is),
+`TokenProvider` below is written the careless way (raw ``{**props, **outs}``, as `SshKey` is),
 and still nothing secret comes back in clear. The slow tests run each real provider of
 the package against the simulator the same way.
 """
