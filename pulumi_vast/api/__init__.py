@@ -63,6 +63,7 @@ from pulumi_vast.api.query import (
     parse_order,
     parse_query,
 )
+from pulumi_vast.api.redaction import Redactor
 from pulumi_vast.api.retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy
 from pulumi_vast.api.ssh_keys import SshKey
 from pulumi_vast.api.stats import RequestStats, StatsSnapshot
@@ -108,6 +109,7 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "RateLimits",
+    "Redactor",
     "RequestStats",
     "ResponseLost",
     "RetriesExhausted",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -13,10 +13,11 @@ from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.instances import InstancesClient
 from pulumi_vast.api.offers import OffersClient
 from pulumi_vast.api.pacing import VAST_RATE_LIMITS, Pacer, RateLimits
+from pulumi_vast.api.redaction import REDACTED
 from pulumi_vast.api.retry import DEFAULT_RETRY, RetryPolicy
 from pulumi_vast.api.ssh_keys import SshKeysClient
 from pulumi_vast.api.stats import RequestStats
-from pulumi_vast.api.transport import REDACTED, Transport
+from pulumi_vast.api.transport import Transport
 from pulumi_vast.api.users import UsersClient
 
 __all__ = ["API_KEY_ENV", "API_URL_ENV", "DEFAULT_API_URL", "VastClient"]
@@ -95,14 +96,22 @@ class VastClient:
         query: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        secrets: Collection[str] = (),
     ) -> Any:
         """A raw call for routes without a sub-client yet; decoded JSON back.
 
         ``route`` is a template such as ``/api/v0/volumes/{id}/`` filled from
-        ``path_params``; retries, errors and counting are those of every other call.
+        ``path_params``; retries, errors, counting and redaction (``secrets``: values of
+        the body no error may repeat) are those of every other call.
         """
         return self._transport.request(
-            method, route, path_params=path_params, query=query, json=json, idempotent=idempotent
+            method,
+            route,
+            path_params=path_params,
+            query=query,
+            json=json,
+            idempotent=idempotent,
+            secrets=secrets,
         )
 
     def close(self) -> None:

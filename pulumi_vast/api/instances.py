@@ -355,6 +355,14 @@ class CreateInstanceRequest(BaseModel):
     def is_bid(self) -> bool:
         return self.price is not None
 
+    def secret_values(self) -> list[str]:
+        """Values of the body an error answer must not repeat: env values, the registry
+        login."""
+        values = list(self.env.values())
+        if self.image_login is not None:
+            values.append(self.image_login.get_secret_value())
+        return values
+
     def to_payload(self) -> dict[str, Any]:
         env = dict(self.env)
         env.update({f"-p {port}": "1" for port in self.ports})
@@ -410,6 +418,7 @@ class InstancesClient(SubClient):
                 path_params={"id": offer_id},
                 json=request.to_payload(),
                 idempotent=False,
+                secrets=request.secret_values(),
             )
         except APIError as exc:
             stranded = _contract_id(exc.body)

@@ -2,7 +2,8 @@
 
 Every sub-client calls `Transport.request`; nothing else touches httpx. Errors are
 translated here and only here (httpx exceptions and error statuses become the tree in
-`errors`), and the API key is redacted from everything that leaves this module.
+`errors`), and the API key, and any secret a request carries (``secrets=``: the env values
+of a create), are redacted from everything that leaves this module: messages, bodies, logs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import email.utils
 import json as jsonlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any, NoReturn
@@ -34,6 +35,7 @@ from pulumi_vast.api.errors import (
     VastError,
 )
 from pulumi_vast.api.pacing import Pacer
+from pulumi_vast.api.redaction import REDACTED, Redactor
 from pulumi_vast.api.retry import RetryPolicy
 from pulumi_vast.api.stats import RequestStats
 
@@ -41,7 +43,6 @@ __all__ = ["REDACTED", "Transport", "encode_query", "user_agent"]
 
 log = logging.getLogger("pulumi_vast.api")
 
-REDACTED = "<redacted>"
 SEARCH_QUOTA_ERROR = "search_quota_exceeded"
 NO_SUCH_ASK = "no_such_ask"
 """The offer was rented by someone else (answered 404 or 410): try the next one."""
@@ -110,6 +111,7 @@ class Transport:
         self.api_url = api_url.rstrip("/")
         self.pacer = pacer
         self._api_key = api_key or None
+        self._redactor = Redactor([self._api_key])
         self.retry = retry
         self.stats = stats
         self._sleep = sleep
@@ -131,7 +133,7 @@ class Transport:
         self._http.close()
 
     def redact(self, text: str) -> str:
-        return text.replace(self._api_key, REDACTED) if self._api_key else text
+        return self._redactor(text)
 
     def request(
         self,
@@ -142,14 +144,17 @@ class Transport:
         query: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        secrets: Collection[str] = (),
     ) -> Any:
         """Send ``method route`` and return the decoded JSON body (``{}`` when empty).
 
         ``route`` is a template such as ``/api/v0/instances/{id}/`` (the key the request
         counters use), filled from ``path_params``. ``idempotent`` defaults to False for
         POST and True otherwise; a request that is not idempotent is never repeated once
-        it may have reached the server (see `RetryPolicy`).
+        it may have reached the server (see `RetryPolicy`). ``secrets`` are values in the
+        body that an error answer must not repeat (Vast may quote what it refused).
         """
+        redact = self._redactor.adding(secrets) if secrets else self._redactor
         method = method.upper()
         safe_params = {k: quote(str(v), safe="") for k, v in (path_params or {}).items()}
         path = route.format(**safe_params)
@@ -165,15 +170,15 @@ class Transport:
             try:
                 response = self._http.request(method, url, json=json)
             except httpx.TransportError as exc:
-                failure: VastError = self._transport_failure(exc, method, path, repeatable)
+                failure: VastError = self._transport_failure(exc, method, path, repeatable, redact)
                 delay = policy.backoff(attempt)
             else:
                 self.stats.record_status(response.status_code)
                 log.debug("%s %s -> %s", method, path, response.status_code)
                 if response.is_success:
                     self.pacer.succeeded(method, route)
-                    return self._decode_success(response, method, path)
-                error = self._api_error(response, method, path)
+                    return self._decode_success(response, method, path, redact)
+                error = self._api_error(response, method, path, redact)
                 if isinstance(error, RateLimited):
                     self.pacer.throttled(method, route)
                 delay = self._retry_delay(error, method, path, repeatable, attempt)
@@ -193,9 +198,14 @@ class Transport:
             waited += delay
 
     def _transport_failure(
-        self, exc: httpx.TransportError, method: str, path: str, repeatable: bool
+        self,
+        exc: httpx.TransportError,
+        method: str,
+        path: str,
+        repeatable: bool,
+        redact: Redactor,
     ) -> TransportError:
-        reason = self.redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        reason = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         where = f"{method} {path} to {self.api_url}"
         if not isinstance(exc, _RETRYABLE_TRANSPORT):
             raise TransportError(
@@ -251,7 +261,9 @@ class Transport:
             last_error=failure,
         ) from failure
 
-    def _decode_success(self, response: httpx.Response, method: str, path: str) -> Any:
+    def _decode_success(
+        self, response: httpx.Response, method: str, path: str, redact: Redactor
+    ) -> Any:
         if not response.content.strip():
             return {}
         try:
@@ -259,7 +271,7 @@ class Transport:
         except ValueError:
             raise UnexpectedResponse(
                 f"{method} {path} answered {response.status_code} with a body that is not "
-                f"JSON: {self._excerpt(response.text)!r}",
+                f"JSON: {_excerpt(response.text, redact)!r}",
                 method=method,
                 path=path,
                 status=response.status_code,
@@ -267,10 +279,14 @@ class Transport:
         if isinstance(body, dict) and body.get("success") is False:
             error, msg = _error_fields(body)
             kind = _ERROR_CODES.get(error or "", APIError)
-            raise self._make_error(kind, method, path, response.status_code, error, msg, body)
+            raise _make_error(
+                kind, method, path, response.status_code, error, msg, body, redact=redact
+            )
         return body
 
-    def _api_error(self, response: httpx.Response, method: str, path: str) -> APIError:
+    def _api_error(
+        self, response: httpx.Response, method: str, path: str, redact: Redactor
+    ) -> APIError:
         status = response.status_code
         try:
             decoded = response.json()
@@ -280,54 +296,51 @@ class Transport:
         if body:
             error, msg = _error_fields(body)
         else:
-            error, msg = None, self._excerpt(response.text) or response.reason_phrase or None
+            error, msg = None, _excerpt(response.text, redact) or response.reason_phrase or None
         kind = _error_class(status, error, msg)
         retry_after = _parse_retry_after(response.headers.get("Retry-After"))
-        return self._make_error(kind, method, path, status, error, msg, body, retry_after)
-
-    def _make_error(
-        self,
-        kind: type[APIError],
-        method: str,
-        path: str,
-        status: int,
-        error: str | None,
-        msg: str | None,
-        body: Mapping[str, Any],
-        retry_after: float | None = None,
-    ) -> APIError:
-        error = self.redact(error) if error else error
-        msg = self.redact(msg) if msg else msg
-        code = f" {error}" if error else ""
-        text = f"{method} {path} failed with {status}{code}"
-        if msg and msg != error:
-            text += f": {msg.rstrip('.')}"
-        hint = _HINTS.get(kind)
-        if hint:
-            text += f"; {hint}"
-        return kind(
-            text,
-            method=method,
-            path=path,
-            status=status,
-            error=error,
-            msg=msg,
-            body=self._redact_tree(body),
-            retry_after=retry_after,
+        return _make_error(
+            kind, method, path, status, error, msg, body, retry_after=retry_after, redact=redact
         )
 
-    def _redact_tree(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, dict):
-            return {k: self._redact_tree(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._redact_tree(v) for v in value]
-        return value
 
-    def _excerpt(self, text: str) -> str:
-        text = self.redact(" ".join(text.split()))
-        return text if len(text) <= _MAX_TEXT_IN_MESSAGE else text[:_MAX_TEXT_IN_MESSAGE] + "..."
+def _make_error(
+    kind: type[APIError],
+    method: str,
+    path: str,
+    status: int,
+    error: str | None,
+    msg: str | None,
+    body: Mapping[str, Any],
+    *,
+    retry_after: float | None = None,
+    redact: Redactor,
+) -> APIError:
+    error = redact(error) if error else error
+    msg = redact(msg) if msg else msg
+    code = f" {error}" if error else ""
+    text = f"{method} {path} failed with {status}{code}"
+    if msg and msg != error:
+        text += f": {msg.rstrip('.')}"
+    hint = _HINTS.get(kind)
+    if hint:
+        text += f"; {hint}"
+    return kind(
+        text,
+        method=method,
+        path=path,
+        status=status,
+        error=error,
+        msg=msg,
+        body=redact.tree(body),
+        retry_after=retry_after,
+    )
+
+
+def _excerpt(text: str, redact: Redactor) -> str:
+    # Redacted before it is reflowed or cut, so no secret survives in part.
+    text = " ".join(redact(text).split())
+    return text if len(text) <= _MAX_TEXT_IN_MESSAGE else text[:_MAX_TEXT_IN_MESSAGE] + "..."
 
 
 def _error_fields(body: Mapping[str, Any]) -> tuple[str | None, str | None]:

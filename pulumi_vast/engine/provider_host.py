@@ -18,6 +18,12 @@ with these differences from `python -m pulumi.dynamic`:
   answered as the engine's partial failure, so the engine keeps it in the state (to be
   replaced by the next `up`, destroyed by `destroy`) instead of forgetting it.
 
+Secrets are handled as under the SDK's host, on purpose: `Configure` answers
+``acceptSecrets: false``, so the engine strips secret markers from what it sends and
+re-marks a result's properties by name only (pkg/resource/plugin/provider_plugin.go,
+`annotateSecrets`). A provider marks secrets in its results itself, which keeps them safe
+under either host.
+
 `pulumi.dynamic.__main__` calls `main()` at import time (it is a script), so the module
 is loaded from its source with that last statement removed; `load_sdk_servicer_module`
 checks the shape it relies on and fails loudly if an SDK upgrade changed it.

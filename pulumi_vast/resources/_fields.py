@@ -50,7 +50,9 @@ __all__ = [
     "Input",
     "ResourceArgs",
     "known",
+    "plain_strings",
     "secret_fields",
+    "secret_names",
 ]
 
 T = TypeVar("T")
@@ -214,7 +216,10 @@ class FieldTable:
         )
 
     def check(self, news: Mapping[str, Any]) -> CheckOutcome:
-        """Validate the new inputs; name each failing field and keep unknowns unknown."""
+        """Validate the new inputs; name each failing field and keep unknowns unknown.
+
+        The inputs come back plain: the provider base marks secrets on every result.
+        """
         plain, unknown, secret = _split(news, self.rows)
         failures: list[Failure] = []
         args: BaseModel | None = None
@@ -232,11 +237,7 @@ class FieldTable:
             normalized = model.model_dump(mode="json", exclude_none=True)
             if not unknown:
                 args = model
-        inputs = {
-            name: rpc.wrap_rpc_secret(value) if name in secret | self.secret_fields else value
-            for name, value in normalized.items()
-            if name in self.rows
-        }
+        inputs = {name: value for name, value in normalized.items() if name in self.rows}
         inputs.update({name: Unknown() for name in unknown})  # type: ignore[no-untyped-call]
         return CheckOutcome(inputs=inputs, failures=failures, args=args)
 
@@ -258,11 +259,15 @@ class FieldTable:
                 changed.append(name)
         return changed
 
-    def outputs_with_secrets(self, outs: Mapping[str, Any]) -> dict[str, Any]:
-        """Wrap declared secret fields so the engine stores them encrypted."""
+    def with_secrets(
+        self, values: Mapping[str, Any], *, arrived: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """``values`` with each declared secret field, and each name in ``arrived`` (the
+        properties the request carried as secrets), marked secret as a whole; an unknown
+        value stays unknown."""
+        secret = self.secret_fields.union(arrived)
         return {
-            k: rpc.wrap_rpc_secret(_plain(v)) if k in self.secret_fields else v
-            for k, v in outs.items()
+            name: _as_secret(value) if name in secret else value for name, value in values.items()
         }
 
     def markdown(self) -> str:
@@ -325,24 +330,47 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def secret_names(props: Mapping[str, Any]) -> frozenset[str]:
+    """The properties that are, or hold, a secret (as a secret-accepting host sends them)."""
+    return frozenset(name for name, value in props.items() if _contains_secret(value))
+
+
+def plain_strings(value: Any) -> list[str]:
+    """Every string in a property value (secret markers removed): what a secret holds."""
+    value = _plain(value)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for v in value.values() for text in plain_strings(v)]
+    if isinstance(value, list | tuple):
+        return [text for v in value for text in plain_strings(v)]
+    return []
+
+
 def _split(
     props: Mapping[str, Any], rows: Mapping[str, FieldRow]
 ) -> tuple[dict[str, Any], set[str], set[str]]:
-    """(plain values, names of unknown fields, names that arrived as secrets)."""
+    """(plain values, names of unknown fields, names that arrived as or with secrets)."""
     plain: dict[str, Any] = {}
     unknown: set[str] = set()
     secret: set[str] = set()
     for name, value in props.items():
         if name not in rows and name.startswith("__"):
             continue
-        if rpc.is_rpc_secret(value):
+        if _contains_secret(value):
             secret.add(name)
-            value = rpc.unwrap_rpc_secret(value)
+            value = _plain(value)
         if _contains_unknown(value):
             unknown.add(name)
         else:
             plain[name] = value
     return plain, unknown, secret
+
+
+def _as_secret(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return value
+    return rpc.wrap_rpc_secret(_plain(value))
 
 
 def _plain(value: Any) -> Any:
@@ -353,6 +381,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _contains_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_secret(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains_secret(v) for v in value)
+    return False
 
 
 def _contains_unknown(value: Any) -> bool:

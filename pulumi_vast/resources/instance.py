@@ -606,7 +606,7 @@ class InstanceProvider(VastProvider):
         )
 
     def _outputs(self, inputs: Mapping[str, Any], outs: Mapping[str, Any]) -> dict[str, Any]:
-        return self.table.outputs_with_secrets({**inputs, **outs})
+        return {**inputs, **outs}
 
 
 class Instance(VastResource, module="vast", name="Instance"):

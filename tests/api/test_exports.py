@@ -14,7 +14,7 @@ EXPORTS = [
     "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest", "F", "FieldKind",
     "Gone", "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField",
     "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RateLimits",
-    "RequestStats",
+    "Redactor", "RequestStats",
     "ResponseLost", "RetriesExhausted", "RetryPolicy", "Runtype", "ServerError", "SshEndpoint",
     "SshKey", "StatsSnapshot", "TransportError", "Unauthorized", "UnexpectedResponse", "User",
     "VastClient", "VastError", "VolumeAttachment", "parse_order", "parse_query",
@@ -23,7 +23,7 @@ EXPORTS = [
 
 MODULES = [
     "client", "errors", "filters", "instances", "offer_fields", "offers", "pacing", "query",
-    "retry",
+    "redaction", "retry",
     "ssh_keys", "stats", "transport", "users", "_base",
 ]  # fmt: skip
 

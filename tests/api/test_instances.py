@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from pulumi_vast.api import (
+    BadRequest,
     CreateInstanceRequest,
     Instance,
     InstanceCreatedWithError,
@@ -135,6 +136,19 @@ def test_a_failed_create_that_left_an_instance_says_which() -> None:
         fake.client().instances.create(4242, REQUEST)
     assert caught.value.instance_id == 91
     assert "instance 91" in str(caught.value) and "bid too low" in str(caught.value)
+
+
+def test_a_refused_create_never_repeats_the_env_values_it_was_sent() -> None:
+    token = "hf_not_for_errors_42"
+    request = REQUEST.model_copy(update={"env": {"HF_TOKEN": token, "-p 8080:8080": "1"}})
+    fake = FakeVast()
+    echo = {"error": "invalid_args", "msg": f"bad env HF_TOKEN={token}", "env": {"HF_TOKEN": token}}
+    fake.on("PUT", CREATE, reply(400, echo))
+    with pytest.raises(BadRequest) as caught:
+        fake.client().instances.create(4242, request)
+    for text in (str(caught.value), repr(caught.value.body), str(caught.value.msg)):
+        assert token not in text
+    assert "bad env HF_TOKEN=<redacted>" in str(caught.value)
 
 
 @pytest.mark.parametrize("status", [404, 410])

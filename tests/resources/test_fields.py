@@ -17,6 +17,8 @@ from pulumi_vast.resources._fields import (
     FieldTable,
     Input,
     ResourceArgs,
+    plain_strings,
+    secret_names,
 )
 from pulumi_vast.resources._problems import InvalidField
 
@@ -49,13 +51,12 @@ def test_policies_derive_from_the_declaration():
     assert list(table.rows) == ["image", "size", "label", "token", "keys", "nested"]
 
 
-def test_check_normalizes_with_defaults_and_wraps_secrets():
+def test_check_normalizes_with_defaults():
     outcome = table.check({"image": "x", "token": "s3cret", "__provider": "blob"})
     assert outcome.failures == []
     assert outcome.inputs["size"] == 10
     assert outcome.inputs["keys"] == []
-    assert rpc.is_rpc_secret(outcome.inputs["token"])
-    assert rpc.unwrap_rpc_secret(outcome.inputs["token"]) == "s3cret"
+    assert outcome.inputs["token"] == "s3cret"  # marked secret by the provider base
     assert "__provider" not in outcome.inputs
     assert outcome.args is not None and outcome.args.image == "x"
 
@@ -82,9 +83,43 @@ def test_unknown_values_stay_unknown_and_are_not_failures():
     assert outcome.args is None  # nothing to act on until the value is known
 
 
-def test_secret_inputs_stay_secret_even_if_not_declared_secret():
-    outcome = table.check({"image": rpc.wrap_rpc_secret("private/image")})
-    assert rpc.is_rpc_secret(outcome.inputs["image"])
+def test_check_validates_the_values_inside_secrets():
+    secret = rpc.wrap_rpc_secret
+    outcome = table.check({"image": secret("private/image"), "keys": ["a", secret("b")]})
+    assert outcome.failures == []
+    assert outcome.inputs["image"] == "private/image"
+    assert outcome.inputs["keys"] == ["a", "b"]
+
+
+def test_secret_names_are_the_properties_holding_a_secret_anywhere():
+    props = {
+        "image": "x",
+        "token": rpc.wrap_rpc_secret("t"),
+        "keys": ["a", rpc.wrap_rpc_secret("b")],
+        "nested": {"timeout": rpc.wrap_rpc_secret(5)},
+    }
+    assert secret_names(props) == {"token", "keys", "nested"}
+
+
+def test_with_secrets_marks_declared_fields_and_the_named_ones_whole():
+    marked = table.with_secrets(
+        {"image": "x", "token": "t", "label": "l", "keys": ["a", rpc.wrap_rpc_secret("b")]},
+        arrived={"keys"},
+    )
+    assert marked["image"] == "x" and marked["label"] == "l"
+    assert marked["token"] == rpc.wrap_rpc_secret("t")
+    assert marked["keys"] == rpc.wrap_rpc_secret(["a", "b"])
+
+
+def test_with_secrets_wraps_once_and_leaves_unknowns_unknown():
+    marked = table.with_secrets({"token": rpc.wrap_rpc_secret("t"), "label": Unknown()})
+    assert marked["token"] == rpc.wrap_rpc_secret("t")
+    assert isinstance(table.with_secrets({"token": Unknown()})["token"], Unknown)
+
+
+def test_plain_strings_are_every_string_a_value_holds():
+    value = {"A": rpc.wrap_rpc_secret("one"), "B": ["two", 3, {"C": "four"}]}
+    assert plain_strings(value) == ["one", "two", "four"]
 
 
 def test_diff_sees_declared_fields_only_and_defaults_equal_missing():
@@ -105,6 +140,11 @@ def test_a_bad_secret_value_is_not_quoted_in_the_failure():
     failures = dict(table.check({"image": "x", "token": 12345}).failures)
     assert "12345" not in failures["token"]
     assert failures["token"] == "expected text, got a number: put it in quotes"
+
+
+def test_a_bad_value_that_arrived_secret_is_not_quoted_in_the_failure():
+    failures = dict(table.check({"image": "x", "size": rpc.wrap_rpc_secret(-5)}).failures)
+    assert failures["size"] == "Input should be greater than 0"
 
 
 @pytest.fixture
