@@ -27,6 +27,7 @@ import functools
 import types
 import typing
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
@@ -135,6 +136,10 @@ SECRET = FieldPolicy(Change.UPDATE, secret=True)
 COMPUTED = FieldPolicy(Change.UPDATE, computed=True)
 
 
+_ARRIVED_SECRET: ContextVar[frozenset[str]] = ContextVar("arrived_secret", default=frozenset())
+"""Inputs of the check being validated that arrived secret: never quoted in a failure."""
+
+
 class ResourceArgs(BaseModel):
     """Base of every resource's inputs model."""
 
@@ -147,7 +152,8 @@ class ResourceArgs(BaseModel):
             super().__init__(**data)
         except ValidationError as exc:
             model = type(self)
-            failures = validation_failures(exc, model, hide_inputs=secret_fields(model))
+            hidden = secret_fields(model) | _ARRIVED_SECRET.get()
+            failures = validation_failures(exc, model, hide_inputs=hidden)
             raise InvalidInputs(model.__name__, failures) from None
 
     def to_inputs(self) -> dict[str, Any]:
@@ -224,6 +230,7 @@ class FieldTable:
         failures: list[Failure] = []
         args: BaseModel | None = None
         normalized: dict[str, Any] = dict(plain)
+        arrived = _ARRIVED_SECRET.set(frozenset(secret))
         try:
             model = self.args_model.model_validate(plain)
         except ValidationError as exc:
@@ -237,6 +244,8 @@ class FieldTable:
             normalized = model.model_dump(mode="json", exclude_none=True)
             if not unknown:
                 args = model
+        finally:
+            _ARRIVED_SECRET.reset(arrived)
         inputs = {name: value for name, value in normalized.items() if name in self.rows}
         inputs.update({name: Unknown() for name in unknown})  # type: ignore[no-untyped-call]
         return CheckOutcome(inputs=inputs, failures=failures, args=args)

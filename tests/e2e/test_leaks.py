@@ -7,6 +7,7 @@ nothing bills. The fault cells follow the hostile tester's matrix (issue "Harden
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin
 from tests.e2e.conftest import VastStack, instance, write_config
-from tests.e2e.test_lifecycle import billing, instances_in_state
+from tests.e2e.test_lifecycle import billing, instances_in_state, set_path
 
 pytestmark = pytest.mark.slow
 
@@ -200,6 +201,7 @@ def test_an_instance_vast_will_not_destroy_is_kept_in_the_state_until_it_can_be(
     vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
 ) -> None:
     stack = vast_stack([instance(ready={"timeout": 3})])
+    set_path(stack, "pulumi-vast:instances[0].env.HF_TOKEN", "hf_kept_secret", secret=True)
     sim_admin.set_faults(
         vast_account,
         stuck_loading=True,
@@ -211,6 +213,7 @@ def test_an_instance_vast_will_not_destroy_is_kept_in_the_state_until_it_can_be(
     [left] = [row["id"] for row in billing(sim_admin, vast_account)]
     [recorded] = instances_in_state(stack)
     assert int(recorded["id"]) == left, "recorded, not forgotten"
+    assert "hf_kept_secret" not in json.dumps(stack.export_state()), "its secrets too"
 
     sim_admin.clear_faults(vast_account)
     stack.refresh()

@@ -179,9 +179,21 @@ def ssh_key_lifecycle(provider: VastProvider, tmp: Path) -> Results:
     provider.delete(created.id, sent(created.outs))
 
 
+def stack_tag_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # no inputs; its one output is a random id, nothing secret unless it arrived so
+    checked = provider.check({}, {})
+    yield "check inputs", {**checked.inputs, "none": 0}, set()
+    created = provider.create(checked.inputs)
+    yield "create outputs", created.outs, set()
+    read = provider.read(created.id, sent(created.outs))
+    yield "read outputs", read.outs, set()
+    provider.delete(created.id, sent(created.outs))
+
+
 LIFECYCLES: dict[type[VastProvider], Lifecycle] = {
     resources.InstanceProvider: instance_lifecycle,
     resources.SshKeyProvider: ssh_key_lifecycle,
+    resources.StackTagProvider: stack_tag_lifecycle,
 }
 
 
