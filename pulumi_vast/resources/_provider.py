@@ -55,6 +55,7 @@ def check_failure(failure: Failure) -> CheckFailure:
     path, reason = failure
     return CheckFailure("", f"{path}: {reason}" if path else reason)
 
+
 Method = TypeVar("Method", bound=Callable[..., Any])
 _GUARDED = ("check", "diff", "create", "read", "update", "delete")
 """The calls of the engine. Each takes, last, the properties its result derives from:
