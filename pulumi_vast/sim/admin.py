@@ -1,6 +1,15 @@
 """Test-only admin routes under `/_sim` (no real Vast route uses that prefix).
 
-They need no API key (the simulator listens on loopback). `testing.SimAdmin` wraps them.
+**The admin token.** Every admin route but the health check takes
+``Authorization: Bearer <token>``; without it the answer is 401 ``auth_error``, with a
+wrong one 403 ``forbidden`` (Vast's error JSON). The token is made once per data folder
+and kept in ``<data>/admin.token`` (0600, like everything in the folder, see `datadir`);
+`pulumi-vast sim` prints where it is when it starts serving. `testing.SimAdmin` reads it
+from the data folder (or takes it explicitly), as do `pulumi-vast sim ledger --data`:
+
+    curl -H "Authorization: Bearer $(cat .state/sim/admin.token)" $SIM/_sim/ledger
+
+The health check stays open: it is how a live server is recognised, and it shows no key.
 
     GET    /_sim/health                       {"ok", "pid", "data_dir", "url", "hosts"}
     POST   /_sim/reset                        forget every account, instance, key; clock to now
@@ -27,22 +36,38 @@ They need no API key (the simulator listens on loopback). `testing.SimAdmin` wra
 
 from __future__ import annotations
 
+import hmac
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from pulumi_vast.sim.errors import BadRequest
+from pulumi_vast.sim.errors import BadRequest, Forbidden, Unauthorized
 from pulumi_vast.sim.records import Phase
 from pulumi_vast.sim.urls import ADMIN_PREFIX
 
 if TYPE_CHECKING:
     from pulumi_vast.sim.app import Simulator
 
-__all__ = ["router"]
+__all__ = ["OPEN_PATHS", "check_token", "router"]
 
 router = APIRouter(prefix=ADMIN_PREFIX)
+OPEN_PATHS = frozenset({f"{ADMIN_PREFIX}/health"})
+"""Admin paths that answer without the token."""
+
+
+def check_token(headers: Mapping[str, str], token: str) -> None:
+    """Refuse a request (`headers` with lower-case names) without the admin token."""
+    scheme, _, presented = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Unauthorized(
+            f"the {ADMIN_PREFIX} admin routes need 'Authorization: Bearer <token>'; the token "
+            "is in the data folder's admin.token"
+        )
+    if not hmac.compare_digest(presented.strip().encode(), token.encode()):
+        raise Forbidden(f"wrong admin token for {ADMIN_PREFIX}: see the data folder's admin.token")
 
 
 def _sim(request: Request) -> Simulator:

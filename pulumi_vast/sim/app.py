@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pulumi_vast.sim import admin, auth, responses
+from pulumi_vast.sim.datadir import admin_token
 from pulumi_vast.sim.errors import BadRequest, InvalidRequest, MethodNotAllowed, NotFound, SimError
 from pulumi_vast.sim.faults import FaultBook, LostResponse
 from pulumi_vast.sim.hosting import HostManager
@@ -54,6 +55,7 @@ class Simulator:
         self.options = options
         self.url = url or f"http://{options.host}:{options.port}"
         self.faults = FaultBook()
+        self.admin_token = admin_token(options.data_dir)
         self.store = Store(options.data_dir)
         self.backend = SimBackend(
             self.store,
@@ -191,10 +193,16 @@ class VastMiddleware:
         self.sim.last_request = time.monotonic()
         path = normalize_path(scope["path"])
         scope = dict(scope, path=path, raw_path=path.encode())
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if path.startswith(ADMIN_PREFIX):
+            if path not in admin.OPEN_PATHS:
+                try:
+                    admin.check_token(headers, self.sim.admin_token)
+                except SimError as exc:
+                    await _send_json(send, exc.status, exc.body())
+                    return
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         key = auth.api_key_of(headers, query)
         route, _, known_path = match(scope["method"], path)

@@ -4,7 +4,11 @@
                     [--rate-limits on|off] [--seed N]      serve in the foreground
     pulumi-vast sim status [--data DIR]                    is one serving DIR?
     pulumi-vast sim stop [--data DIR]                      stop it (SIGTERM, waits)
-    pulumi-vast sim ledger [--data DIR | --url URL] [--json]   instances and their cost
+    pulumi-vast sim ledger [--data DIR | --url URL [--token T]] [--json]
+                                                           instances and their cost
+
+The admin routes (`/_sim/...`, see `pulumi_vast.sim.admin`) take the token kept in the data
+folder's `admin.token`; `ledger` reads it from `--data` unless `--token` gives it.
 
 `python -m pulumi_vast.sim` takes the same arguments.
 """
@@ -21,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from pulumi_vast.sim.datadir import ADMIN_TOKEN_FILE, read_admin_token
 from pulumi_vast.sim.options import (
     DEFAULT_BOOT_DELAY,
     DEFAULT_DATA_DIR,
@@ -99,6 +104,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     ledger = commands.add_parser("ledger", help="every instance ever created, and its cost")
     _data_argument(ledger)
     ledger.add_argument("--url", default=argparse.SUPPRESS, help="a running simulator's URL")
+    ledger.add_argument(
+        "--token", help="its admin token (default: the one in the data folder's admin.token)"
+    )
     ledger.add_argument("--json", action="store_true", help="print the ledger as JSON")
     ledger.set_defaults(handler=_ledger)
 
@@ -124,7 +132,15 @@ def _serve(args: argparse.Namespace) -> int:
     )
 
     def announce(url: str) -> None:
-        print(f"pulumi-vast sim: serving {url} (data {options.data_dir})", file=sys.stderr)
+        data_dir = options.data_dir.expanduser().resolve()
+        print(f"pulumi-vast sim: serving {url} (data {data_dir})", file=sys.stderr)
+        # The token is a secret: shown on a terminal, never written to a log.
+        shown = read_admin_token(data_dir) if sys.stderr.isatty() else "<token>"
+        print(
+            f"pulumi-vast sim: admin routes take 'Authorization: Bearer {shown}' "
+            f"(the token is in {data_dir / ADMIN_TOKEN_FILE})",
+            file=sys.stderr,
+        )
 
     try:
         return serve(options, on_ready=announce)
@@ -164,7 +180,7 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _ledger(args: argparse.Namespace) -> int:
     try:
-        ledger = _read_ledger(getattr(args, "url", None), args.data)
+        ledger = _read_ledger(getattr(args, "url", None), args.data, args.token)
     except (LookupError, httpx.HTTPError) as exc:
         print(f"pulumi-vast sim ledger: {exc}", file=sys.stderr)
         return 1
@@ -172,19 +188,22 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_ledger(url: str | None, data_dir: Path) -> dict[str, Any]:
+def _read_ledger(url: str | None, data_dir: Path, token: str | None) -> dict[str, Any]:
     from pulumi_vast.sim.server import live_server
+    from pulumi_vast.sim.testing import SimAdmin
 
     if url is None:
         info = live_server(data_dir)
         url = info.url if info is not None else None
-    if url is not None:
-        with httpx.Client(trust_env=False, timeout=10) as client:
-            response = client.get(url.rstrip("/") + "/_sim/ledger")
-            response.raise_for_status()
-            result: dict[str, Any] = response.json()
-            return result
-    return _offline_ledger(data_dir)
+    if url is None:
+        return _offline_ledger(data_dir)
+    admin = SimAdmin(url, token=token or read_admin_token(data_dir), timeout=10)
+    try:
+        return admin.ledger()
+    except RuntimeError as exc:
+        raise LookupError(str(exc)) from exc
+    finally:
+        admin.close()
 
 
 def _offline_ledger(data_dir: Path) -> dict[str, Any]:

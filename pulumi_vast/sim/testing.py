@@ -20,6 +20,7 @@ from typing import Any, Self
 
 import httpx
 
+from pulumi_vast.sim.datadir import read_admin_token
 from pulumi_vast.sim.options import SimOptions
 from pulumi_vast.sim.server import LOG_FILE, SimulatorStartError, live_server
 
@@ -29,14 +30,33 @@ _POLL = 0.05
 
 
 class SimAdmin:
-    """A client of the `/_sim` admin routes (see `pulumi_vast.sim.admin`)."""
+    """A client of the `/_sim` admin routes (see `pulumi_vast.sim.admin`), sending the
+    admin token given, or else the one in `data_dir` (without either, only `health`)."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        data_dir: Path | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url + "/_sim", timeout=timeout, trust_env=False)
+        if token is None and data_dir is not None:
+            token = read_admin_token(data_dir)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.url + "/_sim", headers=headers, timeout=timeout, trust_env=False
+        )
 
     def close(self) -> None:
         self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, path, **kwargs)
@@ -141,7 +161,7 @@ class SimulatorProcess:
         self.process = process
         self.data_dir = data_dir
         self.url = url
-        self.admin = SimAdmin(url)
+        self.admin = SimAdmin(url, data_dir=data_dir)
 
     @property
     def pid(self) -> int:
