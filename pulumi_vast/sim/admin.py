@@ -11,6 +11,11 @@ from the data folder (or takes it explicitly), as do `pulumi-vast sim ledger --d
 
 The health check stays open: it is how a live server is recognised, and it shows no key.
 
+**Inputs** are read as strictly as the Vast routes' (`reading`): JSON bodies only, numbers
+finite and bounded (a clock advance is at most `clock.MAX_ADVANCE`, five years), and an
+unknown query argument is refused (400) rather than ignored, so a typo such as
+``?keys=`` cannot silently widen a query.
+
     GET    /_sim/health                       {"ok", "pid", "data_dir", "url", "hosts"}
     POST   /_sim/reset                        forget every account, instance, key; clock to now
     POST   /_sim/accounts                     {key?, credit?, boot_delay?, rate_limits?,
@@ -39,12 +44,15 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulumi_vast.sim.bodies import parse_body
+from pulumi_vast.sim.clock import MAX_ADVANCE
 from pulumi_vast.sim.errors import BadRequest, Forbidden, Unauthorized
+from pulumi_vast.sim.reading import parse_id, parse_json_body
 from pulumi_vast.sim.records import Phase
 from pulumi_vast.sim.urls import ADMIN_PREFIX
 
@@ -75,36 +83,86 @@ def _sim(request: Request) -> Simulator:
     return sim
 
 
+_Body = TypeVar("_Body", bound=BaseModel)
+
+
+async def _body(request: Request, model: type[_Body]) -> _Body:
+    raw = parse_json_body(await request.body(), request.headers.get("content-type"))
+    return parse_body(model, {} if raw is None else raw)
+
+
+def _query(request: Request, *allowed: str) -> dict[str, str]:
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        valid = ", ".join(allowed) or "none"
+        raise BadRequest(f"unknown query argument(s) {', '.join(unknown)}; valid: {valid}")
+    return {name: request.query_params[name] for name in allowed if name in request.query_params}
+
+
+def _optional_key(request: Request) -> str | None:
+    return _query(request, "key").get("key") or None
+
+
+def _required_key(request: Request) -> str:
+    key = _optional_key(request)
+    if key is None:
+        raise BadRequest("the query argument key is required")
+    return key
+
+
+def _id(request: Request, name: str) -> int:
+    return parse_id(request.path_params[name], name)
+
+
+MAX_DELAY = 365 * 86400.0
+"""The longest boot a test may ask for: a year."""
+MAX_CREDIT = 1e9
+MAX_KEY = 256
+
+
 class AccountSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str | None = None
-    credit: float | None = None
-    boot_delay: float | None = Field(default=None, ge=0)
+    key: str | None = Field(default=None, min_length=1, max_length=MAX_KEY)
+    credit: float | None = Field(default=None, ge=-MAX_CREDIT, le=MAX_CREDIT)
+    boot_delay: float | None = Field(default=None, ge=0, le=MAX_DELAY)
     rate_limits: bool | None = None
     rate_burst: float | None = Field(default=None, ge=1, le=1000)
 
 
 class Advance(BaseModel):
-    seconds: float = Field(ge=0)
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(ge=0, le=MAX_ADVANCE, allow_inf_nan=False)
 
 
 class FaultChanges(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    key: str
+    key: str = Field(min_length=1, max_length=MAX_KEY)
 
 
 class HostLost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["offline", "exited"] = "offline"
 
 
 class OfferHolder(BaseModel):
-    key: str
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=MAX_KEY)
+
+
+class Nothing(BaseModel):
+    """The body of a route that takes none: absent, or an empty object."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
+    _query(request)
     sim = _sim(request)
     return {
         "ok": True,
@@ -117,12 +175,16 @@ async def health(request: Request) -> dict[str, Any]:
 
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, Any]:
+    _query(request)
+    await _body(request, Nothing)
     await _sim(request).reset()
     return {"success": True}
 
 
 @router.post("/accounts")
-async def new_account(request: Request, settings: AccountSettings) -> dict[str, Any]:
+async def new_account(request: Request) -> dict[str, Any]:
+    _query(request)
+    settings = await _body(request, AccountSettings)
     backend = _sim(request).backend
     account = backend.account(settings.key) if settings.key else backend.new_account()
     changes = settings.model_dump(exclude={"key"}, exclude_unset=True)
@@ -131,7 +193,9 @@ async def new_account(request: Request, settings: AccountSettings) -> dict[str, 
 
 
 @router.put("/accounts")
-async def configure_account(request: Request, settings: AccountSettings) -> dict[str, Any]:
+async def configure_account(request: Request) -> dict[str, Any]:
+    _query(request)
+    settings = await _body(request, AccountSettings)
     if not settings.key:
         raise BadRequest("key is required")
     backend = _sim(request).backend
@@ -149,12 +213,15 @@ async def configure_account(request: Request, settings: AccountSettings) -> dict
 
 @router.get("/clock")
 async def clock(request: Request) -> dict[str, float]:
+    _query(request)
     backend = _sim(request).backend
     return {"now": backend.now(), "offset": backend.clock.offset}
 
 
 @router.post("/clock/advance")
-async def advance(request: Request, body: Advance) -> dict[str, float]:
+async def advance(request: Request) -> dict[str, float]:
+    _query(request)
+    body = await _body(request, Advance)
     sim = _sim(request)
     now = sim.backend.advance(body.seconds)
     await sim.tick(wait=True)
@@ -162,12 +229,15 @@ async def advance(request: Request, body: Advance) -> dict[str, float]:
 
 
 @router.get("/faults")
-async def get_faults(request: Request, key: str) -> dict[str, Any]:
+async def get_faults(request: Request) -> dict[str, Any]:
+    key = _required_key(request)
     return _sim(request).faults.get(key).model_dump()
 
 
 @router.put("/faults")
-async def set_faults(request: Request, body: FaultChanges) -> dict[str, Any]:
+async def set_faults(request: Request) -> dict[str, Any]:
+    _query(request)
+    body = await _body(request, FaultChanges)
     changes = body.model_dump(exclude={"key"})
     sim = _sim(request)
     faults = sim.faults.update(body.key, changes)
@@ -176,7 +246,9 @@ async def set_faults(request: Request, body: FaultChanges) -> dict[str, Any]:
 
 
 @router.delete("/faults")
-async def clear_faults(request: Request, key: str | None = None) -> dict[str, Any]:
+async def clear_faults(request: Request) -> dict[str, Any]:
+    key = _optional_key(request)
+    await _body(request, Nothing)
     sim = _sim(request)
     sim.faults.clear(key)
     await sim.tick(wait=True)
@@ -184,32 +256,40 @@ async def clear_faults(request: Request, key: str | None = None) -> dict[str, An
 
 
 @router.get("/ledger")
-async def ledger(request: Request, key: str | None = None) -> dict[str, Any]:
+async def ledger(request: Request) -> dict[str, Any]:
+    key = _optional_key(request)
     sim = _sim(request)
     await sim.tick(wait=True)
     return sim.backend.ledger(key)
 
 
 @router.get("/requests")
-async def requests(request: Request, key: str | None = None) -> dict[str, Any]:
-    return _sim(request).request_counts(key)
+async def requests(request: Request) -> dict[str, Any]:
+    return _sim(request).request_counts(_optional_key(request))
 
 
 @router.delete("/requests")
-async def reset_requests(request: Request, key: str | None = None) -> dict[str, Any]:
+async def reset_requests(request: Request) -> dict[str, Any]:
+    key = _optional_key(request)
+    await _body(request, Nothing)
     _sim(request).reset_request_counts(key)
     return {"success": True}
 
 
 @router.get("/instances/{instance_id}")
-async def instance(request: Request, instance_id: int) -> dict[str, Any]:
+async def instance(request: Request) -> dict[str, Any]:
+    _query(request)
+    instance_id = _id(request, "instance_id")
     sim = _sim(request)
     await sim.tick(wait=True)
     return sim.backend.internal_json(instance_id)
 
 
 @router.post("/instances/{instance_id}/host_lost")
-async def host_lost(request: Request, instance_id: int, body: HostLost) -> dict[str, Any]:
+async def host_lost(request: Request) -> dict[str, Any]:
+    _query(request)
+    instance_id = _id(request, "instance_id")
+    body = await _body(request, HostLost)
     sim = _sim(request)
     sim.backend.host_lost(instance_id, Phase(body.status))
     await sim.hosts.sync([instance_id])
@@ -217,7 +297,10 @@ async def host_lost(request: Request, instance_id: int, body: HostLost) -> dict[
 
 
 @router.post("/instances/{instance_id}/preempt")
-async def preempt(request: Request, instance_id: int) -> dict[str, Any]:
+async def preempt(request: Request) -> dict[str, Any]:
+    _query(request)
+    instance_id = _id(request, "instance_id")
+    await _body(request, Nothing)
     sim = _sim(request)
     sim.backend.preempt(instance_id)
     await sim.hosts.sync([instance_id])
@@ -225,13 +308,19 @@ async def preempt(request: Request, instance_id: int) -> dict[str, Any]:
 
 
 @router.post("/offers/{offer_id}/take")
-async def take_offer(request: Request, offer_id: int, body: OfferHolder) -> dict[str, Any]:
+async def take_offer(request: Request) -> dict[str, Any]:
+    _query(request)
+    offer_id = _id(request, "offer_id")
+    body = await _body(request, OfferHolder)
     _sim(request).faults.take_offer(body.key, offer_id)
     return {"success": True}
 
 
 @router.post("/offers/{offer_id}/release")
-async def release_offer(request: Request, offer_id: int, body: OfferHolder) -> dict[str, Any]:
+async def release_offer(request: Request) -> dict[str, Any]:
+    _query(request)
+    offer_id = _id(request, "offer_id")
+    body = await _body(request, OfferHolder)
     sim = _sim(request)
     sim.faults.release_offer(body.key, offer_id)
     await sim.tick(wait=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -27,12 +26,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pulumi_vast.sim import admin, auth, responses
 from pulumi_vast.sim.datadir import admin_token
-from pulumi_vast.sim.errors import BadRequest, InvalidRequest, MethodNotAllowed, NotFound, SimError
+from pulumi_vast.sim.errors import BadRequest, MethodNotAllowed, NotFound, SimError
 from pulumi_vast.sim.faults import FaultBook, LostResponse
 from pulumi_vast.sim.hosting import HostManager
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.options import SimOptions
 from pulumi_vast.sim.ratelimit import DEFAULT_BURST, RateLimiter, too_frequent_message
+from pulumi_vast.sim.reading import ClientGone, parse_json_body, read_body, replay
 from pulumi_vast.sim.store import Store
 from pulumi_vast.sim.urls import ADMIN_PREFIX, ROUTES, Route, match, normalize_path
 
@@ -179,8 +179,9 @@ class Simulator:
 
 
 class VastMiddleware:
-    """Normalizes trailing slashes, answers unknown routes, and applies the per-key
-    rate limits and faults before the request reaches the route."""
+    """Normalizes trailing slashes, reads the body (bounded, see `reading`), checks the
+    admin token, answers unknown routes, and applies the per-key rate limits and faults
+    before the request reaches the route."""
 
     def __init__(self, app: ASGIApp, sim: Simulator) -> None:
         self.app = app
@@ -194,13 +195,19 @@ class VastMiddleware:
         path = normalize_path(scope["path"])
         scope = dict(scope, path=path, raw_path=path.encode())
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            if path.startswith(ADMIN_PREFIX) and path not in admin.OPEN_PATHS:
+                admin.check_token(headers, self.sim.admin_token)
+            body = await read_body(receive, headers, timeout=self.sim.options.body_timeout)
+        except ClientGone:
+            return
+        except SimError as exc:
+            # The body may be unread: answer, then close rather than read the next request
+            # from the middle of this one.
+            await _send_json(send, exc.status, exc.body(), close=True)
+            return
+        receive = replay(body, receive)
         if path.startswith(ADMIN_PREFIX):
-            if path not in admin.OPEN_PATHS:
-                try:
-                    admin.check_token(headers, self.sim.admin_token)
-                except SimError as exc:
-                    await _send_json(send, exc.status, exc.body())
-                    return
             await self.app(scope, receive, send)
             return
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
@@ -277,22 +284,23 @@ class VastMiddleware:
                 return
 
 
-async def _send(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def _send(
+    send: Send, status: int, body: bytes, content_type: str, *, close: bool = False
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_json(send: Send, status: int, body: Mapping[str, Any]) -> None:
-    await _send(send, status, JSONResponse(body).render(body), "application/json")
+async def _send_json(
+    send: Send, status: int, body: Mapping[str, Any], *, close: bool = False
+) -> None:
+    await _send(send, status, JSONResponse(body).render(body), "application/json", close=close)
 
 
 async def _send_server_error(send: Send, status: int) -> None:
@@ -309,15 +317,11 @@ async def _send_server_error(send: Send, status: int) -> None:
 
 
 async def _json_body(request: Request) -> Any:
+    """The JSON body; {} when empty; None for a GET (whose body Vast ignores)."""
     if request.method == "GET":
         return None
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise InvalidRequest("Invalid json body") from None
+    body = parse_json_body(await request.body(), request.headers.get("content-type"))
+    return {} if body is None else body
 
 
 def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
@@ -343,6 +347,13 @@ def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Res
 
     endpoint.__name__ = route.name
     return endpoint
+
+
+_HTTP_ERROR_CODES = {
+    404: NotFound.code,
+    405: MethodNotAllowed.code,
+}
+"""Vast error codes of the errors the web framework raises itself."""
 
 
 class _PlannedDrops(logging.Filter):
@@ -396,7 +407,8 @@ def create_app(options: SimOptions, *, url: str | None = None) -> VastMiddleware
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        body = {"success": False, "error": "not_found", "msg": str(exc.detail)}
+        code = _HTTP_ERROR_CODES.get(exc.status_code, "invalid_request")
+        body = {"success": False, "error": code, "msg": str(exc.detail)}
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(Exception)

@@ -34,6 +34,7 @@ from pulumi_vast.sim.options import (
     DEFAULT_SEED,
     SimOptions,
 )
+from pulumi_vast.sim.reading import DEFAULT_BODY_TIMEOUT
 
 __all__ = ["build_parser", "format_ledger", "main", "register"]
 
@@ -89,6 +90,13 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         "--log-level", default="warning", choices=("debug", "info", "warning", "error")
     )
     parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        help="seconds a client gets to send a request body before a 408 "
+        f"(default {DEFAULT_BODY_TIMEOUT:g})",
+    )
+    parser.add_argument(
         "--idle-timeout",
         type=float,
         help="exit after this many seconds without requests while no instance loads or runs",
@@ -129,6 +137,7 @@ def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         log_level=args.log_level,
         idle_timeout=args.idle_timeout,
+        body_timeout=args.body_timeout,
     )
 
     def announce(url: str) -> None:

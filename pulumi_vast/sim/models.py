@@ -64,6 +64,8 @@ __all__ = ["INSTANCE_KEY_PREFIX", "MAX_BID", "MIN_BID", "SimBackend"]
 DEFAULT_SEARCH_LIMIT = 64
 DEFAULT_SEARCH_STORAGE_GB = 8.0
 """openapi: `allocated_storage` defaults to 8 GB (the official client always sends 5)."""
+MAX_SEARCH_STORAGE_GB = 1e6
+"""More than any machine has (a petabyte): larger asks are refused, not priced."""
 MIN_BID, MAX_BID = 0.001, 128.0
 INSTANCE_KEY_PREFIX = "vastsim-instance-"
 FIRST_ACCOUNT_ID = 310_001
@@ -161,7 +163,10 @@ class SimBackend:
         return self.clock.now()
 
     def advance(self, seconds: float) -> float:
-        now = self.clock.advance(seconds)
+        try:
+            now = self.clock.advance(seconds)
+        except ValueError as exc:
+            raise BadRequest(f"Invalid args: {exc}") from exc
         self.store.set_meta("clock_offset", self.clock.offset)
         return now
 
@@ -259,8 +264,10 @@ class SimBackend:
             raise BadRequest(f"type must be on-demand, bid or reserved, got {controls['type']!r}")
         storage = controls.get("allocated_storage")
         storage_gb = DEFAULT_SEARCH_STORAGE_GB if storage is None else storage
-        if not isinstance(storage_gb, int | float) or storage_gb < 0:
-            raise BadRequest(f"allocated_storage must be a number of GB, got {storage!r}")
+        if not isinstance(storage_gb, int | float) or not 0 <= storage_gb <= MAX_SEARCH_STORAGE_GB:
+            raise BadRequest(
+                f"allocated_storage must be 0 to {MAX_SEARCH_STORAGE_GB:g} GB, got {storage!r:.40}"
+            )
         now = self.now()
         key = account.api_key if account is not None else None
         rented_machines = {

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulumi_vast.sim.reading import DEFAULT_BODY_TIMEOUT
+
 __all__ = [
     "DEFAULT_BOOT_DELAY",
     "DEFAULT_DATA_DIR",
@@ -37,6 +39,8 @@ class SimOptions(BaseModel):
     rate_limits: bool = True
     seed: int = DEFAULT_SEED
     log_level: str = "warning"
+    body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
+    """Seconds a client gets to send a request's whole body (then 408)."""
     idle_timeout: float | None = Field(default=None, gt=0)
     """Exit after this many seconds without requests while no instance is loading or
     running (the world persists; `ensure_running` starts it again on demand)."""
@@ -58,6 +62,8 @@ class SimOptions(BaseModel):
             str(self.seed),
             "--log-level",
             self.log_level,
+            "--body-timeout",
+            repr(self.body_timeout),
         ]
         if self.api_key is not None:
             argv += ["--api-key", self.api_key]

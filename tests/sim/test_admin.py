@@ -68,3 +68,21 @@ def test_health_answers_without_the_token_and_shows_no_secret(
     shown = json.dumps(health)
     assert vast_account not in shown
     assert read_admin_token(sim_server.data_dir) not in shown
+
+
+def test_a_huge_clock_advance_is_refused_and_the_ledger_stays_sane(
+    sim_server: SimulatorProcess, sim_admin: SimAdmin
+) -> None:
+    before = sim_admin.now()
+    with pytest.raises(RuntimeError, match="400"):
+        sim_admin.advance(1e308)
+    token = read_admin_token(sim_server.data_dir)
+    with httpx.Client(base_url=sim_server.url, trust_env=False) as http:
+        nan = http.post(
+            "/_sim/clock/advance",
+            content=b'{"seconds": NaN}',
+            headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+        )
+    assert (nan.status_code, nan.json()["error"]) == (400, "invalid_request")
+    assert sim_admin.now() - before < 3600, "the clock did not jump"
+    assert sim_admin.ledger()["totals"]["total_cost"] < 1e6
