@@ -11,6 +11,13 @@ from the data folder (or takes it explicitly), as do `pulumi-vast sim ledger --d
 
 The health check stays open: it is how a live server is recognised, and it shows no key.
 
+**Masking.** No admin answer shows a key or a secret value in clear, save the one that
+makes a fresh account key: an API key shows as its prefix and last four characters
+(``vastsim-…1a2b``, or just ``…`` when short), env values, the onstart script and the
+jupyter token as ``…`` (see `masking`). Nor does the data folder hold them in clear
+(`sealing`). A test that needs an instance's CONTAINER_API_KEY reads it where a user
+would: from the instance's environment, over SSH.
+
 **Inputs** are read as strictly as the Vast routes' (`reading`): JSON bodies only, numbers
 finite and bounded (a clock advance is at most `clock.MAX_ADVANCE`, five years), and an
 unknown query argument is refused (400) rather than ignored, so a typo such as
@@ -20,9 +27,11 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
     POST   /_sim/reset                        forget every account, instance, key; clock to now
     POST   /_sim/accounts                     {key?, credit?, boot_delay?, rate_limits?,
                                                rate_burst?}
-                                              -> {"api_key", "id"} (a fresh key without `key`)
+                                              -> {"api_key", "id"} (a fresh key, in clear,
+                                              without `key`; else the key masked)
     PUT    /_sim/accounts                     {key, credit?, boot_delay?, rate_limits?,
                                                rate_burst?} (1: 429s come easily)
+                                              -> the settings, the key masked
     GET    /_sim/clock                        {"now", "offset"}
     POST   /_sim/clock/advance                {seconds} -> {"now", "offset"}
     GET    /_sim/faults?key=K                 the key's faults
@@ -30,9 +39,12 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
                                                taken_offers?, snatched_offers?} (merged in)
     DELETE /_sim/faults?key=K                 clear them (every key's without `key`)
     GET    /_sim/ledger[?key=K]               instances ever created, costs, totals
-    GET    /_sim/requests[?key=K]             request counts per key, route name and status
+    GET    /_sim/requests[?key=K]             the key's request counts per route name and
+                                              status; without `key`, {"keys": [{"key"
+                                              (masked), "routes"}]}
     DELETE /_sim/requests[?key=K]             reset them
-    GET    /_sim/instances/{id}               everything known about an instance (its key, folder)
+    GET    /_sim/instances/{id}               an instance's record (secrets masked), its
+                                              owner's masked key, folder, authorized keys
     POST   /_sim/instances/{id}/host_lost     {status: "offline"|"exited"}
     POST   /_sim/instances/{id}/preempt       outbid: stopped, GPUs to someone else
     POST   /_sim/offers/{id}/take             {key}: someone else rents the offer
@@ -53,7 +65,7 @@ from pulumi_vast.sim.bodies import parse_body
 from pulumi_vast.sim.clock import MAX_ADVANCE
 from pulumi_vast.sim.errors import BadRequest, Forbidden, Unauthorized
 from pulumi_vast.sim.reading import parse_id, parse_json_body
-from pulumi_vast.sim.records import Phase
+from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, Phase, new_key
 from pulumi_vast.sim.urls import ADMIN_PREFIX
 
 if TYPE_CHECKING:
@@ -185,11 +197,11 @@ async def reset(request: Request) -> dict[str, Any]:
 async def new_account(request: Request) -> dict[str, Any]:
     _query(request)
     settings = await _body(request, AccountSettings)
-    backend = _sim(request).backend
-    account = backend.account(settings.key) if settings.key else backend.new_account()
+    key = settings.key or new_key(ACCOUNT_KEY_PREFIX)
     changes = settings.model_dump(exclude={"key"}, exclude_unset=True)
-    account = backend.configure_account(account.api_key, changes)
-    return {"api_key": account.api_key, "id": account.id}
+    account = _sim(request).backend.configure_account(key, changes)
+    # A key made here exists nowhere else: this answer is the one that shows it.
+    return {"api_key": account.key_hint if settings.key else key, "id": account.id}
 
 
 @router.put("/accounts")
@@ -202,7 +214,7 @@ async def configure_account(request: Request) -> dict[str, Any]:
     changes = settings.model_dump(exclude={"key"}, exclude_unset=True)
     account = backend.configure_account(settings.key, changes)
     return {
-        "api_key": account.api_key,
+        "api_key": account.key_hint,
         "id": account.id,
         "credit": account.credit,
         "boot_delay": backend.boot_delay(account),
@@ -231,7 +243,8 @@ async def advance(request: Request) -> dict[str, float]:
 @router.get("/faults")
 async def get_faults(request: Request) -> dict[str, Any]:
     key = _required_key(request)
-    return _sim(request).faults.get(key).model_dump()
+    sim = _sim(request)
+    return sim.faults.get(sim.backend.digest(key)).model_dump()
 
 
 @router.put("/faults")
@@ -240,7 +253,7 @@ async def set_faults(request: Request) -> dict[str, Any]:
     body = await _body(request, FaultChanges)
     changes = body.model_dump(exclude={"key"})
     sim = _sim(request)
-    faults = sim.faults.update(body.key, changes)
+    faults = sim.faults.update(sim.backend.digest(body.key), changes)
     await sim.tick(wait=True)
     return faults.model_dump()
 
@@ -250,7 +263,7 @@ async def clear_faults(request: Request) -> dict[str, Any]:
     key = _optional_key(request)
     await _body(request, Nothing)
     sim = _sim(request)
-    sim.faults.clear(key)
+    sim.faults.clear(sim.backend.digest(key) if key is not None else None)
     await sim.tick(wait=True)
     return {"success": True}
 
@@ -312,7 +325,8 @@ async def take_offer(request: Request) -> dict[str, Any]:
     _query(request)
     offer_id = _id(request, "offer_id")
     body = await _body(request, OfferHolder)
-    _sim(request).faults.take_offer(body.key, offer_id)
+    sim = _sim(request)
+    sim.faults.take_offer(sim.backend.digest(body.key), offer_id)
     return {"success": True}
 
 
@@ -322,6 +336,6 @@ async def release_offer(request: Request) -> dict[str, Any]:
     offer_id = _id(request, "offer_id")
     body = await _body(request, OfferHolder)
     sim = _sim(request)
-    sim.faults.release_offer(body.key, offer_id)
+    sim.faults.release_offer(sim.backend.digest(body.key), offer_id)
     await sim.tick(wait=True)
     return {"success": True}

@@ -29,6 +29,7 @@ from pulumi_vast.sim.datadir import admin_token
 from pulumi_vast.sim.errors import BadRequest, MethodNotAllowed, NotFound, SimError
 from pulumi_vast.sim.faults import FaultBook, LostResponse
 from pulumi_vast.sim.hosting import HostManager
+from pulumi_vast.sim.masking import mask_key
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.options import SimOptions
 from pulumi_vast.sim.ratelimit import DEFAULT_BURST, RateLimiter, too_frequent_message
@@ -129,12 +130,13 @@ class Simulator:
 
     # ---- per-key policy and counters ----------------------------------------------------
 
-    def owner_key(self, key: str | None) -> str:
-        """The account key faults and settings apply to (an instance key's owner)."""
+    def owner(self, key: str | None) -> str:
+        """The account faults and settings apply to, by digest (an instance key's owner);
+        "" for no key."""
         if key is None:
             return ""
         scoped = self.backend.instance_by_container_key(key)
-        return scoped.account_key if scoped is not None else key
+        return scoped.account if scoped is not None else self.backend.digest(key)
 
     def rate_limited(self, key: str | None, route: Route) -> bool:
         """Whether this request is over its route's limit for its key. Only callers with a
@@ -145,7 +147,7 @@ class Simulator:
             return False
         enabled = self.options.rate_limits
         burst = DEFAULT_BURST
-        account = self.backend.accounts.get(self.owner_key(key))
+        account = self.backend.accounts.get(self.owner(key))
         if account is not None:
             if account.rate_limits is not None:
                 enabled = account.rate_limits
@@ -161,6 +163,8 @@ class Simulator:
         per_route.setdefault(route, Counter())[str(status)] += 1
 
     def request_counts(self, key: str | None) -> dict[str, Any]:
+        """The key's counts by route; without a key, every key's, the keys masked."""
+
         def render(routes: dict[str, Counter[str]]) -> dict[str, Any]:
             return {
                 route: {"total": sum(statuses.values()), "by_status": dict(statuses)}
@@ -169,7 +173,12 @@ class Simulator:
 
         if key is not None:
             return render(self._counts.get(key, {}))
-        return {k: render(routes) for k, routes in self._counts.items()}
+        return {
+            "keys": [
+                {"key": mask_key(k) if k else None, "routes": render(routes)}
+                for k, routes in self._counts.items()
+            ]
+        }
 
     def reset_request_counts(self, key: str | None) -> None:
         if key is None:
@@ -246,7 +255,7 @@ class VastMiddleware:
         if sim.rate_limited(key, route):
             await _send(send, 429, too_frequent_message(route.threshold).encode(), "text/plain")
             return
-        owner = sim.owner_key(key)
+        owner = sim.owner(key)
         failure = sim.faults.take_error(owner, route.name)
         if failure is not None:
             await _send_server_error(send, failure)

@@ -1,7 +1,9 @@
 """The simulator's records: accounts, SSH keys and instances, with their billing arithmetic.
 
 Plain dataclasses held in memory by the backend (`models`) and persisted as JSON
-(`to_record`/`from_record`, or `dataclasses.asdict`). An instance's `transitions` are the
+(`to_record`/`from_record`, or `dataclasses.asdict`). Owners are named by the digest of
+their API key, and an instance's secrets are sealed when stored (`sealing`): a record
+holds no key and no secret value in clear. An instance's `transitions` are the
 single source of its history: billing, running intervals and the ledger derive from them.
 
 **Billing.** GPUs (`gpu_dph`: the offer's dph_base, or the bid for interruptibles) bill
@@ -12,23 +14,43 @@ is free.
 
 from __future__ import annotations
 
+import json
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
+    "ACCOUNT_KEY_PREFIX",
     "DEFAULT_CREDIT",
     "DEFAULT_IMAGE",
     "HOLDS_GPUS",
+    "INSTANCE_KEY_PREFIX",
     "LOOPBACK",
+    "SEALED_FIELDS",
     "Account",
     "Costs",
     "Instance",
     "Phase",
+    "Sealer",
     "SshKey",
+    "new_key",
 ]
 
+ACCOUNT_KEY_PREFIX = "vastsim-"
+INSTANCE_KEY_PREFIX = "vastsim-instance-"
+"""Keys the simulator makes: an account's (admin `POST /_sim/accounts` without a key) and
+an instance's CONTAINER_API_KEY."""
+
+
+def new_key(prefix: str) -> str:
+    return prefix + secrets.token_hex(20)
+
+
+SEALED_FIELDS = ("env", "onstart", "container_key", "jupyter_token")
+"""What an instance keeps that must not be stored in clear: env values (often tokens),
+the onstart script (which may export some), and its own keys."""
 LOOPBACK = "127.0.0.1"
 DEFAULT_CREDIT = 100.0
 DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
@@ -54,7 +76,11 @@ def _iso(timestamp: float) -> str:
 
 @dataclass
 class Account:
-    api_key: str
+    digest: str
+    """The keyed digest of its API key (`sealing`): how it is stored and found. The key
+    itself is never stored."""
+    key_hint: str
+    """Its API key masked (`masking`), for admin answers."""
     id: int
     created_at: float
     credit: float = DEFAULT_CREDIT
@@ -71,7 +97,8 @@ class Account:
 @dataclass
 class SshKey:
     id: int
-    account_key: str
+    account: str
+    """The owner's digest."""
     account_id: int
     key: str
     created_at: float
@@ -97,6 +124,12 @@ class SshKey:
         }
 
 
+class Sealer(Protocol):
+    def seal(self, text: str) -> str: ...
+
+    def unseal(self, sealed: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Costs:
     running_seconds: float
@@ -111,7 +144,8 @@ class Costs:
 @dataclass
 class Instance:
     id: int
-    account_key: str
+    account: str
+    """The owner's digest."""
     account_id: int
     offer_id: int
     machine_id: int
@@ -193,15 +227,19 @@ class Instance:
             return self.storage_dph
         return 0.0
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self, sealer: Sealer) -> dict[str, Any]:
+        """The instance as stored: its `SEALED_FIELDS` sealed together under "sealed"."""
         record = asdict(self)
+        secret = {name: record.pop(name) for name in SEALED_FIELDS}
+        record["sealed"] = sealer.seal(json.dumps(secret))
         record["transitions"] = [[at, str(phase)] for at, phase in self.transitions]
         record["phase"] = str(self.phase)
         return record
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Instance:
+    def from_record(cls, record: dict[str, Any], sealer: Sealer) -> Instance:
         data = dict(record)
+        data.update(json.loads(sealer.unseal(data.pop("sealed"))))
         data["phase"] = Phase(data["phase"])
         data["transitions"] = [(at, Phase(phase)) for at, phase in data["transitions"]]
         return cls(**data)

@@ -20,8 +20,9 @@ from typing import Any, Self
 
 import httpx
 
-from pulumi_vast.sim.datadir import read_admin_token
+from pulumi_vast.sim.datadir import create_private, make_private, read_admin_token
 from pulumi_vast.sim.options import SimOptions
+from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, new_key
 from pulumi_vast.sim.server import LOG_FILE, SimulatorStartError, live_server
 
 __all__ = ["SimAdmin", "SimulatorProcess"]
@@ -78,10 +79,12 @@ class SimAdmin:
         boot_delay: float | None = None,
         rate_limits: bool | None = None,
     ) -> str:
-        """A fresh API key: a new, empty account."""
+        """A fresh API key: a new, empty account. The key is made here, so no answer of
+        the simulator needs to carry it."""
+        key = new_key(ACCOUNT_KEY_PREFIX)
         settings = {"credit": credit, "boot_delay": boot_delay, "rate_limits": rate_limits}
         body = {k: v for k, v in settings.items() if v is not None}
-        key: str = self._call("POST", "/accounts", json=body)["api_key"]
+        self._call("POST", "/accounts", json={"key": key, **body})
         return key
 
     def configure(self, key: str, **settings: Any) -> dict[str, Any]:
@@ -128,9 +131,11 @@ class SimAdmin:
         result: dict[str, Any] = self._call("GET", "/ledger", params=params)
         return result
 
-    def request_counts(self, key: str) -> dict[str, Any]:
-        """{route name: {"total": n, "by_status": {"200": n, ...}}} of the key's requests."""
-        result: dict[str, Any] = self._call("GET", "/requests", params={"key": key})
+    def request_counts(self, key: str | None = None) -> dict[str, Any]:
+        """{route name: {"total": n, "by_status": {"200": n, ...}}} of the key's requests;
+        without a key, {"keys": [{"key": masked key, "routes": {...}}, ...]}."""
+        params = {"key": key} if key is not None else {}
+        result: dict[str, Any] = self._call("GET", "/requests", params=params)
         return result
 
     def reset_request_counts(self, key: str | None = None) -> None:
@@ -182,8 +187,9 @@ class SimulatorProcess:
     ) -> SimulatorProcess:
         """Serve `data_dir` with `options` (`SimOptions` fields; port defaults to a free one)."""
         data_dir = Path(data_dir).expanduser().resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(data_dir)
         settings = SimOptions.model_validate({"port": 0, **options, "data_dir": data_dir})
+        create_private(data_dir / LOG_FILE)
         log = (data_dir / LOG_FILE).open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "pulumi_vast.sim", *settings.to_argv()],

@@ -12,6 +12,7 @@ import asyncssh
 import httpx
 import pytest
 
+from pulumi_vast.sim.masking import mask_key
 from pulumi_vast.sim.testing import SimAdmin
 from tests.sim.sshutil import new_key, public_line, ssh_run
 
@@ -78,8 +79,8 @@ def test_ssh_on_both_ports_with_vast_environment_and_onstart(
             "onstart hello",
         ]
     assert ssh_run(instance["ssh_port"], key, "exit 3")[0] == 3
-    container_key = sim_admin.instance(instance_id)["container_key"]
-    assert ssh_run(direct, key, "echo $CONTAINER_API_KEY")[1].strip() == container_key
+    scoped_key = ssh_run(direct, key, "echo $CONTAINER_API_KEY")[1].strip()
+    assert sim_admin.instance(instance_id)["container_key"] == mask_key(scoped_key)
 
 
 def test_keys_follow_the_account_and_the_instance(api: httpx.Client, sim_admin: SimAdmin) -> None:
@@ -131,7 +132,7 @@ def test_stop_start_and_destroy_take_ssh_away_and_back(
 
 
 def test_an_instance_can_destroy_itself_with_its_own_key(
-    api: httpx.Client, sim_admin: SimAdmin
+    api: httpx.Client, sim_admin: SimAdmin, vast_account: str
 ) -> None:
     watchdog = (
         'python3 -c "import os, urllib.request as u; e = os.environ; u.urlopen(u.Request('
@@ -143,7 +144,7 @@ def test_an_instance_can_destroy_itself_with_its_own_key(
         lambda: api.get(f"/api/v0/instances/{instance['id']}/").json()["instances"] is None,
         "the self-destroy",
     )
-    (entry,) = sim_admin.ledger(sim_admin.instance(instance["id"])["account_key"])["instances"]
+    (entry,) = sim_admin.ledger(vast_account)["instances"]
     assert entry["status"] == "destroyed"
 
 

@@ -63,9 +63,13 @@ class World:
         offers = [
             o
             for o in self.backend.market
-            if o.num_gpus == num_gpus and self.backend.offer_available(key, o)
+            if o.num_gpus == num_gpus and self.backend.offer_available(self.owner(key), o)
         ]
         return min(offers, key=lambda o: o.dph_base)
+
+    def owner(self, key: str = "alice") -> str:
+        """How the backend (and its faults) know the account of `key`."""
+        return self.backend.digest(key)
 
     def visible_ids(self, key: str = "alice", **filters: Any) -> set[int]:
         rows = self.backend.search_offers(self.backend.account(key), {"limit": 1000, **filters})
@@ -238,7 +242,7 @@ def test_winning_bid_is_billed_at_the_bid_and_preemption_stops_it(world: World) 
     world.backend.set_state(world.backend.account("alice"), instance_id, "running")
     world.pass_time(10 * BOOT)
     assert instance.phase is Phase.SCHEDULING
-    world.faults.release_offer("alice", offer.id)
+    world.faults.release_offer(world.owner("alice"), offer.id)
     world.pass_time(0)
     world.pass_time(BOOT)
     assert instance.phase is Phase.RUNNING
@@ -251,7 +255,7 @@ def test_host_loss_and_stuck_loading(world: World) -> None:
     world.pass_time(3600)
     assert world.json(lost)["actual_status"] == "offline"
     assert world.backend.instances[lost].costs(world.backend.now()).running_seconds == 0
-    world.faults.update("alice", {"stuck_loading": True})
+    world.faults.update(world.owner("alice"), {"stuck_loading": True})
     stuck = world.create()
     world.pass_time(100 * BOOT)
     assert world.json(stuck)["actual_status"] == "loading"
@@ -259,7 +263,7 @@ def test_host_loss_and_stuck_loading(world: World) -> None:
 
 def test_taken_offer_vanishes_and_answers_no_such_ask(world: World) -> None:
     offer = world.cheapest()
-    world.faults.take_offer("alice", offer.id)
+    world.faults.take_offer(world.owner("alice"), offer.id)
     assert offer.id not in world.visible_ids()
     with pytest.raises(NoSuchAsk) as taken:
         world.create(offer=offer)
@@ -269,12 +273,12 @@ def test_taken_offer_vanishes_and_answers_no_such_ask(world: World) -> None:
 
 def test_snatched_offer_shows_in_search_until_its_create_loses_the_race(world: World) -> None:
     offer = world.cheapest()
-    world.faults.update("alice", {"snatched_offers": [offer.id]})
+    world.faults.update(world.owner("alice"), {"snatched_offers": [offer.id]})
     assert offer.id in world.visible_ids(), "the search does not know yet"
     with pytest.raises(NoSuchAsk):
         world.create(offer=offer)
     assert offer.id not in world.visible_ids()
-    assert world.faults.get("alice").taken_offers == [offer.id]
+    assert world.faults.get(world.owner("alice")).taken_offers == [offer.id]
     assert world.backend.alive_instances(world.backend.account("alice")) == []
 
 
@@ -348,7 +352,8 @@ def test_foreign_or_destroyed_instances_are_not_found(world: World) -> None:
 def test_world_persists_across_a_reopen(world: World) -> None:
     alice = world.backend.account("alice")
     key = world.backend.create_ssh_key(alice, PUBLIC_KEY)
-    instance_id = world.create(label="kept")
+    instance_id = world.create(label="kept", env="-e TOKEN=t0ken", onstart="echo hi")
+    container_key = world.backend.instances[instance_id].container_key
     world.backend.advance(BOOT + 5)
     world.backend.tick()
     before = world.backend.ledger()
@@ -358,6 +363,9 @@ def test_world_persists_across_a_reopen(world: World) -> None:
     assert reopened.clock.offset == pytest.approx(BOOT + 5)
     assert reopened.instances[instance_id].phase is Phase.RUNNING
     assert reopened.instances[instance_id].label == "kept"
+    assert reopened.instances[instance_id].env == {"TOKEN": "t0ken"}, "unsealed again"
+    assert reopened.instances[instance_id].onstart == "echo hi"
+    assert reopened.instance_by_container_key(container_key) is reopened.instances[instance_id]
     assert reopened.ssh_keys[key.id].key == PUBLIC_KEY
     assert reopened.account("alice").id == alice.id
     assert reopened.ledger() == before

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from pulumi_vast.sim.testing import SimAdmin
+from tests.sim.sshutil import container_key
 
 pytestmark = pytest.mark.slow
 
@@ -306,9 +307,12 @@ def scoped(
     api: httpx.Client, sim_url: str, sim_admin: SimAdmin, cheap_offer: int
 ) -> Iterator[tuple[int, httpx.Client]]:
     instance_id = _create(api, cheap_offer)
-    container_key = sim_admin.instance(instance_id)["container_key"]
+    sim_admin.advance(1)
+    shown = _show(api, instance_id)
+    assert shown is not None
+    scoped_key = container_key(api, shown["ssh_port"])
     with httpx.Client(
-        base_url=sim_url, headers={"Authorization": f"Bearer {container_key}"}, trust_env=False
+        base_url=sim_url, headers={"Authorization": f"Bearer {scoped_key}"}, trust_env=False
     ) as client:
         yield instance_id, client
 

@@ -19,7 +19,7 @@ import pytest
 from pulumi_vast.sim.datadir import read_admin_token
 from pulumi_vast.sim.server import SERVER_FILE, ensure_running, live_server, stop_server
 from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
-from tests.sim.sshutil import new_key, public_line, ssh_run
+from tests.sim.sshutil import container_key, new_key, public_line, ssh_run
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +144,7 @@ def test_fixed_api_key_rejects_others_as_vast_does(tmp_path: Path) -> None:
         with _client(sim.url, "the-key") as owner:
             assert owner.get("/api/v0/users/current/").status_code == 200
             instance = _boot(owner, sim.admin)
-        container_key = sim.admin.instance(instance["id"])["container_key"]
+            scoped_key = container_key(owner, instance["ssh_port"])
         with _client(sim.url, "wrong") as stranger:
             user = stranger.get("/api/v0/users/current/")
             assert (user.status_code, user.json()["msg"]) == (401, "Invalid user key")
@@ -157,7 +157,7 @@ def test_fixed_api_key_rejects_others_as_vast_does(tmp_path: Path) -> None:
             )
         with _client(sim.url, None) as anonymous:
             assert anonymous.get("/api/v0/users/current/").status_code == 401
-        with _client(sim.url, container_key) as own:
+        with _client(sim.url, scoped_key) as own:
             shown = own.get(f"/api/v0/instances/{instance['id']}/").json()["instances"]
             assert shown["id"] == instance["id"]
 
