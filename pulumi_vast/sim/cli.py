@@ -16,6 +16,9 @@ folder's `admin.token`; `ledger` reads it from `--data` unless `--token` gives i
 from __future__ import annotations
 
 import argparse
+import contextlib
+import getpass
+import ipaddress
 import json
 import sys
 from collections.abc import Sequence
@@ -36,7 +39,7 @@ from pulumi_vast.sim.options import (
 )
 from pulumi_vast.sim.reading import DEFAULT_BODY_TIMEOUT
 
-__all__ = ["build_parser", "format_ledger", "main", "register"]
+__all__ = ["build_parser", "exposure_warning", "format_ledger", "main", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -65,7 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}; another exposes the simulator)",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = free)"
     )
@@ -151,6 +158,9 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    warning = exposure_warning(options.host)
+    if warning is not None:
+        print(f"pulumi-vast sim: WARNING: {warning}", file=sys.stderr)
     try:
         return serve(options, on_ready=announce)
     except AlreadyServing as exc:
@@ -163,6 +173,22 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def exposure_warning(host: str) -> str | None:
+    """What serving on `host` exposes, unless it is a loopback address."""
+    if host == "localhost":
+        return None
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    return (
+        f"--host {host} is not a loopback address: anyone who can reach it can use the "
+        "simulator's API with any key (unless --api-key is given) and rent instances whose "
+        f"onstart scripts run commands as {getpass.getuser()} on this machine. Their SSH "
+        "servers, which also run commands as this user, listen on 127.0.0.1 only. "
+        "Serve on 127.0.0.1 unless you mean that."
+    )
 
 
 def _status(args: argparse.Namespace) -> int:
