@@ -73,8 +73,8 @@ class Simulator:
         self.last_request = time.monotonic()
 
     async def start(self) -> None:
-        self.backend.tick()
         await self.hosts.sync_all()
+        await self.tick(wait=True)
         self._ticker = asyncio.create_task(self._tick_forever())
 
     async def stop(self) -> None:
@@ -117,16 +117,23 @@ class Simulator:
         return timeout is not None and self.idle_for > timeout and not self.backend.busy()
 
     async def tick(self, *, wait: bool) -> None:
-        """Apply due transitions; start/stop SSH hosts for them (awaited, or in background)."""
+        """Apply due transitions and end due boots, starting and stopping SSH hosts for
+        them (awaited, or in the background: a boot then ends a moment later)."""
         changed = self.backend.tick()
-        if not changed:
+        booting = self.backend.due_boots()
+        if not changed and not booting:
             return
+        work = self._follow(changed, booting)
         if wait:
-            await self.hosts.sync(changed)
+            await work
         else:
-            task = asyncio.create_task(self.hosts.sync(changed))
+            task = asyncio.create_task(work)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    async def _follow(self, changed: list[int], booting: list[int]) -> None:
+        await self.hosts.sync(changed)
+        await self.hosts.boot(booting)
 
     # ---- per-key policy and counters ----------------------------------------------------
 

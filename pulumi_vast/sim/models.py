@@ -507,18 +507,12 @@ class SimBackend:
         return instance
 
     def tick(self) -> list[int]:
-        """Apply the transitions that are due; return the ids whose phase changed."""
+        """Apply the transitions that are due, but for boots that end (see `due_boots`);
+        return the ids whose phase changed."""
         now = self.now()
         changed: list[int] = []
         for instance in self._all_live():
-            if instance.phase is Phase.LOADING:
-                if instance.ready_at is not None and instance.ready_at <= now:
-                    instance.enter(
-                        Phase.RUNNING, instance.ready_at, f"success, running {instance.image}/ssh"
-                    )
-                    instance.ready_at = None
-                    changed.append(instance.id)
-            elif instance.phase is Phase.SCHEDULING:
+            if instance.phase is Phase.SCHEDULING:
                 offer = self.market.offers[instance.offer_id]
                 if self._can_hold(instance.account, offer, exclude=instance.id):
                     self._begin_loading(instance, self.accounts[instance.account], now)
@@ -528,6 +522,33 @@ class SimBackend:
                 for instance_id in changed:
                     self._save(self.instances[instance_id])
         return changed
+
+    def due_boots(self) -> list[int]:
+        """Loading instances whose boot time has come. They turn `running` only through
+        `finish_boot`, once their SSH server listens: whatever says running has its ports."""
+        return [instance.id for instance in self._all_live() if self.boot_due(instance.id)]
+
+    def boot_due(self, instance_id: int) -> bool:
+        instance = self.instances.get(instance_id)
+        return (
+            instance is not None
+            and instance.phase is Phase.LOADING
+            and instance.ready_at is not None
+            and instance.ready_at <= self.now()
+        )
+
+    def finish_boot(self, instance_id: int, ports: dict[str, int]) -> bool:
+        """The instance runs, on `ports`, from its boot time; False if it is no longer
+        booting (stopped or destroyed while its SSH server started)."""
+        if not self.boot_due(instance_id):
+            return False
+        instance = self.instances[instance_id]
+        assert instance.ready_at is not None
+        instance.ports = ports
+        instance.enter(Phase.RUNNING, instance.ready_at, f"success, running {instance.image}/ssh")
+        instance.ready_at = None
+        self._save(instance)
+        return True
 
     def set_ports(self, instance_id: int, ports: dict[str, int]) -> None:
         instance = self.instances.get(instance_id)

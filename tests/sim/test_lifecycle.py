@@ -4,6 +4,7 @@ account; stop and destroy take all of it away."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,34 @@ def test_nvidia_smi_shows_the_instances_own_gpus(api: httpx.Client, sim_admin: S
     lines = out.splitlines()
     assert lines[0] == f"GPU 0: {instance['gpu_name']} (UUID: GPU-sim-0)"
     assert f"CUDA Version: {instance['cuda_max_good']}" in out
+
+
+def _answers_ssh(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        return conn.recv(64).startswith(b"SSH-2.0-")
+
+
+def test_whatever_says_running_already_has_its_ports_and_a_listening_ssh_server(
+    api: httpx.Client, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sim_admin.set_boot_delay(vast_account, 0.05)
+    offers = api.post(
+        "/api/v0/bundles/", json={"num_gpus": {"eq": 1}, "rented": {"eq": False}, "limit": 3}
+    ).json()["offers"]
+    body = {"image": "ubuntu:22.04", "disk": 10, "env": "-p 8080:8080"}
+    ids = [api.put(f"/api/v0/asks/{o['id']}/", json=body).json()["new_contract"] for o in offers]
+    seen_running: list[dict[str, Any]] = []
+    pending = set(ids)
+    while pending:  # as tight as a client that trusts `running` polls
+        listed = api.get("/api/v1/instances/").json()["instances"]
+        shown = [api.get(f"/api/v0/instances/{i}/").json()["instances"] for i in sorted(pending)]
+        for row in [*listed, *shown]:
+            if row["actual_status"] == "running" and row["id"] in pending:
+                pending.discard(row["id"])
+                seen_running.append(row)
+    for row in seen_running:
+        assert row["ports"]["22/tcp"][0]["HostPort"].isdigit(), row["ports"]
+        assert row["ports"]["8080/tcp"][0]["HostPort"].isdigit(), row["ports"]
+        assert (row["ssh_host"], type(row["ssh_port"])) == ("127.0.0.1", int)
+        assert _answers_ssh(row["ssh_port"])
+        assert _answers_ssh(int(row["ports"]["22/tcp"][0]["HostPort"]))

@@ -48,8 +48,14 @@ class World:
         return self._port
 
     def pass_time(self, seconds: float) -> list[int]:
+        """Let time pass; boots that end do so at once (as hosting does once SSH listens)."""
         self.wall += seconds
-        return self.backend.tick()
+        changed = self.backend.tick()
+        for instance_id in self.backend.due_boots():
+            instance = self.backend.instances[instance_id]
+            assert self.backend.finish_boot(instance_id, self.backend.plan_ports(instance))
+            changed.append(instance_id)
+        return changed
 
     def create(self, key: str = "alice", offer: OfferSpec | None = None, **body: Any) -> int:
         offer = offer or self.cheapest(key)
@@ -355,7 +361,7 @@ def test_world_persists_across_a_reopen(world: World) -> None:
     instance_id = world.create(label="kept", env="-e TOKEN=t0ken", onstart="echo hi")
     container_key = world.backend.instances[instance_id].container_key
     world.backend.advance(BOOT + 5)
-    world.backend.tick()
+    world.pass_time(0)
     before = world.backend.ledger()
     world.backend.store.close()
     reopened = world.open()
@@ -379,3 +385,29 @@ def test_reset_forgets_the_world_but_not_the_id_sequence(world: World) -> None:
     assert world.backend.instances == {}
     assert world.backend.clock.offset == 0
     assert world.create() > instance_id
+
+
+def test_a_boot_ends_only_through_finish_boot_with_its_ports(world: World) -> None:
+    instance_id = world.create(env="-p 8080:8080")
+    world.wall += BOOT
+    assert world.backend.tick() == []
+    assert world.json(instance_id)["actual_status"] == "loading", "no SSH server yet"
+    assert world.backend.due_boots() == [instance_id]
+    ports = {"ssh": 41_001, "22/tcp": 41_002, "8080/tcp": 41_003}
+    assert world.backend.finish_boot(instance_id, ports)
+    row = world.json(instance_id)
+    assert row["actual_status"] == "running"
+    assert row["ports"]["22/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "41002"}]
+    assert row["ssh_port"] == 41_001
+    assert world.backend.instances[instance_id].first_running_at == pytest.approx(
+        world.backend.instances[instance_id].created_at + BOOT
+    ), "billed from the boot time, not from when SSH came up"
+    assert world.backend.due_boots() == []
+
+
+def test_a_boot_stopped_while_its_ssh_server_starts_does_not_end(world: World) -> None:
+    instance_id = world.create()
+    world.wall += BOOT
+    world.backend.set_state(world.backend.account("alice"), instance_id, "stopped")
+    assert not world.backend.finish_boot(instance_id, {"ssh": 1, "22/tcp": 2})
+    assert world.json(instance_id)["actual_status"] == "stopped"
