@@ -320,7 +320,8 @@ class SimBackend:
         self, account: Account, offer_id: int, request: CreateInstanceBody
     ) -> Instance:
         """`PUT /api/v0/asks/{id}/`. An insufficient bid creates the instance stopped and
-        then raises `InvalidPrice` (the caller must still destroy it), as Vast does."""
+        then raises `InvalidPrice` naming it in `new_contract` (the caller must still
+        destroy it), as Vast does."""
         offer = self.market.offers.get(offer_id)
         snatched = offer is not None and self.faults.snatched(account.digest, offer_id)
         if offer is None or snatched or not self.offer_available(account.digest, offer):
@@ -398,10 +399,12 @@ class SimBackend:
         self._index(instance)
         self._save(instance)
         if outbid:
+            # Vast's clients read the stranded instance from `new_contract`, to destroy it.
             raise InvalidPrice(
                 f"Invalid price: bid {bid} $/hour is below the minimum bid {offer.min_bid} "
                 "$/hour; the instance was created stopped",
                 ask_id=offer_id,
+                new_contract=instance_id,
             )
         return instance
 

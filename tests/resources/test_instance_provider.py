@@ -242,6 +242,19 @@ def test_a_lost_create_answer_adopts_the_instance_instead_of_renting_twice(
     provider.delete(created.id, created.outs)
 
 
+def test_an_outbid_create_destroys_the_instance_its_refusal_names(
+    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    with pytest.raises(RentalFailed, match=r"invalid_price.*yet instance (\d+) was created"):
+        provider.create(checked(provider, bid_price=0.001))
+
+    (stranded,) = sim_admin.ledger(vast_account)["instances"]
+    assert stranded["status"] == "destroyed"
+    assert sim_admin.request_counts(vast_account).get("list_instances") is None, (
+        "found by the refusal's new_contract, not by searching the account"
+    )
+
+
 def test_an_instance_that_never_boots_is_destroyed_before_the_error(
     provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
 ) -> None:

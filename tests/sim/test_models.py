@@ -217,9 +217,10 @@ def test_stop_releases_gpus_and_start_waits_in_scheduling_when_they_are_taken(
 
 def test_insufficient_bid_creates_the_instance_stopped_and_errors(world: World) -> None:
     offer = world.cheapest()
-    with pytest.raises(InvalidPrice, match="below the minimum bid"):
+    with pytest.raises(InvalidPrice, match="below the minimum bid") as refused:
         world.create(offer=offer, price=offer.min_bid / 2)
     (lingering,) = world.backend.alive_instances(world.backend.account("alice"))
+    assert refused.value.body()["new_contract"] == lingering.id
     row = world.json(lingering.id)
     assert (row["actual_status"], row["intended_status"], row["cur_state"]) == (
         "stopped",

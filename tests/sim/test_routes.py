@@ -212,6 +212,20 @@ def test_create_errors_are_vast_shaped(api: httpx.Client, cheap_offer: int) -> N
     assert long_onstart.status_code == 400
 
 
+def test_an_outbid_create_names_the_instance_it_left_stopped(
+    api: httpx.Client, cheap_offer: int
+) -> None:
+    offer = _offers(api, id={"eq": cheap_offer}, type="bid")[0]
+    body = {"image": "x", "price": round(offer["min_bid"] / 2, 4)}
+
+    refused = api.put(f"/api/v0/asks/{cheap_offer}/", json=body)
+
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_price")
+    stranded = _show(api, refused.json()["new_contract"])
+    assert stranded is not None
+    assert (stranded["actual_status"], stranded["is_bid"]) == ("stopped", True)
+
+
 def test_v1_list_pages_filters_orders_and_counts_labels(api: httpx.Client) -> None:
     # Search again before each create: a rented bundle hides its machine's overlapping ones.
     ids = [_create(api, _offers(api)[0]["id"], label="odd" if i % 2 else None) for i in range(9)]
