@@ -11,6 +11,12 @@ from the data folder (or takes it explicitly), as do `pulumi-vast sim ledger --d
 
 The health check stays open: it is how a live server is recognised, and it shows no key.
 
+**Account settings** (`/_sim/accounts`; unset: the server's options): `credit` ($);
+`boot_delay`, seconds an instance loads before it runs; `created_delay`, seconds a new
+instance spends before loading, the first half with no status (``actual_status: null``),
+the second ``created``, as on Vast; `rate_limits` on or off; `rate_burst`, requests one
+route takes at once (1: 429s come easily).
+
 **Masking.** No admin answer shows a key or a secret value in clear, save the one that
 makes a fresh account key: an API key shows as its prefix and last four characters
 (``vastsim-…1a2b``, or just ``…`` when short), env values, the onstart script and the
@@ -25,12 +31,12 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
 
     GET    /_sim/health                       {"ok", "pid", "data_dir", "url", "hosts"}
     POST   /_sim/reset                        forget every account, instance, key; clock to now
-    POST   /_sim/accounts                     {key?, credit?, boot_delay?, rate_limits?,
-                                               rate_burst?}
+    POST   /_sim/accounts                     {key?, credit?, boot_delay?, created_delay?,
+                                               rate_limits?, rate_burst?}
                                               -> {"api_key", "id"} (a fresh key, in clear,
                                               without `key`; else the key masked)
-    PUT    /_sim/accounts                     {key, credit?, boot_delay?, rate_limits?,
-                                               rate_burst?} (1: 429s come easily)
+    PUT    /_sim/accounts                     {key, credit?, boot_delay?, created_delay?,
+                                               rate_limits?, rate_burst?}
                                               -> the settings, the key masked
     GET    /_sim/clock                        {"now", "offset"}
     POST   /_sim/clock/advance                {seconds} -> {"now", "offset"}
@@ -138,6 +144,7 @@ class AccountSettings(BaseModel):
     key: str | None = Field(default=None, min_length=1, max_length=MAX_KEY)
     credit: float | None = Field(default=None, ge=-MAX_CREDIT, le=MAX_CREDIT)
     boot_delay: float | None = Field(default=None, ge=0, le=MAX_DELAY)
+    created_delay: float | None = Field(default=None, ge=0, le=MAX_DELAY)
     rate_limits: bool | None = None
     rate_burst: float | None = Field(default=None, ge=1, le=1000)
 
@@ -218,6 +225,7 @@ async def configure_account(request: Request) -> dict[str, Any]:
         "id": account.id,
         "credit": account.credit,
         "boot_delay": backend.boot_delay(account),
+        "created_delay": backend.created_delay(account),
         "rate_limits": account.rate_limits,
         "rate_burst": account.rate_burst,
     }

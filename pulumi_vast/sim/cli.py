@@ -1,7 +1,8 @@
 """`pulumi-vast sim`: serve the local Vast simulator, and inspect or stop one.
 
     pulumi-vast sim [--port P] [--host H] [--data DIR] [--api-key K] [--boot-delay S]
-                    [--rate-limits on|off] [--seed N]      serve in the foreground
+                    [--created-delay S] [--rate-limits on|off] [--seed N]
+                                                           serve in the foreground
     pulumi-vast sim status [--data DIR]                    is one serving DIR?
     pulumi-vast sim stop [--data DIR]                      stop it (SIGTERM, waits)
     pulumi-vast sim ledger [--data DIR | --url URL [--token T]] [--json]
@@ -31,6 +32,7 @@ import httpx
 from pulumi_vast.sim.datadir import ADMIN_TOKEN_FILE, read_admin_token
 from pulumi_vast.sim.options import (
     DEFAULT_BOOT_DELAY,
+    DEFAULT_CREATED_DELAY,
     DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -90,6 +92,13 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         help=f"seconds an instance loads before running (default {DEFAULT_BOOT_DELAY:g})",
     )
     parser.add_argument(
+        "--created-delay",
+        type=float,
+        default=DEFAULT_CREATED_DELAY,
+        help="seconds a new instance spends before loading, half with no status, half "
+        f"'created' (default {DEFAULT_CREATED_DELAY:g})",
+    )
+    parser.add_argument(
         "--rate-limits", choices=("on", "off"), default="on", help="Vast's per-route rate limits"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="marketplace seed")
@@ -140,6 +149,7 @@ def _serve(args: argparse.Namespace) -> int:
         data_dir=args.data,
         api_key=args.api_key,
         boot_delay=args.boot_delay,
+        created_delay=args.created_delay,
         rate_limits=args.rate_limits == "on",
         seed=args.seed,
         log_level=args.log_level,

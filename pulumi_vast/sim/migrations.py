@@ -1,7 +1,8 @@
 """Upgrading a data folder an older simulator wrote, so its world carries on.
 
 Schema 1 kept accounts by their API key, and instances and SSH keys with their owner's key,
-their env values, onstart script and own keys in clear. Schema 2 (`SCHEMA`) keeps owners by
+their env values, onstart script and own keys in clear (and an instance's boot end as
+`ready_at`, now `phase_ends_at`). Schema 2 (`SCHEMA`) keeps owners by
 digest and an instance's secrets sealed (`sealing`). `upgrade` rewrites a schema 1 world in
 place, then compacts the database so no freed page keeps the old text. A read-only reader
 (`pulumi-vast sim ledger` with no simulator running) cannot upgrade and says so.
@@ -66,6 +67,7 @@ def _owned(record: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
 
 def _instance(record: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
     upgraded = _owned(record, keyring)
+    upgraded["phase_ends_at"] = upgraded.pop("ready_at")
     secret = {name: upgraded.pop(name) for name in SEALED_FIELDS}
     upgraded["sealed"] = keyring.seal(json.dumps(secret))
     return upgraded

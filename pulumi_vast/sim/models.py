@@ -11,9 +11,10 @@ owner by that digest, and so do the faults. An instance's secrets are stored sea
 from *its* view. Other renters exist only as the `taken_offers` fault (and preemption),
 so concurrent tests never starve each other of offers.
 
-**Lifecycle** (phase -> actual_status): create -> loading -> (boot delay) -> running;
-stop -> stopped; start -> loading -> running, or `scheduling` while the machine's GPUs
-are taken; destroy -> gone (the offer returns). Host loss: offline/exited. Preemption
+**Lifecycle** (phase -> actual_status): create -> new (null) -> created -> (the created
+delay, half each) -> loading -> (boot delay, and the SSH server up) -> running; stop ->
+stopped; start -> loading -> running, or `scheduling` while the machine's GPUs are
+taken; destroy -> gone (the offer returns). Host loss: offline/exited. Preemption
 (outbid): stopped with ``cur_state == intended_status == next_state == "stopped"``.
 A stopped instance releases its GPUs, as on Vast. Billing: see `records`.
 """
@@ -55,6 +56,7 @@ from pulumi_vast.sim.records import (
     HOLDS_GPUS,
     INSTANCE_KEY_PREFIX,
     LOOPBACK,
+    PENDING,
     Account,
     Instance,
     Phase,
@@ -98,6 +100,7 @@ class SimBackend:
         data_dir: Path,
         seed: int,
         default_boot_delay: float,
+        default_created_delay: float = 0.0,
         wall: Callable[[], float] = time.time,
         faults: FaultBook | None = None,
         allocate_port: Callable[[set[int]], int] | None = None,
@@ -108,6 +111,7 @@ class SimBackend:
         self.keyring = keyring if keyring is not None else Keyring.of(data_dir)
         migrations.upgrade(store, self.keyring)
         self.default_boot_delay = default_boot_delay
+        self.default_created_delay = default_created_delay
         self.faults = faults if faults is not None else FaultBook()
         self._allocate_port = allocate_port or (lambda used: free_port(LOOPBACK, avoid=used))
         meta = store.meta()
@@ -215,7 +219,7 @@ class SimBackend:
 
     def configure_account(self, api_key: str, changes: dict[str, Any]) -> Account:
         account = self.account(api_key)
-        for name in ("credit", "boot_delay", "rate_limits", "rate_burst"):
+        for name in ("credit", "boot_delay", "created_delay", "rate_limits", "rate_burst"):
             if name in changes:
                 setattr(account, name, changes[name])
         self.store.put("accounts", account.digest, asdict(account))
@@ -223,6 +227,12 @@ class SimBackend:
 
     def boot_delay(self, account: Account) -> float:
         return self.default_boot_delay if account.boot_delay is None else account.boot_delay
+
+    def created_delay(self, account: Account) -> float:
+        """Seconds a new instance spends before loading: the first half with no status,
+        the second `created`."""
+        delay = account.created_delay
+        return self.default_created_delay if delay is None else delay
 
     def spent(self, account: Account) -> float:
         now = self.now()
@@ -393,7 +403,8 @@ class SimBackend:
             instance.intended = "stopped"
             instance.enter(Phase.STOPPED, now, "Created stopped (target_state=stopped)")
         else:
-            self._begin_loading(instance, account, now)
+            instance.enter(Phase.NEW, now)
+            instance.phase_ends_at = now + self.created_delay(account) / 2
         self.instance_dir(instance_id).mkdir(parents=True, exist_ok=True)
         self.instances[instance_id] = instance
         self._index(instance)
@@ -410,7 +421,7 @@ class SimBackend:
 
     def _begin_loading(self, instance: Instance, account: Account, now: float) -> None:
         stuck = self.faults.stuck_loading(account.digest)
-        instance.ready_at = None if stuck else now + self.boot_delay(account)
+        instance.phase_ends_at = None if stuck else now + self.boot_delay(account)
         instance.enter(Phase.LOADING, now, f"Pulling image {instance.image}")
 
     def owned(self, account: Account, instance_id: int) -> Instance | None:
@@ -430,7 +441,7 @@ class SimBackend:
 
     def busy(self) -> bool:
         """Whether some instance is loading, running or waiting to be scheduled."""
-        active = {Phase.LOADING, Phase.RUNNING, Phase.SCHEDULING}
+        active = {*PENDING, Phase.RUNNING, Phase.SCHEDULING}
         return any(instance.phase in active for instance in self._all_live())
 
     def instance_by_container_key(self, key: str) -> Instance | None:
@@ -442,10 +453,10 @@ class SimBackend:
         now = self.now()
         if state == "stopped":
             instance.intended = "stopped"
-            instance.ready_at = None
+            instance.phase_ends_at = None
             if instance.phase is not Phase.STOPPED:
                 instance.enter(Phase.STOPPED, now, "Stopped by user")
-        elif instance.phase not in {Phase.RUNNING, Phase.LOADING, Phase.SCHEDULING}:
+        elif instance.phase not in {*PENDING, Phase.RUNNING, Phase.SCHEDULING}:
             instance.intended = "running"
             self._schedule_start(instance, now)
         self._save(instance)
@@ -456,7 +467,7 @@ class SimBackend:
         if self._can_hold(instance.account, offer, exclude=instance.id):
             self._begin_loading(instance, self.accounts[instance.account], now)
         else:
-            instance.ready_at = None
+            instance.phase_ends_at = None
             instance.enter(
                 Phase.SCHEDULING,
                 now,
@@ -475,7 +486,7 @@ class SimBackend:
         now = self.now()
         instance.enter(Phase.DESTROYED, now)
         instance.destroyed_at = now
-        instance.ready_at = None
+        instance.phase_ends_at = None
         self._unindex(instance)
         self._save(instance)
         return instance
@@ -492,7 +503,7 @@ class SimBackend:
             if status is Phase.OFFLINE
             else "Error: container exited unexpectedly (exit code 137)"
         )
-        instance.ready_at = None
+        instance.phase_ends_at = None
         instance.enter(status, self.now(), message)
         self._save(instance)
         return instance
@@ -503,7 +514,7 @@ class SimBackend:
         if instance is None or not instance.alive:
             raise NotFound(f"no live instance {instance_id}")
         instance.intended = "stopped"
-        instance.ready_at = None
+        instance.phase_ends_at = None
         instance.enter(Phase.STOPPED, self.now(), "Instance was outbid and stopped (preempted)")
         self.faults.take_offer(instance.account, instance.offer_id)
         self._save(instance)
@@ -515,7 +526,9 @@ class SimBackend:
         now = self.now()
         changed: list[int] = []
         for instance in self._all_live():
-            if instance.phase is Phase.SCHEDULING:
+            if self._advance_pending(instance, now):
+                changed.append(instance.id)
+            elif instance.phase is Phase.SCHEDULING:
                 offer = self.market.offers[instance.offer_id]
                 if self._can_hold(instance.account, offer, exclude=instance.id):
                     self._begin_loading(instance, self.accounts[instance.account], now)
@@ -525,6 +538,24 @@ class SimBackend:
                 for instance_id in changed:
                     self._save(self.instances[instance_id])
         return changed
+
+    def _advance_pending(self, instance: Instance, now: float) -> bool:
+        """Move a new instance through created to loading, each step at its due time."""
+        moved = False
+        while (
+            instance.phase in (Phase.NEW, Phase.CREATED)
+            and instance.phase_ends_at is not None
+            and instance.phase_ends_at <= now
+        ):
+            at = instance.phase_ends_at
+            account = self.accounts[instance.account]
+            if instance.phase is Phase.NEW:
+                instance.enter(Phase.CREATED, at, "Creating the container")
+                instance.phase_ends_at = at + self.created_delay(account) / 2
+            else:
+                self._begin_loading(instance, account, at)
+            moved = True
+        return moved
 
     def due_boots(self) -> list[int]:
         """Loading instances whose boot time has come. They turn `running` only through
@@ -536,8 +567,8 @@ class SimBackend:
         return (
             instance is not None
             and instance.phase is Phase.LOADING
-            and instance.ready_at is not None
-            and instance.ready_at <= self.now()
+            and instance.phase_ends_at is not None
+            and instance.phase_ends_at <= self.now()
         )
 
     def finish_boot(self, instance_id: int, ports: dict[str, int]) -> bool:
@@ -546,10 +577,11 @@ class SimBackend:
         if not self.boot_due(instance_id):
             return False
         instance = self.instances[instance_id]
-        assert instance.ready_at is not None
+        booted_at = instance.phase_ends_at
+        assert booted_at is not None
         instance.ports = ports
-        instance.enter(Phase.RUNNING, instance.ready_at, f"success, running {instance.image}/ssh")
-        instance.ready_at = None
+        instance.enter(Phase.RUNNING, booted_at, f"success, running {instance.image}/ssh")
+        instance.phase_ends_at = None
         self._save(instance)
         return True
 

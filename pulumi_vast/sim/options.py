@@ -10,6 +10,7 @@ from pulumi_vast.sim.reading import DEFAULT_BODY_TIMEOUT
 
 __all__ = [
     "DEFAULT_BOOT_DELAY",
+    "DEFAULT_CREATED_DELAY",
     "DEFAULT_DATA_DIR",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
@@ -20,6 +21,7 @@ __all__ = [
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_BOOT_DELAY = 3.0
+DEFAULT_CREATED_DELAY = 0.5
 DEFAULT_SEED = 0
 DEFAULT_DATA_DIR = Path(".state/sim")
 
@@ -36,6 +38,9 @@ class SimOptions(BaseModel):
     """When set, only this key (and the instance keys of its instances) is accepted."""
     boot_delay: float = Field(default=DEFAULT_BOOT_DELAY, ge=0)
     """Seconds an instance spends `loading` before `running` (per account overridable)."""
+    created_delay: float = Field(default=DEFAULT_CREATED_DELAY, ge=0)
+    """Seconds a new instance spends before `loading`: half with no status (null), half
+    `created`, as on Vast (per account overridable)."""
     rate_limits: bool = True
     seed: int = DEFAULT_SEED
     log_level: str = "warning"
@@ -56,6 +61,8 @@ class SimOptions(BaseModel):
             str(self.data_dir),
             "--boot-delay",
             repr(self.boot_delay),
+            "--created-delay",
+            repr(self.created_delay),
             "--rate-limits",
             "on" if self.rate_limits else "off",
             "--seed",

@@ -28,6 +28,7 @@ __all__ = [
     "HOLDS_GPUS",
     "INSTANCE_KEY_PREFIX",
     "LOOPBACK",
+    "PENDING",
     "SEALED_FIELDS",
     "Account",
     "Costs",
@@ -58,6 +59,10 @@ DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
 
 
 class Phase(StrEnum):
+    NEW = "new"
+    """Just rented: Vast shows no status yet (``actual_status: null``)."""
+    CREATED = "created"
+    """The contract exists; the container is not loading yet."""
     LOADING = "loading"
     RUNNING = "running"
     STOPPED = "stopped"
@@ -67,7 +72,9 @@ class Phase(StrEnum):
     DESTROYED = "destroyed"
 
 
-HOLDS_GPUS = frozenset({Phase.LOADING, Phase.RUNNING, Phase.OFFLINE, Phase.EXITED})
+PENDING = frozenset({Phase.NEW, Phase.CREATED, Phase.LOADING})
+"""On its way up; each ends at the instance's `phase_ends_at`."""
+HOLDS_GPUS = PENDING | {Phase.RUNNING, Phase.OFFLINE, Phase.EXITED}
 
 
 def _iso(timestamp: float) -> str:
@@ -85,6 +92,7 @@ class Account:
     created_at: float
     credit: float = DEFAULT_CREDIT
     boot_delay: float | None = None
+    created_delay: float | None = None
     rate_limits: bool | None = None
     rate_burst: float | None = None
     """Requests one route takes at once (None: `ratelimit.DEFAULT_BURST`)."""
@@ -169,7 +177,8 @@ class Instance:
     jupyter_token: str
     ports: dict[str, int]
     """"ssh" (the proxy port) and Docker port names ("22/tcp", "8080/tcp") -> host ports."""
-    ready_at: float | None = None
+    phase_ends_at: float | None = None
+    """When the current pending phase ends (None: never, as a stuck boot)."""
     status_msg: str | None = None
     transitions: list[tuple[float, Phase]] = field(default_factory=list)
     first_running_at: float | None = None

@@ -88,12 +88,18 @@ class SimAdmin:
         return key
 
     def configure(self, key: str, **settings: Any) -> dict[str, Any]:
-        """Set `credit`, `boot_delay`, `rate_limits` or `rate_burst` of an account."""
+        """Set `credit`, `boot_delay`, `created_delay`, `rate_limits` or `rate_burst` of an
+        account (see `pulumi_vast.sim.admin`)."""
         result: dict[str, Any] = self._call("PUT", "/accounts", json={"key": key, **settings})
         return result
 
     def set_boot_delay(self, key: str, seconds: float) -> None:
         self.configure(key, boot_delay=seconds)
+
+    def set_created_delay(self, key: str, seconds: float) -> None:
+        """Seconds the key's new instances spend before loading: half with no status,
+        half `created`."""
+        self.configure(key, created_delay=seconds)
 
     def set_rate_limits(self, key: str, enabled: bool, *, burst: float | None = None) -> None:
         """Switch the key's rate limits; ``burst=1`` admits one request per route at once,

@@ -72,6 +72,8 @@ _OFFER_ONLY_FIELDS = (
     "vericode",
 )
 _STATES: dict[Phase, tuple[str, str]] = {
+    Phase.NEW: ("stopped", "running"),
+    Phase.CREATED: ("stopped", "running"),
     Phase.LOADING: ("running", "running"),
     Phase.RUNNING: ("running", "running"),
     Phase.STOPPED: ("stopped", "stopped"),
@@ -107,7 +109,7 @@ def instance_view(instance: Instance, market: Market, now: float) -> dict[str, A
     row.update(
         {
             "id": instance.id,
-            "actual_status": str(instance.phase),
+            "actual_status": None if instance.phase is Phase.NEW else str(instance.phase),
             "intended_status": instance.intended,
             "cur_state": cur_state,
             "next_state": next_state,

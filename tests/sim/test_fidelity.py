@@ -139,6 +139,7 @@ def test_official_cli_walks_an_instance_through_its_life(
     vastai: CliRunner, sim_admin: SimAdmin, vast_account: str
 ) -> None:
     sim_admin.set_boot_delay(vast_account, 600)
+    sim_admin.set_created_delay(vast_account, 600)
     table = _ok(vastai("search", "offers", "gpu_ram>=24 num_gpus=1"))
     header = table.splitlines()[0]
     for column in ("ID", "Model", "$/hr", "VRAM", "R", "country"):
@@ -164,8 +165,13 @@ def test_official_cli_walks_an_instance_through_its_life(
     assert match, started
     instance_id = match.group(1)
 
-    shown = _ok(vastai("show", "instance", instance_id))
-    assert instance_id in shown and "loading" in shown
+    pending = []
+    for _ in range(3):  # no status yet, created, loading
+        pending.append(json.loads(_ok(vastai("show", "instance", instance_id, raw=True))))
+        assert instance_id in _ok(vastai("show", "instance", instance_id))
+        sim_admin.advance(300)
+    assert [row["actual_status"] for row in pending] == [None, "created", "loading"]
+    assert "loading" in _ok(vastai("show", "instance", instance_id))
     sim_admin.advance(600)
     raw = json.loads(_ok(vastai("show", "instance", instance_id, raw=True)))
     assert (raw["id"], raw["actual_status"], raw["image_uuid"]) == (

@@ -12,7 +12,7 @@ import pytest
 from pulumi_vast.sim.bodies import CreateInstanceBody
 from pulumi_vast.sim.migrations import SCHEMA, OutdatedData
 from pulumi_vast.sim.models import SimBackend
-from pulumi_vast.sim.records import SEALED_FIELDS
+from pulumi_vast.sim.records import SEALED_FIELDS, Phase
 from pulumi_vast.sim.store import Store
 
 OLD_KEY = "pulumi-vast-local"
@@ -35,6 +35,7 @@ def _schema_one_world(data_dir: Path) -> tuple[int, str]:
     offer = next(iter(backend.market))
     body = CreateInstanceBody.model_validate({"image": "img", "env": f"-e TOKEN={SECRET}"})
     instance = backend.create_instance(account, offer.id, body)
+    backend.tick()  # loading, a phase schema 1 knew
     (old_account,) = backend.store.load("accounts")
     (old_key,) = backend.store.load("ssh_keys")
     old_instance = instance.to_record(backend.keyring)
@@ -45,6 +46,7 @@ def _schema_one_world(data_dir: Path) -> tuple[int, str]:
     for new_name in ("sealed", "account"):
         old_instance.pop(new_name)
     old_instance.update({name: getattr(instance, name) for name in SEALED_FIELDS})
+    old_instance["ready_at"] = old_instance.pop("phase_ends_at")
     rows = {
         "accounts": (OLD_KEY, {"api_key": OLD_KEY, **old_account}),
         "instances": (instance.id, {"account_key": OLD_KEY, **old_instance}),
@@ -73,6 +75,7 @@ def test_a_schema_one_world_is_upgraded_in_place(tmp_path: Path) -> None:
     instance = backend.instances[instance_id]
     assert backend.owned(account, instance_id) is instance
     assert instance.env == {"TOKEN": SECRET}
+    assert (instance.phase, instance.phase_ends_at) == (Phase.LOADING, instance.created_at)
     assert backend.instance_by_container_key(container_key) is instance
     assert [key.key for key in backend.account_keys(account)] == [PUBLIC_KEY]
     assert backend.store.meta()["schema"] == SCHEMA

@@ -55,7 +55,7 @@ class World:
             instance = self.backend.instances[instance_id]
             assert self.backend.finish_boot(instance_id, self.backend.plan_ports(instance))
             changed.append(instance_id)
-        return changed
+        return list(dict.fromkeys(changed))
 
     def create(self, key: str = "alice", offer: OfferSpec | None = None, **body: Any) -> int:
         offer = offer or self.cheapest(key)
@@ -94,6 +94,8 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def test_boot_goes_loading_then_running_at_the_boot_delay(world: World) -> None:
     instance_id = world.create()
+    assert world.json(instance_id)["actual_status"] is None, "no status before the first tick"
+    assert world.pass_time(0) == [instance_id]
     row = world.json(instance_id)
     assert (row["actual_status"], row["intended_status"], row["cur_state"]) == (
         "loading",
@@ -107,6 +109,50 @@ def test_boot_goes_loading_then_running_at_the_boot_delay(world: World) -> None:
     assert instance.phase is Phase.RUNNING
     assert instance.first_running_at == world.backend.instances[instance_id].created_at + BOOT
     assert world.json(instance_id)["status_msg"].startswith("success, running")
+
+
+def test_a_new_instance_shows_no_status_then_created_then_loads(world: World) -> None:
+    world.backend.configure_account("alice", {"created_delay": 60})
+    instance_id = world.create()
+    statuses = []
+    for _ in range(4):
+        row = world.json(instance_id)
+        statuses.append((row["actual_status"], row["intended_status"], row["cur_state"]))
+        world.pass_time(20)
+    assert statuses == [
+        (None, "running", "stopped"),
+        (None, "running", "stopped"),
+        ("created", "running", "stopped"),
+        ("loading", "running", "running"),
+    ]
+    world.pass_time(BOOT)
+    instance = world.backend.instances[instance_id]
+    assert instance.phase is Phase.RUNNING
+    assert instance.first_running_at == instance.created_at + 60 + BOOT
+    assert instance.costs(world.backend.now()).running_seconds == pytest.approx(20)
+
+
+def test_a_clock_jump_passes_every_pending_phase_at_its_time(world: World) -> None:
+    world.backend.configure_account("alice", {"created_delay": 10})
+    instance_id = world.create()
+    assert world.pass_time(10 + BOOT) == [instance_id]
+    phases = [
+        (at - world.backend.instances[instance_id].created_at, str(phase))
+        for at, phase in world.backend.instances[instance_id].transitions
+    ]
+    assert phases == [(0, "new"), (5, "created"), (10, "loading"), (10 + BOOT, "running")]
+
+
+def test_a_pending_instance_may_be_stopped_and_started(world: World) -> None:
+    world.backend.configure_account("alice", {"created_delay": 60})
+    alice = world.backend.account("alice")
+    instance_id = world.create()
+    world.backend.set_state(alice, instance_id, "running")
+    assert world.json(instance_id)["actual_status"] is None, "already on its way"
+    world.backend.set_state(alice, instance_id, "stopped")
+    assert world.json(instance_id)["actual_status"] == "stopped"
+    world.backend.set_state(alice, instance_id, "running")
+    assert world.json(instance_id)["actual_status"] == "loading"
 
 
 def test_account_boot_delay_overrides_the_default(world: World) -> None:
@@ -391,7 +437,7 @@ def test_reset_forgets_the_world_but_not_the_id_sequence(world: World) -> None:
 def test_a_boot_ends_only_through_finish_boot_with_its_ports(world: World) -> None:
     instance_id = world.create(env="-p 8080:8080")
     world.wall += BOOT
-    assert world.backend.tick() == []
+    world.backend.tick()
     assert world.json(instance_id)["actual_status"] == "loading", "no SSH server yet"
     assert world.backend.due_boots() == [instance_id]
     ports = {"ssh": 41_001, "22/tcp": 41_002, "8080/tcp": 41_003}
