@@ -8,6 +8,8 @@
    2020-12, `$ref`s resolved; read from the repository's extract of it,
    `openapi_subset`), except where the document is known to disagree with the real
    service (`DEVIATIONS`).
+3. The official Python SDK (`vastai.VastAI`), called back to back as scripts call it,
+   walks an instance through its life and leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from vastai import VastAI
 from vastai.api.client import VastClient
 from vastai.api.instances import build_create_instance_payload
 from vastai.api.query import offers_alias, offers_fields, offers_mult, parse_query
@@ -370,4 +373,41 @@ def test_the_extract_of_openapi_is_current() -> None:
     official = openapi_subset.extract(yaml.safe_load(openapi_subset.SOURCE.read_text()))
     assert json.loads(json.dumps(official)) == openapi_subset.load(), (
         "openapi.yaml changed: regenerate with `.venv/bin/python -m tests.sim.openapi_subset`"
+    )
+
+
+# ---- the Python SDK, as scripts use it -----------------------------------------------------
+
+
+def test_the_official_sdk_walks_a_lifecycle_back_to_back_and_leaves_nothing(
+    sim_url: str, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sdk = VastAI(api_key=vast_account, server_url=sim_url)
+
+    offers = sdk.search_offers("gpu_ram>=24 num_gpus=1", order="dph_total", limit=5)
+    created = sdk.create_instance(offers[0]["id"], image="pytorch/pytorch", disk=20, ssh=True)
+    instance_id = created["new_contract"]
+    shown = sdk.show_instance(instance_id)
+    listed = sdk.show_instances()
+    labelled = sdk.label_instance(instance_id, "sdk-job")
+    stopped = sdk.stop_instance(instance_id)
+    started = sdk.start_instance(instance_id)
+    relisted = sdk.show_instances()
+    destroyed = sdk.destroy_instance(instance_id)
+    gone = sdk.show_instance(instance_id)
+    empty = sdk.show_instances()
+
+    assert created["success"] is True
+    assert shown is not None and shown["id"] == instance_id
+    assert shown["actual_status"] in (None, "created", "loading")
+    assert [row["id"] for row in listed] == [instance_id]
+    assert labelled["success"] and stopped["success"] and started["success"]
+    assert [(row["id"], row["label"]) for row in relisted] == [(instance_id, "sdk-job")]
+    assert destroyed["success"] is True
+    assert (gone, empty) == (None, [])
+    totals = sim_admin.ledger(vast_account)["totals"]
+    assert (totals["instances"], totals["alive"], totals["dph_now"]) == (1, 0, 0)
+    counts = sim_admin.request_counts(vast_account)
+    assert not [route for route, c in counts.items() if "429" in c["by_status"]], (
+        f"a quick script is served as Vast serves it, without 429s: {counts}"
     )
