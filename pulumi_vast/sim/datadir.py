@@ -29,6 +29,7 @@ __all__ = [
     "create_private",
     "load_or_create_secret",
     "make_private",
+    "private_folder",
     "read_admin_token",
 ]
 
@@ -38,11 +39,15 @@ SECRET_KEY_FILE = "sim.key"
 _NOT_OURS = stat.S_IRWXG | stat.S_IRWXO
 
 
-def make_private(data_dir: Path) -> None:
-    """Create `data_dir` (0700) if needed, and take group and other permissions off it and
-    everything under it."""
+def private_folder(data_dir: Path) -> None:
+    """Create `data_dir` (0700) if needed, and take group and other permissions off it."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _tighten(data_dir)
+
+
+def make_private(data_dir: Path) -> None:
+    """`private_folder`, and the same for everything under it (once per server start)."""
+    private_folder(data_dir)
     for root, dirs, files in os.walk(data_dir):
         for name in [*dirs, *files]:
             _tighten(Path(root, name))

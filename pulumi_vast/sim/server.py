@@ -31,7 +31,12 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from pulumi_vast.sim.datadir import PRIVATE_UMASK, create_private, make_private
+from pulumi_vast.sim.datadir import (
+    PRIVATE_UMASK,
+    create_private,
+    make_private,
+    private_folder,
+)
 from pulumi_vast.sim.options import SimOptions
 
 __all__ = [
@@ -283,7 +288,7 @@ def ensure_running(data_dir: Path, *, timeout: float = START_TIMEOUT, **options:
     info = live_server(data_dir)
     if info is not None:
         return info.url
-    make_private(data_dir)
+    private_folder(data_dir)
     create_private(data_dir / SPAWN_LOCK)
     with _waiting_lock(data_dir / SPAWN_LOCK, timeout):
         info = live_server(data_dir)

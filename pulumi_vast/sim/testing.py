@@ -20,7 +20,7 @@ from typing import Any, Self
 
 import httpx
 
-from pulumi_vast.sim.datadir import create_private, make_private, read_admin_token
+from pulumi_vast.sim.datadir import create_private, private_folder, read_admin_token
 from pulumi_vast.sim.options import SimOptions
 from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, new_key
 from pulumi_vast.sim.server import LOG_FILE, SimulatorStartError, live_server
@@ -193,7 +193,7 @@ class SimulatorProcess:
     ) -> SimulatorProcess:
         """Serve `data_dir` with `options` (`SimOptions` fields; port defaults to a free one)."""
         data_dir = Path(data_dir).expanduser().resolve()
-        make_private(data_dir)
+        private_folder(data_dir)
         settings = SimOptions.model_validate({"port": 0, **options, "data_dir": data_dir})
         create_private(data_dir / LOG_FILE)
         log = (data_dir / LOG_FILE).open("ab")

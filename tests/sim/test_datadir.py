@@ -14,6 +14,7 @@ from pulumi_vast.sim.datadir import (
     create_private,
     load_or_create_secret,
     make_private,
+    private_folder,
     read_admin_token,
 )
 
@@ -42,6 +43,14 @@ def test_make_private_takes_group_and_other_permissions_off_everything(tmp_path:
 def test_make_private_creates_the_folder_private(tmp_path: Path) -> None:
     make_private(tmp_path / "new" / "data")
     assert _mode(tmp_path / "new" / "data") == 0o700
+
+
+def test_private_folder_tightens_the_folder_only(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir(mode=0o755)
+    (tmp_path / "data" / "f").write_text("x")
+    (tmp_path / "data" / "f").chmod(0o644)
+    private_folder(tmp_path / "data")
+    assert (_mode(tmp_path / "data"), _mode(tmp_path / "data" / "f")) == (0o700, 0o644)
 
 
 def test_create_private_makes_an_empty_0600_file_and_keeps_content(tmp_path: Path) -> None:
