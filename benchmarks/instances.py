@@ -2,7 +2,9 @@
 
     python benchmarks/instances.py --instances 16 --boot-delay 5
 
-Against one simulator (boot delay B, Vast's rate limits on), in one process, it measures:
+Against one simulator (boot delay B: a new instance's pending time before loading, the
+`--created-delay`, plus its loading time, the `--boot-delay`; Vast's rate limits on), in
+one process, it measures:
 
 - pulumi-vast: `pulumi up` of N instances from one program (one query), a no-change
   `preview`, `refresh` and `destroy`, with the API calls each made (simulator counters);
@@ -38,6 +40,7 @@ from engine_floor import engine_floor
 
 from pulumi_vast.api import CHEAPEST_FIRST, CreateInstanceRequest, VastClient
 from pulumi_vast.engine import PulumiWorkspace
+from pulumi_vast.sim.options import DEFAULT_CREATED_DELAY
 from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
 
 QUERY = "gpu_ram>=8 num_gpus=1"
@@ -174,7 +177,8 @@ def report(
     count: int, boot_delay: float, ours: Run, floor: dict[str, float], bound: Run, cli: Run | None
 ) -> str:
     lines = [
-        f"pulumi-vast benchmark: {count} instances, boot delay {boot_delay:g} s, "
+        f"pulumi-vast benchmark: {count} instances, boot delay {boot_delay:g} s "
+        "(created + loading), "
         "Vast rate limits on (simulator)",
         "",
         "operation | pulumi-vast | engine floor | physical bound | vastai CLI loop | "
@@ -221,29 +225,39 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instances", type=int, default=16)
-    parser.add_argument("--boot-delay", type=float, default=5.0)
+    parser.add_argument("--boot-delay", type=float, default=5.0, help="seconds loading")
+    parser.add_argument(
+        "--created-delay",
+        type=float,
+        default=DEFAULT_CREATED_DELAY,
+        help="seconds a new instance spends before loading (no status, then created)",
+    )
     parser.add_argument("--skip-cli", action="store_true", help="skip the vastai CLI loop")
     args = parser.parse_args(argv)
     # Booting instances wait in parallel; give the engine room for all of them.
     os.environ.setdefault("PULUMI_PARALLEL", str(max(args.instances, 8)))
 
+    boot = args.created_delay + args.boot_delay
     with tempfile.TemporaryDirectory(prefix="vast-bench-") as scratch:
         root = Path(scratch)
         floor = engine_floor(args.instances, workdir=root / "floor")
         with SimulatorProcess.start(
-            root / "sim", boot_delay=args.boot_delay, rate_limits=True
+            root / "sim",
+            boot_delay=args.boot_delay,
+            created_delay=args.created_delay,
+            rate_limits=True,
         ) as sim:
             admin: SimAdmin = sim.admin
             keys = {name: admin.new_account() for name in ("pulumi-vast", "bound", "vastai")}
             ours = run_pulumi(sim, keys["pulumi-vast"], args.instances, root / "ours")
-            bound = physical_bound(sim, keys["bound"], args.instances, args.boot_delay)
+            bound = physical_bound(sim, keys["bound"], args.instances, boot)
             cli = (
                 None
                 if args.skip_cli
                 else cli_loop(sim, keys["vastai"], args.instances, root / "cli-home")
             )
             leaks = {name: admin.ledger(key)["totals"]["alive"] for name, key in keys.items()}
-    print(report(args.instances, args.boot_delay, ours, floor, bound, cli))
+    print(report(args.instances, boot, ours, floor, bound, cli))
     print(f"instances left alive after the runs (ledger, per account): {leaks}")
     return 0
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -26,12 +25,15 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pulumi_vast.sim import admin, auth, responses
-from pulumi_vast.sim.errors import BadRequest, InvalidRequest, MethodNotAllowed, NotFound, SimError
+from pulumi_vast.sim.datadir import admin_token
+from pulumi_vast.sim.errors import BadRequest, MethodNotAllowed, NotFound, SimError
 from pulumi_vast.sim.faults import FaultBook, LostResponse
 from pulumi_vast.sim.hosting import HostManager
+from pulumi_vast.sim.masking import mask_key
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.options import SimOptions
 from pulumi_vast.sim.ratelimit import DEFAULT_BURST, RateLimiter, too_frequent_message
+from pulumi_vast.sim.reading import ClientGone, parse_json_body, read_body, replay
 from pulumi_vast.sim.store import Store
 from pulumi_vast.sim.urls import ADMIN_PREFIX, ROUTES, Route, match, normalize_path
 
@@ -54,12 +56,14 @@ class Simulator:
         self.options = options
         self.url = url or f"http://{options.host}:{options.port}"
         self.faults = FaultBook()
+        self.admin_token = admin_token(options.data_dir)
         self.store = Store(options.data_dir)
         self.backend = SimBackend(
             self.store,
             data_dir=options.data_dir,
             seed=options.seed,
             default_boot_delay=options.boot_delay,
+            default_created_delay=options.created_delay,
             faults=self.faults,
         )
         self.limiter = RateLimiter()
@@ -70,8 +74,8 @@ class Simulator:
         self.last_request = time.monotonic()
 
     async def start(self) -> None:
-        self.backend.tick()
         await self.hosts.sync_all()
+        await self.tick(wait=True)
         self._ticker = asyncio.create_task(self._tick_forever())
 
     async def stop(self) -> None:
@@ -114,25 +118,33 @@ class Simulator:
         return timeout is not None and self.idle_for > timeout and not self.backend.busy()
 
     async def tick(self, *, wait: bool) -> None:
-        """Apply due transitions; start/stop SSH hosts for them (awaited, or in background)."""
+        """Apply due transitions and end due boots, starting and stopping SSH hosts for
+        them (awaited, or in the background: a boot then ends a moment later)."""
         changed = self.backend.tick()
-        if not changed:
+        booting = self.backend.due_boots()
+        if not changed and not booting:
             return
+        work = self._follow(changed, booting)
         if wait:
-            await self.hosts.sync(changed)
+            await work
         else:
-            task = asyncio.create_task(self.hosts.sync(changed))
+            task = asyncio.create_task(work)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
+    async def _follow(self, changed: list[int], booting: list[int]) -> None:
+        await self.hosts.sync(changed)
+        await self.hosts.boot(booting)
+
     # ---- per-key policy and counters ----------------------------------------------------
 
-    def owner_key(self, key: str | None) -> str:
-        """The account key faults and settings apply to (an instance key's owner)."""
+    def owner(self, key: str | None) -> str:
+        """The account faults and settings apply to, by digest (an instance key's owner);
+        "" for no key."""
         if key is None:
             return ""
         scoped = self.backend.instance_by_container_key(key)
-        return scoped.account_key if scoped is not None else key
+        return scoped.account if scoped is not None else self.backend.digest(key)
 
     def rate_limited(self, key: str | None, route: Route) -> bool:
         """Whether this request is over its route's limit for its key. Only callers with a
@@ -143,7 +155,7 @@ class Simulator:
             return False
         enabled = self.options.rate_limits
         burst = DEFAULT_BURST
-        account = self.backend.accounts.get(self.owner_key(key))
+        account = self.backend.accounts.get(self.owner(key))
         if account is not None:
             if account.rate_limits is not None:
                 enabled = account.rate_limits
@@ -159,6 +171,8 @@ class Simulator:
         per_route.setdefault(route, Counter())[str(status)] += 1
 
     def request_counts(self, key: str | None) -> dict[str, Any]:
+        """The key's counts by route; without a key, every key's, the keys masked."""
+
         def render(routes: dict[str, Counter[str]]) -> dict[str, Any]:
             return {
                 route: {"total": sum(statuses.values()), "by_status": dict(statuses)}
@@ -167,7 +181,12 @@ class Simulator:
 
         if key is not None:
             return render(self._counts.get(key, {}))
-        return {k: render(routes) for k, routes in self._counts.items()}
+        return {
+            "keys": [
+                {"key": mask_key(k) if k else None, "routes": render(routes)}
+                for k, routes in self._counts.items()
+            ]
+        }
 
     def reset_request_counts(self, key: str | None) -> None:
         if key is None:
@@ -177,8 +196,9 @@ class Simulator:
 
 
 class VastMiddleware:
-    """Normalizes trailing slashes, answers unknown routes, and applies the per-key
-    rate limits and faults before the request reaches the route."""
+    """Normalizes trailing slashes, reads the body (bounded, see `reading`), checks the
+    admin token, answers unknown routes, and applies the per-key rate limits and faults
+    before the request reaches the route."""
 
     def __init__(self, app: ASGIApp, sim: Simulator) -> None:
         self.app = app
@@ -191,10 +211,22 @@ class VastMiddleware:
         self.sim.last_request = time.monotonic()
         path = normalize_path(scope["path"])
         scope = dict(scope, path=path, raw_path=path.encode())
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            if path.startswith(ADMIN_PREFIX) and path not in admin.OPEN_PATHS:
+                admin.check_token(headers, self.sim.admin_token)
+            body = await read_body(receive, headers, timeout=self.sim.options.body_timeout)
+        except ClientGone:
+            return
+        except SimError as exc:
+            # The body may be unread: answer, then close rather than read the next request
+            # from the middle of this one.
+            await _send_json(send, exc.status, exc.body(), close=True)
+            return
+        receive = replay(body, receive)
         if path.startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         key = auth.api_key_of(headers, query)
         route, _, known_path = match(scope["method"], path)
@@ -231,7 +263,7 @@ class VastMiddleware:
         if sim.rate_limited(key, route):
             await _send(send, 429, too_frequent_message(route.threshold).encode(), "text/plain")
             return
-        owner = sim.owner_key(key)
+        owner = sim.owner(key)
         failure = sim.faults.take_error(owner, route.name)
         if failure is not None:
             await _send_server_error(send, failure)
@@ -269,22 +301,23 @@ class VastMiddleware:
                 return
 
 
-async def _send(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def _send(
+    send: Send, status: int, body: bytes, content_type: str, *, close: bool = False
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_json(send: Send, status: int, body: Mapping[str, Any]) -> None:
-    await _send(send, status, JSONResponse(body).render(body), "application/json")
+async def _send_json(
+    send: Send, status: int, body: Mapping[str, Any], *, close: bool = False
+) -> None:
+    await _send(send, status, JSONResponse(body).render(body), "application/json", close=close)
 
 
 async def _send_server_error(send: Send, status: int) -> None:
@@ -301,15 +334,11 @@ async def _send_server_error(send: Send, status: int) -> None:
 
 
 async def _json_body(request: Request) -> Any:
+    """The JSON body; {} when empty; None for a GET (whose body Vast ignores)."""
     if request.method == "GET":
         return None
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise InvalidRequest("Invalid json body") from None
+    body = parse_json_body(await request.body(), request.headers.get("content-type"))
+    return {} if body is None else body
 
 
 def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
@@ -335,6 +364,13 @@ def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Res
 
     endpoint.__name__ = route.name
     return endpoint
+
+
+_HTTP_ERROR_CODES = {
+    404: NotFound.code,
+    405: MethodNotAllowed.code,
+}
+"""Vast error codes of the errors the web framework raises itself."""
 
 
 class _PlannedDrops(logging.Filter):
@@ -388,7 +424,8 @@ def create_app(options: SimOptions, *, url: str | None = None) -> VastMiddleware
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        body = {"success": False, "error": "not_found", "msg": str(exc.detail)}
+        code = _HTTP_ERROR_CODES.get(exc.status_code, "invalid_request")
+        body = {"success": False, "error": code, "msg": str(exc.detail)}
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(Exception)

@@ -68,7 +68,7 @@ def resolve(
     if scoped is not None:
         if not route.scoped:
             raise _scoped_error(scoped.id)
-        return Principal(backend.account(scoped.account_key), scoped_instance=scoped.id)
+        return Principal(backend.accounts[scoped.account], scoped_instance=scoped.id)
     if required_key is not None and key != required_key:
         if route.bad_key_status == 404:
             raise NotFound(BAD_KEY_MESSAGE, error="auth_error")

@@ -1,10 +1,15 @@
 """`pulumi-vast sim`: serve the local Vast simulator, and inspect or stop one.
 
     pulumi-vast sim [--port P] [--host H] [--data DIR] [--api-key K] [--boot-delay S]
-                    [--rate-limits on|off] [--seed N]      serve in the foreground
+                    [--created-delay S] [--rate-limits on|off] [--seed N]
+                                                           serve in the foreground
     pulumi-vast sim status [--data DIR]                    is one serving DIR?
     pulumi-vast sim stop [--data DIR]                      stop it (SIGTERM, waits)
-    pulumi-vast sim ledger [--data DIR | --url URL] [--json]   instances and their cost
+    pulumi-vast sim ledger [--data DIR | --url URL [--token T]] [--json]
+                                                           instances and their cost
+
+The admin routes (`/_sim/...`, see `pulumi_vast.sim.admin`) take the token kept in the data
+folder's `admin.token`; `ledger` reads it from `--data` unless `--token` gives it.
 
 `python -m pulumi_vast.sim` takes the same arguments.
 """
@@ -12,6 +17,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import getpass
+import ipaddress
 import json
 import sys
 from collections.abc import Sequence
@@ -21,16 +29,19 @@ from typing import Any
 
 import httpx
 
+from pulumi_vast.sim.datadir import ADMIN_TOKEN_FILE, read_admin_token
 from pulumi_vast.sim.options import (
     DEFAULT_BOOT_DELAY,
+    DEFAULT_CREATED_DELAY,
     DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_SEED,
     SimOptions,
 )
+from pulumi_vast.sim.reading import DEFAULT_BODY_TIMEOUT
 
-__all__ = ["build_parser", "format_ledger", "main", "register"]
+__all__ = ["build_parser", "exposure_warning", "format_ledger", "main", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -59,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}; another exposes the simulator)",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = free)"
     )
@@ -77,11 +92,25 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         help=f"seconds an instance loads before running (default {DEFAULT_BOOT_DELAY:g})",
     )
     parser.add_argument(
+        "--created-delay",
+        type=float,
+        default=DEFAULT_CREATED_DELAY,
+        help="seconds a new instance spends before loading, half with no status, half "
+        f"'created' (default {DEFAULT_CREATED_DELAY:g})",
+    )
+    parser.add_argument(
         "--rate-limits", choices=("on", "off"), default="on", help="Vast's per-route rate limits"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="marketplace seed")
     parser.add_argument(
         "--log-level", default="warning", choices=("debug", "info", "warning", "error")
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        help="seconds a client gets to send a request body before a 408 "
+        f"(default {DEFAULT_BODY_TIMEOUT:g})",
     )
     parser.add_argument(
         "--idle-timeout",
@@ -99,6 +128,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     ledger = commands.add_parser("ledger", help="every instance ever created, and its cost")
     _data_argument(ledger)
     ledger.add_argument("--url", default=argparse.SUPPRESS, help="a running simulator's URL")
+    ledger.add_argument(
+        "--token", help="its admin token (default: the one in the data folder's admin.token)"
+    )
     ledger.add_argument("--json", action="store_true", help="print the ledger as JSON")
     ledger.set_defaults(handler=_ledger)
 
@@ -117,15 +149,28 @@ def _serve(args: argparse.Namespace) -> int:
         data_dir=args.data,
         api_key=args.api_key,
         boot_delay=args.boot_delay,
+        created_delay=args.created_delay,
         rate_limits=args.rate_limits == "on",
         seed=args.seed,
         log_level=args.log_level,
         idle_timeout=args.idle_timeout,
+        body_timeout=args.body_timeout,
     )
 
     def announce(url: str) -> None:
-        print(f"pulumi-vast sim: serving {url} (data {options.data_dir})", file=sys.stderr)
+        data_dir = options.data_dir.expanduser().resolve()
+        print(f"pulumi-vast sim: serving {url} (data {data_dir})", file=sys.stderr)
+        # The token is a secret: shown on a terminal, never written to a log.
+        shown = read_admin_token(data_dir) if sys.stderr.isatty() else "<token>"
+        print(
+            f"pulumi-vast sim: admin routes take 'Authorization: Bearer {shown}' "
+            f"(the token is in {data_dir / ADMIN_TOKEN_FILE})",
+            file=sys.stderr,
+        )
 
+    warning = exposure_warning(options.host)
+    if warning is not None:
+        print(f"pulumi-vast sim: WARNING: {warning}", file=sys.stderr)
     try:
         return serve(options, on_ready=announce)
     except AlreadyServing as exc:
@@ -138,6 +183,22 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def exposure_warning(host: str) -> str | None:
+    """What serving on `host` exposes, unless it is a loopback address."""
+    if host == "localhost":
+        return None
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    return (
+        f"--host {host} is not a loopback address: anyone who can reach it can use the "
+        "simulator's API with any key (unless --api-key is given) and rent instances whose "
+        f"onstart scripts run commands as {getpass.getuser()} on this machine. Their SSH "
+        "servers, which also run commands as this user, listen on 127.0.0.1 only. "
+        "Serve on 127.0.0.1 unless you mean that."
+    )
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -164,7 +225,7 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _ledger(args: argparse.Namespace) -> int:
     try:
-        ledger = _read_ledger(getattr(args, "url", None), args.data)
+        ledger = _read_ledger(getattr(args, "url", None), args.data, args.token)
     except (LookupError, httpx.HTTPError) as exc:
         print(f"pulumi-vast sim ledger: {exc}", file=sys.stderr)
         return 1
@@ -172,19 +233,22 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_ledger(url: str | None, data_dir: Path) -> dict[str, Any]:
+def _read_ledger(url: str | None, data_dir: Path, token: str | None) -> dict[str, Any]:
     from pulumi_vast.sim.server import live_server
+    from pulumi_vast.sim.testing import SimAdmin
 
     if url is None:
         info = live_server(data_dir)
         url = info.url if info is not None else None
-    if url is not None:
-        with httpx.Client(trust_env=False, timeout=10) as client:
-            response = client.get(url.rstrip("/") + "/_sim/ledger")
-            response.raise_for_status()
-            result: dict[str, Any] = response.json()
-            return result
-    return _offline_ledger(data_dir)
+    if url is None:
+        return _offline_ledger(data_dir)
+    admin = SimAdmin(url, token=token or read_admin_token(data_dir), timeout=10)
+    try:
+        return admin.ledger()
+    except RuntimeError as exc:
+        raise LookupError(str(exc)) from exc
+    finally:
+        admin.close()
 
 
 def _offline_ledger(data_dir: Path) -> dict[str, Any]:

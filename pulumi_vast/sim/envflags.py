@@ -73,10 +73,10 @@ def _port_spec(spec: str) -> tuple[int, str]:
     match = _PORT_SPEC.match(spec)
     if match is None:
         raise BadRequest(f"env: -p expects HOST:CONTAINER[/tcp|/udp], got {spec!r}")
-    port = int(match.group(2))
-    if not 0 < port < 65536:
-        raise BadRequest(f"env: port {port} is out of range")
-    return port, match.group(3) or "tcp"
+    ports = [int(group) for group in match.group(1, 2) if group is not None]
+    if not all(0 < port < 65536 for port in ports):
+        raise BadRequest(f"env: -p {spec}: a port is out of range (1 to 65535)")
+    return ports[-1], match.group(3) or "tcp"
 
 
 def port_mappings(env: Mapping[str, str]) -> list[str]:

@@ -7,13 +7,18 @@ code and human `msg`, serialized as Vast does: ``{"success": false, "error": ...
     │   ├── InvalidRequest        400 invalid_request   (malformed JSON, bad query documents)
     │   ├── InvalidToken          400 invalid_token     (a pagination token we did not issue)
     │   └── NoSshKey              400 no_ssh_key
-    ├── Unauthorized              401 auth_error        (no key; a bad key on some routes)
+    ├── Unauthorized              401 auth_error        (no key; a bad key on some routes;
+    │                                                    no admin token)
     ├── NotAuthorized             401 not_authorized    (an instance-scoped key used elsewhere)
+    ├── Forbidden                 403 forbidden         (a wrong admin token)
     ├── NotFound                  404 not_found         (also a bad key on some routes)
     │   └── NoSuchAsk             404 no_such_ask       (offer unknown or taken)
     ├── MethodNotAllowed          405 method_not_allowed
-    └── Gone                      410                    (deprecated_endpoint, or no_such_ask
-                                                          with cancel_unavail)
+    ├── RequestTimeout            408 request_timeout   (a body that stops short of its length)
+    ├── Gone                      410                    (deprecated_endpoint, or no_such_ask
+    │                                                     with cancel_unavail)
+    ├── PayloadTooLarge           413 request_too_large
+    └── UnsupportedMediaType      415 unsupported_media_type (a body that is not JSON)
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "BadRequest",
+    "Forbidden",
     "Gone",
     "InvalidPrice",
     "InvalidRequest",
@@ -31,8 +37,11 @@ __all__ = [
     "NoSuchAsk",
     "NotAuthorized",
     "NotFound",
+    "PayloadTooLarge",
+    "RequestTimeout",
     "SimError",
     "Unauthorized",
+    "UnsupportedMediaType",
 ]
 
 
@@ -81,6 +90,11 @@ class NotAuthorized(SimError):
     code = "not_authorized"
 
 
+class Forbidden(SimError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(SimError):
     status = 404
     code = "not_found"
@@ -95,6 +109,21 @@ class MethodNotAllowed(SimError):
     code = "method_not_allowed"
 
 
+class RequestTimeout(SimError):
+    status = 408
+    code = "request_timeout"
+
+
 class Gone(SimError):
     status = 410
     code = "gone"
+
+
+class PayloadTooLarge(SimError):
+    status = 413
+    code = "request_too_large"
+
+
+class UnsupportedMediaType(SimError):
+    status = 415
+    code = "unsupported_media_type"

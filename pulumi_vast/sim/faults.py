@@ -21,15 +21,17 @@ Faults live in memory: a restarted simulator starts without them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pulumi_vast.sim.urls import ROUTES_BY_NAME
 
-__all__ = ["ALL_ROUTES", "FaultBook", "Faults", "LostResponse", "RouteError"]
+__all__ = ["ALL_ROUTES", "MAX_FAULT_SECONDS", "FaultBook", "Faults", "LostResponse", "RouteError"]
 
 ALL_ROUTES = "*"
+MAX_FAULT_SECONDS = 3600.0
+"""The longest a planned delay or held answer lasts."""
 
 
 class RouteError(BaseModel):
@@ -44,7 +46,7 @@ class LostResponse(BaseModel):
 
     count: int = Field(default=1, ge=1)
     mode: Literal["drop", "timeout"] = "drop"
-    seconds: float = Field(default=30.0, ge=0)
+    seconds: float = Field(default=30.0, ge=0, le=MAX_FAULT_SECONDS)
 
 
 def _check_routes(names: list[str]) -> None:
@@ -58,7 +60,9 @@ class Faults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     errors: dict[str, RouteError] = Field(default_factory=dict)
-    delays: dict[str, float] = Field(default_factory=dict)
+    delays: dict[str, Annotated[float, Field(ge=0, le=MAX_FAULT_SECONDS)]] = Field(
+        default_factory=dict
+    )
     lost: dict[str, LostResponse] = Field(default_factory=dict)
     stuck_loading: bool = False
     taken_offers: list[int] = Field(default_factory=list)

@@ -63,5 +63,5 @@ def install_gpu_tools(root: Path, instance: Mapping[str, Any]) -> str:
     tools.mkdir(parents=True, exist_ok=True)
     path = tools / "nvidia-smi"
     path.write_text(script)
-    path.chmod(0o755)
+    path.chmod(0o700)
     return str(tools)

@@ -1,10 +1,12 @@
 """One real SSH server (`ssh.SshHost`) per running instance, kept in step with the backend.
 
-This is the only module that imports the SSH server. `sync(ids)` makes reality match the
-backend: an instance that is `running` has a listening SshHost (proxy port and direct
-22/tcp port, same ports as before when free) and its onstart script started; any other
-has none. Starting and stopping are guarded per instance, so concurrent syncs never
-start a host twice.
+This is the only module that imports the SSH server. `boot(ids)` ends due boots: it starts
+an instance's SSH server (proxy port and direct 22/tcp port, same ports as before when
+free) and only then lets the backend call it `running` with those ports, then starts its
+onstart script; so no answer says running before SSH listens and the port map is filled.
+`sync(ids)` makes reality match the backend otherwise: a `running` instance without a
+server gets one (after a restart of the simulator), any other loses its own. Both are
+guarded per instance, so concurrent calls never start a server twice.
 """
 
 from __future__ import annotations
@@ -47,21 +49,40 @@ class HostManager:
         alive = [i.id for i in self._backend.instances.values() if i.phase is Phase.RUNNING]
         await self.sync([*alive, *self._hosts])
 
+    async def boot(self, instance_ids: Iterable[int]) -> None:
+        for instance_id in list(instance_ids):
+            await self._boot_one(instance_id)
+
+    def _lock(self, instance_id: int) -> asyncio.Lock:
+        return self._busy.setdefault(instance_id, asyncio.Lock())
+
     async def _sync_one(self, instance_id: int) -> None:
-        lock = self._busy.setdefault(instance_id, asyncio.Lock())
-        async with lock:
+        async with self._lock(instance_id):
             instance = self._backend.instances.get(instance_id)
             should_run = instance is not None and instance.phase is Phase.RUNNING
             host = self._hosts.get(instance_id)
             if should_run and host is None:
-                await self._start(instance_id)
+                host, ports = await self._serve(instance_id)
+                self._backend.set_ports(instance_id, ports)
+                await self._keep(instance_id, host)
             elif not should_run and host is not None:
                 del self._hosts[instance_id]
                 await host.stop()
             if instance is None or not instance.alive:
                 self._busy.pop(instance_id, None)
 
-    async def _start(self, instance_id: int) -> None:
+    async def _boot_one(self, instance_id: int) -> None:
+        async with self._lock(instance_id):
+            if not self._backend.boot_due(instance_id):
+                return  # booted by a concurrent call, or stopped meanwhile
+            host, ports = await self._serve(instance_id)
+            if self._backend.finish_boot(instance_id, ports):
+                await self._keep(instance_id, host)
+            else:
+                await host.stop()
+
+    async def _serve(self, instance_id: int) -> tuple[SshHost, dict[str, int]]:
+        """A listening SSH server for the instance, and its ports."""
         backend = self._backend
         instance = backend.instances[instance_id]
         ports = backend.plan_ports(instance)
@@ -78,10 +99,14 @@ class HostManager:
         )
         bound = await host.start([ports["ssh"], ports["22/tcp"]])
         ports["ssh"], ports["22/tcp"] = bound[0], bound[1]
-        backend.set_ports(instance_id, ports)
+        return host, ports
+
+    async def _keep(self, instance_id: int, host: SshHost) -> None:
+        """Own the running instance's server, and start its onstart script."""
         self._hosts[instance_id] = host
-        if instance.onstart:
-            await host.run_background(instance.onstart)
+        onstart = self._backend.instances[instance_id].onstart
+        if onstart:
+            await host.run_background(onstart)
 
     async def stop_all(self) -> None:
         hosts, self._hosts = self._hosts, {}

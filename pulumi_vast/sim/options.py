@@ -6,8 +6,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulumi_vast.sim.reading import DEFAULT_BODY_TIMEOUT
+
 __all__ = [
     "DEFAULT_BOOT_DELAY",
+    "DEFAULT_CREATED_DELAY",
     "DEFAULT_DATA_DIR",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
@@ -18,6 +21,7 @@ __all__ = [
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_BOOT_DELAY = 3.0
+DEFAULT_CREATED_DELAY = 0.5
 DEFAULT_SEED = 0
 DEFAULT_DATA_DIR = Path(".state/sim")
 
@@ -34,9 +38,14 @@ class SimOptions(BaseModel):
     """When set, only this key (and the instance keys of its instances) is accepted."""
     boot_delay: float = Field(default=DEFAULT_BOOT_DELAY, ge=0)
     """Seconds an instance spends `loading` before `running` (per account overridable)."""
+    created_delay: float = Field(default=DEFAULT_CREATED_DELAY, ge=0)
+    """Seconds a new instance spends before `loading`: half with no status (null), half
+    `created`, as on Vast (per account overridable)."""
     rate_limits: bool = True
     seed: int = DEFAULT_SEED
     log_level: str = "warning"
+    body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
+    """Seconds a client gets to send a request's whole body (then 408)."""
     idle_timeout: float | None = Field(default=None, gt=0)
     """Exit after this many seconds without requests while no instance is loading or
     running (the world persists; `ensure_running` starts it again on demand)."""
@@ -52,12 +61,16 @@ class SimOptions(BaseModel):
             str(self.data_dir),
             "--boot-delay",
             repr(self.boot_delay),
+            "--created-delay",
+            repr(self.created_delay),
             "--rate-limits",
             "on" if self.rate_limits else "off",
             "--seed",
             str(self.seed),
             "--log-level",
             self.log_level,
+            "--body-timeout",
+            repr(self.body_timeout),
         ]
         if self.api_key is not None:
             argv += ["--api-key", self.api_key]

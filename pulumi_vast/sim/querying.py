@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from pulumi_vast.api.filters import FilterError, matches, sort_rows
 from pulumi_vast.sim.errors import InvalidRequest, InvalidToken
+from pulumi_vast.sim.reading import parse_json
 
 __all__ = [
     "MAX_PAGE",
@@ -70,6 +71,21 @@ def _driver_number(version: str) -> int | None:
     return int(major.zfill(3) + minor.zfill(3) + patch.zfill(3))
 
 
+_LIST_OPERATORS = frozenset({"in", "notin"})
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_clause(field: str, clause: Mapping[str, Any]) -> None:
+    """Each operand is a value (a list of values for in/notin), never a nested document."""
+    for op, wanted in clause.items():
+        values = wanted if op in _LIST_OPERATORS and isinstance(wanted, list) else [wanted]
+        if not all(isinstance(value, _SCALARS) for value in values):
+            shape = "a list of values" if op in _LIST_OPERATORS else "a number, string or bool"
+            raise InvalidRequest(
+                f"Error in query parameters: {field}.{op} must be {shape}, got {wanted!r:.80}"
+            )
+
+
 def _normalize_filters(
     filters: Mapping[str, Mapping[str, Any]], sample: Mapping[str, Any]
 ) -> dict[str, dict[str, Any]]:
@@ -79,6 +95,7 @@ def _normalize_filters(
             raise InvalidRequest(
                 f"Error in query parameters: {field} is not a valid search key",
             )
+        _check_clause(field, clause)
         typed = {op: _typed(wanted, sample[field]) for op, wanted in clause.items()}
         if field == "gpu_name":
             typed = {
@@ -201,6 +218,7 @@ def select_instances(
             raise InvalidRequest(f"Error in query parameters: {column} is not a valid search key")
         if not isinstance(clause, Mapping):
             raise InvalidRequest(f'select_filters.{column} must be an object like {{"eq": 1}}')
+        _check_clause(column, clause)
     try:
         return [row for row in rows if matches(select_filters, row)]
     except FilterError as exc:
@@ -272,9 +290,9 @@ def _encode_token(values: list[Any]) -> str:
 
 def _decode_token(token: str, keys: Sequence[OrderKey]) -> list[Any]:
     try:
-        values = json.loads(base64.urlsafe_b64decode(token.encode()))["values"]
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise InvalidToken(f"invalid after_token {token!r}") from exc
+        values = parse_json(base64.urlsafe_b64decode(token.encode()), what="after_token")["values"]
+    except (InvalidRequest, ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise InvalidToken(f"invalid after_token {token[:80]!r}") from exc
     if not isinstance(values, list) or len(values) != len(keys):
         raise InvalidToken("after_token does not match this order_by")
     return values

@@ -1,7 +1,9 @@
 """The simulator's records: accounts, SSH keys and instances, with their billing arithmetic.
 
 Plain dataclasses held in memory by the backend (`models`) and persisted as JSON
-(`to_record`/`from_record`, or `dataclasses.asdict`). An instance's `transitions` are the
+(`to_record`/`from_record`, or `dataclasses.asdict`). Owners are named by the digest of
+their API key, and an instance's secrets are sealed when stored (`sealing`): a record
+holds no key and no secret value in clear. An instance's `transitions` are the
 single source of its history: billing, running intervals and the ledger derive from them.
 
 **Billing.** GPUs (`gpu_dph`: the offer's dph_base, or the bid for interruptibles) bill
@@ -12,23 +14,44 @@ is free.
 
 from __future__ import annotations
 
+import json
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
+    "ACCOUNT_KEY_PREFIX",
     "DEFAULT_CREDIT",
     "DEFAULT_IMAGE",
     "HOLDS_GPUS",
+    "INSTANCE_KEY_PREFIX",
     "LOOPBACK",
+    "PENDING",
+    "SEALED_FIELDS",
     "Account",
     "Costs",
     "Instance",
     "Phase",
+    "Sealer",
     "SshKey",
+    "new_key",
 ]
 
+ACCOUNT_KEY_PREFIX = "vastsim-"
+INSTANCE_KEY_PREFIX = "vastsim-instance-"
+"""Keys the simulator makes: an account's (admin `POST /_sim/accounts` without a key) and
+an instance's CONTAINER_API_KEY."""
+
+
+def new_key(prefix: str) -> str:
+    return prefix + secrets.token_hex(20)
+
+
+SEALED_FIELDS = ("env", "onstart", "container_key", "jupyter_token")
+"""What an instance keeps that must not be stored in clear: env values (often tokens),
+the onstart script (which may export some), and its own keys."""
 LOOPBACK = "127.0.0.1"
 DEFAULT_CREDIT = 100.0
 DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
@@ -36,6 +59,10 @@ DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
 
 
 class Phase(StrEnum):
+    NEW = "new"
+    """Just rented: Vast shows no status yet (``actual_status: null``)."""
+    CREATED = "created"
+    """The contract exists; the container is not loading yet."""
     LOADING = "loading"
     RUNNING = "running"
     STOPPED = "stopped"
@@ -45,7 +72,9 @@ class Phase(StrEnum):
     DESTROYED = "destroyed"
 
 
-HOLDS_GPUS = frozenset({Phase.LOADING, Phase.RUNNING, Phase.OFFLINE, Phase.EXITED})
+PENDING = frozenset({Phase.NEW, Phase.CREATED, Phase.LOADING})
+"""On its way up; each ends at the instance's `phase_ends_at`."""
+HOLDS_GPUS = PENDING | {Phase.RUNNING, Phase.OFFLINE, Phase.EXITED}
 
 
 def _iso(timestamp: float) -> str:
@@ -54,11 +83,16 @@ def _iso(timestamp: float) -> str:
 
 @dataclass
 class Account:
-    api_key: str
+    digest: str
+    """The keyed digest of its API key (`sealing`): how it is stored and found. The key
+    itself is never stored."""
+    key_hint: str
+    """Its API key masked (`masking`), for admin answers."""
     id: int
     created_at: float
     credit: float = DEFAULT_CREDIT
     boot_delay: float | None = None
+    created_delay: float | None = None
     rate_limits: bool | None = None
     rate_burst: float | None = None
     """Requests one route takes at once (None: `ratelimit.DEFAULT_BURST`)."""
@@ -71,7 +105,8 @@ class Account:
 @dataclass
 class SshKey:
     id: int
-    account_key: str
+    account: str
+    """The owner's digest."""
     account_id: int
     key: str
     created_at: float
@@ -97,6 +132,12 @@ class SshKey:
         }
 
 
+class Sealer(Protocol):
+    def seal(self, text: str) -> str: ...
+
+    def unseal(self, sealed: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Costs:
     running_seconds: float
@@ -111,7 +152,8 @@ class Costs:
 @dataclass
 class Instance:
     id: int
-    account_key: str
+    account: str
+    """The owner's digest."""
     account_id: int
     offer_id: int
     machine_id: int
@@ -135,7 +177,8 @@ class Instance:
     jupyter_token: str
     ports: dict[str, int]
     """"ssh" (the proxy port) and Docker port names ("22/tcp", "8080/tcp") -> host ports."""
-    ready_at: float | None = None
+    phase_ends_at: float | None = None
+    """When the current pending phase ends (None: never, as a stuck boot)."""
     status_msg: str | None = None
     transitions: list[tuple[float, Phase]] = field(default_factory=list)
     first_running_at: float | None = None
@@ -193,15 +236,19 @@ class Instance:
             return self.storage_dph
         return 0.0
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self, sealer: Sealer) -> dict[str, Any]:
+        """The instance as stored: its `SEALED_FIELDS` sealed together under "sealed"."""
         record = asdict(self)
+        secret = {name: record.pop(name) for name in SEALED_FIELDS}
+        record["sealed"] = sealer.seal(json.dumps(secret))
         record["transitions"] = [[at, str(phase)] for at, phase in self.transitions]
         record["phase"] = str(self.phase)
         return record
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Instance:
+    def from_record(cls, record: dict[str, Any], sealer: Sealer) -> Instance:
         data = dict(record)
+        data.update(json.loads(sealer.unseal(data.pop("sealed"))))
         data["phase"] = Phase(data["phase"])
         data["transitions"] = [(at, Phase(phase)) for at, phase in data["transitions"]]
         return cls(**data)

@@ -20,6 +20,7 @@ from pulumi_vast.sim.errors import BadRequest, Gone, InvalidRequest
 from pulumi_vast.sim.hosting import HostManager
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.querying import order_instances, page_after, parse_order_by, select_instances
+from pulumi_vast.sim.reading import parse_id, parse_json
 from pulumi_vast.sim.views import FILTERABLE_INSTANCE_COLUMNS
 
 __all__ = [
@@ -57,21 +58,14 @@ class Call:
     body: Any
 
     def int_param(self, name: str, what: str) -> int:
-        raw = self.params[name]
-        try:
-            return int(raw)
-        except ValueError:
-            raise BadRequest(f"invalid {what}: {raw!r} is not an integer") from None
+        return parse_id(self.params[name], what)
 
     def json_arg(self, name: str, default: Any) -> Any:
         """A query argument the official client sends JSON-encoded (`select_filters`...)."""
         raw = self.query.get(name)
         if raw is None or raw == "":
             return default
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise InvalidRequest(f"{name} must be JSON, got {raw!r}") from None
+        return parse_json(raw, what=f"{name} (it must be JSON)")
 
 
 # ---- offers --------------------------------------------------------------------------------
@@ -86,7 +80,9 @@ async def search_offers(call: Call) -> JSON:
 
 async def search_asks(call: Call) -> JSON:
     """`PUT /api/v0/search/asks/` (the CLI's `--new`): ``{"select_cols": [...], "q": {...}}``."""
-    body = call.body if isinstance(call.body, dict) else {}
+    body = call.body if call.body is not None else {}
+    if not isinstance(body, dict):
+        raise InvalidRequest('Invalid json body: expected {"q": {...}, "select_cols": [...]}')
     query = body.get("q", {})
     if not isinstance(query, dict):
         raise InvalidRequest('"q" must be an object of filters')

@@ -2,7 +2,9 @@
 
 A serving process holds `<data>/serve.lock` for its lifetime (one writer per world),
 writes `<data>/server.json` (url, pid) once it listens and removes it on exit; SIGINT and
-SIGTERM shut it down cleanly (SSH servers and their processes closed), exit status 0.
+SIGTERM shut it down cleanly (SSH servers and their processes closed), exit status 0. It
+keeps the data folder private (`datadir`): a 077 umask for itself and what it runs, and
+group and other permissions taken off what is already there.
 
 `ensure_running(data_dir)` is what `vast:apiUrl: local` uses: it returns the URL of a
 live simulator of that folder, or starts one detached (it outlives the caller; its log is
@@ -29,6 +31,12 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from pulumi_vast.sim.datadir import (
+    PRIVATE_UMASK,
+    create_private,
+    make_private,
+    private_folder,
+)
 from pulumi_vast.sim.options import SimOptions
 
 __all__ = [
@@ -136,7 +144,8 @@ def serve(options: SimOptions, *, on_ready: Callable[[str], None] | None = None)
     from pulumi_vast.sim.app import create_app
 
     data_dir = options.data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(PRIVATE_UMASK)
+    make_private(data_dir)
     options = options.model_copy(update={"data_dir": data_dir})
     with _exclusive(data_dir / SERVE_LOCK):
         sock = _listen(options.host, options.port)
@@ -279,7 +288,8 @@ def ensure_running(data_dir: Path, *, timeout: float = START_TIMEOUT, **options:
     info = live_server(data_dir)
     if info is not None:
         return info.url
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)
+    create_private(data_dir / SPAWN_LOCK)
     with _waiting_lock(data_dir / SPAWN_LOCK, timeout):
         info = live_server(data_dir)
         if info is not None:
@@ -287,6 +297,7 @@ def ensure_running(data_dir: Path, *, timeout: float = START_TIMEOUT, **options:
         defaults = {"port": 0, "idle_timeout": DETACHED_IDLE_TIMEOUT}
         settings = SimOptions.model_validate({**defaults, **options, "data_dir": data_dir})
         log_path = data_dir / LOG_FILE
+        create_private(log_path)
         pid = _spawn_detached(settings, log_path)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

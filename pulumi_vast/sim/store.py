@@ -25,13 +25,16 @@ _TABLES: tuple[Table, ...] = ("accounts", "instances", "ssh_keys")
 class Store:
     def __init__(self, data_dir: Path, *, readonly: bool = False) -> None:
         self.path = data_dir / DB_NAME
+        self.readonly = readonly
         if readonly:
             self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         else:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten content is zeroed, not left in free pages.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             for table in _TABLES:
                 self._db.execute(
@@ -80,3 +83,9 @@ class Store:
         with self.transaction():
             for table in _TABLES:
                 self._db.execute(f"DELETE FROM {table}")
+
+    def compact(self) -> None:
+        """Rewrite the database file whole and empty the write-ahead log, so no page keeps
+        content that was overwritten."""
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -20,7 +20,9 @@ from typing import Any, Self
 
 import httpx
 
+from pulumi_vast.sim.datadir import create_private, private_folder, read_admin_token
 from pulumi_vast.sim.options import SimOptions
+from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, new_key
 from pulumi_vast.sim.server import LOG_FILE, SimulatorStartError, live_server
 
 __all__ = ["SimAdmin", "SimulatorProcess"]
@@ -29,14 +31,33 @@ _POLL = 0.05
 
 
 class SimAdmin:
-    """A client of the `/_sim` admin routes (see `pulumi_vast.sim.admin`)."""
+    """A client of the `/_sim` admin routes (see `pulumi_vast.sim.admin`), sending the
+    admin token given, or else the one in `data_dir` (without either, only `health`)."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        data_dir: Path | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url + "/_sim", timeout=timeout, trust_env=False)
+        if token is None and data_dir is not None:
+            token = read_admin_token(data_dir)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.url + "/_sim", headers=headers, timeout=timeout, trust_env=False
+        )
 
     def close(self) -> None:
         self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, path, **kwargs)
@@ -58,19 +79,27 @@ class SimAdmin:
         boot_delay: float | None = None,
         rate_limits: bool | None = None,
     ) -> str:
-        """A fresh API key: a new, empty account."""
+        """A fresh API key: a new, empty account. The key is made here, so no answer of
+        the simulator needs to carry it."""
+        key = new_key(ACCOUNT_KEY_PREFIX)
         settings = {"credit": credit, "boot_delay": boot_delay, "rate_limits": rate_limits}
         body = {k: v for k, v in settings.items() if v is not None}
-        key: str = self._call("POST", "/accounts", json=body)["api_key"]
+        self._call("POST", "/accounts", json={"key": key, **body})
         return key
 
     def configure(self, key: str, **settings: Any) -> dict[str, Any]:
-        """Set `credit`, `boot_delay`, `rate_limits` or `rate_burst` of an account."""
+        """Set `credit`, `boot_delay`, `created_delay`, `rate_limits` or `rate_burst` of an
+        account (see `pulumi_vast.sim.admin`)."""
         result: dict[str, Any] = self._call("PUT", "/accounts", json={"key": key, **settings})
         return result
 
     def set_boot_delay(self, key: str, seconds: float) -> None:
         self.configure(key, boot_delay=seconds)
+
+    def set_created_delay(self, key: str, seconds: float) -> None:
+        """Seconds the key's new instances spend before loading: half with no status,
+        half `created`."""
+        self.configure(key, created_delay=seconds)
 
     def set_rate_limits(self, key: str, enabled: bool, *, burst: float | None = None) -> None:
         """Switch the key's rate limits; ``burst=1`` admits one request per route at once,
@@ -108,9 +137,11 @@ class SimAdmin:
         result: dict[str, Any] = self._call("GET", "/ledger", params=params)
         return result
 
-    def request_counts(self, key: str) -> dict[str, Any]:
-        """{route name: {"total": n, "by_status": {"200": n, ...}}} of the key's requests."""
-        result: dict[str, Any] = self._call("GET", "/requests", params={"key": key})
+    def request_counts(self, key: str | None = None) -> dict[str, Any]:
+        """{route name: {"total": n, "by_status": {"200": n, ...}}} of the key's requests;
+        without a key, {"keys": [{"key": masked key, "routes": {...}}, ...]}."""
+        params = {"key": key} if key is not None else {}
+        result: dict[str, Any] = self._call("GET", "/requests", params=params)
         return result
 
     def reset_request_counts(self, key: str | None = None) -> None:
@@ -141,7 +172,7 @@ class SimulatorProcess:
         self.process = process
         self.data_dir = data_dir
         self.url = url
-        self.admin = SimAdmin(url)
+        self.admin = SimAdmin(url, data_dir=data_dir)
 
     @property
     def pid(self) -> int:
@@ -162,8 +193,9 @@ class SimulatorProcess:
     ) -> SimulatorProcess:
         """Serve `data_dir` with `options` (`SimOptions` fields; port defaults to a free one)."""
         data_dir = Path(data_dir).expanduser().resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir)
         settings = SimOptions.model_validate({"port": 0, **options, "data_dir": data_dir})
+        create_private(data_dir / LOG_FILE)
         log = (data_dir / LOG_FILE).open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "pulumi_vast.sim", *settings.to_argv()],

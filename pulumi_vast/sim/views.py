@@ -1,4 +1,5 @@
-"""What the API shows of the records: instance rows and the current user.
+"""What the API shows of the records: instance rows and the current user (and, to the admin
+routes, an instance's record with its secrets masked).
 
 An instance row is its offer's machine fields (priced for its disk) overlaid with the
 contract's own: states, ports, env, prices, timestamps. The field set and types follow
@@ -8,9 +9,12 @@ openapi's instance schemas and what the official CLI displays.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from pulumi_vast.sim.marketplace import Market
+from pulumi_vast.sim.masking import HIDDEN, mask_env, mask_key
 from pulumi_vast.sim.records import (
     DEFAULT_IMAGE,
     LOOPBACK,
@@ -20,7 +24,13 @@ from pulumi_vast.sim.records import (
     SshKey,
 )
 
-__all__ = ["FILTERABLE_INSTANCE_COLUMNS", "instance_columns", "instance_view", "user_view"]
+__all__ = [
+    "FILTERABLE_INSTANCE_COLUMNS",
+    "instance_columns",
+    "instance_view",
+    "internal_view",
+    "user_view",
+]
 
 FILTERABLE_INSTANCE_COLUMNS = frozenset(
     {
@@ -62,6 +72,8 @@ _OFFER_ONLY_FIELDS = (
     "vericode",
 )
 _STATES: dict[Phase, tuple[str, str]] = {
+    Phase.NEW: ("stopped", "running"),
+    Phase.CREATED: ("stopped", "running"),
     Phase.LOADING: ("running", "running"),
     Phase.RUNNING: ("running", "running"),
     Phase.STOPPED: ("stopped", "stopped"),
@@ -97,7 +109,7 @@ def instance_view(instance: Instance, market: Market, now: float) -> dict[str, A
     row.update(
         {
             "id": instance.id,
-            "actual_status": str(instance.phase),
+            "actual_status": None if instance.phase is Phase.NEW else str(instance.phase),
             "intended_status": instance.intended,
             "cur_state": cur_state,
             "next_state": next_state,
@@ -167,7 +179,7 @@ def instance_columns(market: Market) -> list[str]:
     offer = next(iter(market))
     sample = Instance(
         id=0,
-        account_key="",
+        account="",
         account_id=0,
         offer_id=offer.id,
         machine_id=offer.machine.id,
@@ -191,6 +203,29 @@ def instance_columns(market: Market) -> list[str]:
         ports={"ssh": 0},
     )
     return list(instance_view(sample, market, 0.0))
+
+
+def internal_view(
+    instance: Instance, *, account: Account, folder: Path, authorized_keys: Sequence[str]
+) -> dict[str, Any]:
+    """The instance as `GET /_sim/instances/{id}` shows it: its record, its owner, folder
+    and the keys that may log in, with every secret masked (`masking`)."""
+    row = asdict(instance)
+    row.pop("account")
+    row["transitions"] = [[at, str(phase)] for at, phase in instance.transitions]
+    row["phase"] = str(instance.phase)
+    row.update(
+        {
+            "account_key": account.key_hint,
+            "container_key": mask_key(instance.container_key),
+            "jupyter_token": HIDDEN,
+            "env": mask_env(instance.env),
+            "onstart": HIDDEN if instance.onstart else instance.onstart,
+            "folder": str(folder),
+            "authorized_keys": list(authorized_keys),
+        }
+    )
+    return row
 
 
 def user_view(account: Account, keys: Sequence[SshKey], spent: float) -> dict[str, Any]:

@@ -246,6 +246,19 @@ def test_a_lost_create_answer_adopts_the_instance_instead_of_renting_twice(
     provider.delete(created.id, created.outs)
 
 
+def test_an_outbid_create_destroys_the_instance_its_refusal_names(
+    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    with pytest.raises(RentalFailed, match=r"invalid_price.*yet instance (\d+) was created"):
+        provider.create(checked(provider, bid_price=0.001))
+
+    (stranded,) = sim_admin.ledger(vast_account)["instances"]
+    assert stranded["status"] == "destroyed"
+    assert sim_admin.request_counts(vast_account).get("list_instances") is None, (
+        "found by the refusal's new_contract, not by searching the account"
+    )
+
+
 def test_an_instance_that_never_boots_is_destroyed_before_the_error(
     provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
 ) -> None:
@@ -278,6 +291,58 @@ def test_a_host_lost_while_booting_is_replaced_by_another_offer(
     assert int(created.id) != first
     assert f"instance {first}" in created.outs["selection"]
     assert alive(sim_admin, vast_account) == 1
+    provider.delete(created.id, created.outs)
+    assert alive(sim_admin, vast_account) == 0
+
+
+def _looks(sim_admin: SimAdmin, key: str) -> int:
+    """How often the account looked at its instances (show or list)."""
+    counts = sim_admin.request_counts(key)
+    return sum(
+        counts.get(route, {}).get("total", 0) for route in ("show_instance", "list_instances")
+    )
+
+
+def _more_looks(sim_admin: SimAdmin, key: str, more: int) -> None:
+    """Wait until the account has looked at its instances `more` times again."""
+    enough = _looks(sim_admin, key) + more
+    _eventually(lambda: _looks(sim_admin, key) >= enough, f"{more} more looks")
+
+
+def _eventually(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60  # a hang guard, far beyond the poll interval
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen"
+        time.sleep(0.05)
+
+
+def test_an_instance_pending_without_status_then_created_is_waited_for(
+    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sim_admin.set_created_delay(vast_account, 3600)
+    sim_admin.set_boot_delay(vast_account, 0)
+    result: dict[str, Any] = {}
+
+    def create() -> None:
+        try:
+            result["out"] = provider.create(checked(provider))
+        except Exception as exc:
+            result["error"] = exc
+
+    creating = threading.Thread(target=create)
+    creating.start()
+    _eventually(lambda: bool(sim_admin.ledger(vast_account)["instances"]), "the rental")
+    (rented,) = sim_admin.ledger(vast_account)["instances"]
+    for phase in ("new", "created"):
+        assert sim_admin.instance(rented["id"])["phase"] == phase
+        _more_looks(sim_admin, vast_account, 2)
+        sim_admin.advance(1800)
+    creating.join(timeout=60)
+
+    assert "error" not in result, f"the wait failed a pending instance: {result.get('error')}"
+    created = result["out"]
+    assert (int(created.id), created.outs["status"]) == (rented["id"], "running")
+    assert sim_admin.ledger(vast_account)["totals"]["instances"] == 1, "nothing was replaced"
     provider.delete(created.id, created.outs)
     assert alive(sim_admin, vast_account) == 0
 

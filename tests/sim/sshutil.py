@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import asyncssh
+import httpx
 
-__all__ = ["new_key", "public_line", "ssh_run"]
+__all__ = ["container_key", "new_key", "public_line", "ssh_run"]
 
 
 def new_key() -> asyncssh.SSHKey:
@@ -37,3 +38,13 @@ def ssh_run(
             return result.exit_status or 0, stdout
 
     return asyncio.run(run())
+
+
+def container_key(api: httpx.Client, port: int) -> str:
+    """The instance's CONTAINER_API_KEY, read where a user reads it: in its environment,
+    over SSH (`api` is its account's client; the instance runs, SSH on `port`)."""
+    login = new_key()
+    api.post("/api/v0/ssh/", json={"ssh_key": public_line(login)}).raise_for_status()
+    status, out = ssh_run(port, login, "printenv CONTAINER_API_KEY")
+    assert status == 0, out
+    return out.strip()

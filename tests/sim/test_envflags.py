@@ -46,6 +46,7 @@ def test_ports_variables_and_networks() -> None:
         ("-e NOVALUE", "NAME=VALUE"),
         ("-p eighty", "-p expects"),
         ("-p 99999:99999", "out of range"),
+        ("-p 99999:8080", "out of range"),
         ({"1BAD": "x"}, "not a valid environment variable name"),
         (42, "string of Docker flags"),
         ("-e 'unterminated", "cannot parse"),

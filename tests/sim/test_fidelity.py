@@ -8,6 +8,8 @@
    2020-12, `$ref`s resolved; read from the repository's extract of it,
    `openapi_subset`), except where the document is known to disagree with the real
    service (`DEVIATIONS`).
+3. The official Python SDK (`vastai.VastAI`), called back to back as scripts call it,
+   walks an instance through its life and leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from vastai import VastAI
 from vastai.api.client import VastClient
 from vastai.api.instances import build_create_instance_payload
 from vastai.api.query import offers_alias, offers_fields, offers_mult, parse_query
@@ -139,6 +142,7 @@ def test_official_cli_walks_an_instance_through_its_life(
     vastai: CliRunner, sim_admin: SimAdmin, vast_account: str
 ) -> None:
     sim_admin.set_boot_delay(vast_account, 600)
+    sim_admin.set_created_delay(vast_account, 600)
     table = _ok(vastai("search", "offers", "gpu_ram>=24 num_gpus=1"))
     header = table.splitlines()[0]
     for column in ("ID", "Model", "$/hr", "VRAM", "R", "country"):
@@ -164,8 +168,13 @@ def test_official_cli_walks_an_instance_through_its_life(
     assert match, started
     instance_id = match.group(1)
 
-    shown = _ok(vastai("show", "instance", instance_id))
-    assert instance_id in shown and "loading" in shown
+    pending = []
+    for _ in range(3):  # no status yet, created, loading
+        pending.append(json.loads(_ok(vastai("show", "instance", instance_id, raw=True))))
+        assert instance_id in _ok(vastai("show", "instance", instance_id))
+        sim_admin.advance(300)
+    assert [row["actual_status"] for row in pending] == [None, "created", "loading"]
+    assert "loading" in _ok(vastai("show", "instance", instance_id))
     sim_admin.advance(600)
     raw = json.loads(_ok(vastai("show", "instance", instance_id, raw=True)))
     assert (raw["id"], raw["actual_status"], raw["image_uuid"]) == (
@@ -364,4 +373,41 @@ def test_the_extract_of_openapi_is_current() -> None:
     official = openapi_subset.extract(yaml.safe_load(openapi_subset.SOURCE.read_text()))
     assert json.loads(json.dumps(official)) == openapi_subset.load(), (
         "openapi.yaml changed: regenerate with `.venv/bin/python -m tests.sim.openapi_subset`"
+    )
+
+
+# ---- the Python SDK, as scripts use it -----------------------------------------------------
+
+
+def test_the_official_sdk_walks_a_lifecycle_back_to_back_and_leaves_nothing(
+    sim_url: str, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sdk = VastAI(api_key=vast_account, server_url=sim_url)
+
+    offers = sdk.search_offers("gpu_ram>=24 num_gpus=1", order="dph_total", limit=5)
+    created = sdk.create_instance(offers[0]["id"], image="pytorch/pytorch", disk=20, ssh=True)
+    instance_id = created["new_contract"]
+    shown = sdk.show_instance(instance_id)
+    listed = sdk.show_instances()
+    labelled = sdk.label_instance(instance_id, "sdk-job")
+    stopped = sdk.stop_instance(instance_id)
+    started = sdk.start_instance(instance_id)
+    relisted = sdk.show_instances()
+    destroyed = sdk.destroy_instance(instance_id)
+    gone = sdk.show_instance(instance_id)
+    empty = sdk.show_instances()
+
+    assert created["success"] is True
+    assert shown is not None and shown["id"] == instance_id
+    assert shown["actual_status"] in (None, "created", "loading")
+    assert [row["id"] for row in listed] == [instance_id]
+    assert labelled["success"] and stopped["success"] and started["success"]
+    assert [(row["id"], row["label"]) for row in relisted] == [(instance_id, "sdk-job")]
+    assert destroyed["success"] is True
+    assert (gone, empty) == (None, [])
+    totals = sim_admin.ledger(vast_account)["totals"]
+    assert (totals["instances"], totals["alive"], totals["dph_now"]) == (1, 0, 0)
+    counts = sim_admin.request_counts(vast_account)
+    assert not [route for route, c in counts.items() if "429" in c["by_status"]], (
+        f"a quick script is served as Vast serves it, without 429s: {counts}"
     )

@@ -4,6 +4,7 @@ account; stop and destroy take all of it away."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import asyncssh
 import httpx
 import pytest
 
+from pulumi_vast.sim.masking import mask_key
 from pulumi_vast.sim.testing import SimAdmin
 from tests.sim.sshutil import new_key, public_line, ssh_run
 
@@ -78,8 +80,8 @@ def test_ssh_on_both_ports_with_vast_environment_and_onstart(
             "onstart hello",
         ]
     assert ssh_run(instance["ssh_port"], key, "exit 3")[0] == 3
-    container_key = sim_admin.instance(instance_id)["container_key"]
-    assert ssh_run(direct, key, "echo $CONTAINER_API_KEY")[1].strip() == container_key
+    scoped_key = ssh_run(direct, key, "echo $CONTAINER_API_KEY")[1].strip()
+    assert sim_admin.instance(instance_id)["container_key"] == mask_key(scoped_key)
 
 
 def test_keys_follow_the_account_and_the_instance(api: httpx.Client, sim_admin: SimAdmin) -> None:
@@ -131,7 +133,7 @@ def test_stop_start_and_destroy_take_ssh_away_and_back(
 
 
 def test_an_instance_can_destroy_itself_with_its_own_key(
-    api: httpx.Client, sim_admin: SimAdmin
+    api: httpx.Client, sim_admin: SimAdmin, vast_account: str
 ) -> None:
     watchdog = (
         'python3 -c "import os, urllib.request as u; e = os.environ; u.urlopen(u.Request('
@@ -143,7 +145,7 @@ def test_an_instance_can_destroy_itself_with_its_own_key(
         lambda: api.get(f"/api/v0/instances/{instance['id']}/").json()["instances"] is None,
         "the self-destroy",
     )
-    (entry,) = sim_admin.ledger(sim_admin.instance(instance["id"])["account_key"])["instances"]
+    (entry,) = sim_admin.ledger(vast_account)["instances"]
     assert entry["status"] == "destroyed"
 
 
@@ -158,3 +160,34 @@ def test_nvidia_smi_shows_the_instances_own_gpus(api: httpx.Client, sim_admin: S
     lines = out.splitlines()
     assert lines[0] == f"GPU 0: {instance['gpu_name']} (UUID: GPU-sim-0)"
     assert f"CUDA Version: {instance['cuda_max_good']}" in out
+
+
+def _answers_ssh(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        return conn.recv(64).startswith(b"SSH-2.0-")
+
+
+def test_whatever_says_running_already_has_its_ports_and_a_listening_ssh_server(
+    api: httpx.Client, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sim_admin.set_boot_delay(vast_account, 0.05)
+    offers = api.post(
+        "/api/v0/bundles/", json={"num_gpus": {"eq": 1}, "rented": {"eq": False}, "limit": 3}
+    ).json()["offers"]
+    body = {"image": "ubuntu:22.04", "disk": 10, "env": "-p 8080:8080"}
+    ids = [api.put(f"/api/v0/asks/{o['id']}/", json=body).json()["new_contract"] for o in offers]
+    seen_running: list[dict[str, Any]] = []
+    pending = set(ids)
+    while pending:  # as tight as a client that trusts `running` polls
+        listed = api.get("/api/v1/instances/").json()["instances"]
+        shown = [api.get(f"/api/v0/instances/{i}/").json()["instances"] for i in sorted(pending)]
+        for row in [*listed, *shown]:
+            if row["actual_status"] == "running" and row["id"] in pending:
+                pending.discard(row["id"])
+                seen_running.append(row)
+    for row in seen_running:
+        assert row["ports"]["22/tcp"][0]["HostPort"].isdigit(), row["ports"]
+        assert row["ports"]["8080/tcp"][0]["HostPort"].isdigit(), row["ports"]
+        assert (row["ssh_host"], type(row["ssh_port"])) == ("127.0.0.1", int)
+        assert _answers_ssh(row["ssh_port"])
+        assert _answers_ssh(int(row["ports"]["22/tcp"][0]["HostPort"]))

@@ -48,8 +48,14 @@ class World:
         return self._port
 
     def pass_time(self, seconds: float) -> list[int]:
+        """Let time pass; boots that end do so at once (as hosting does once SSH listens)."""
         self.wall += seconds
-        return self.backend.tick()
+        changed = self.backend.tick()
+        for instance_id in self.backend.due_boots():
+            instance = self.backend.instances[instance_id]
+            assert self.backend.finish_boot(instance_id, self.backend.plan_ports(instance))
+            changed.append(instance_id)
+        return list(dict.fromkeys(changed))
 
     def create(self, key: str = "alice", offer: OfferSpec | None = None, **body: Any) -> int:
         offer = offer or self.cheapest(key)
@@ -63,9 +69,13 @@ class World:
         offers = [
             o
             for o in self.backend.market
-            if o.num_gpus == num_gpus and self.backend.offer_available(key, o)
+            if o.num_gpus == num_gpus and self.backend.offer_available(self.owner(key), o)
         ]
         return min(offers, key=lambda o: o.dph_base)
+
+    def owner(self, key: str = "alice") -> str:
+        """How the backend (and its faults) know the account of `key`."""
+        return self.backend.digest(key)
 
     def visible_ids(self, key: str = "alice", **filters: Any) -> set[int]:
         rows = self.backend.search_offers(self.backend.account(key), {"limit": 1000, **filters})
@@ -84,6 +94,8 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def test_boot_goes_loading_then_running_at_the_boot_delay(world: World) -> None:
     instance_id = world.create()
+    assert world.json(instance_id)["actual_status"] is None, "no status before the first tick"
+    assert world.pass_time(0) == [instance_id]
     row = world.json(instance_id)
     assert (row["actual_status"], row["intended_status"], row["cur_state"]) == (
         "loading",
@@ -97,6 +109,50 @@ def test_boot_goes_loading_then_running_at_the_boot_delay(world: World) -> None:
     assert instance.phase is Phase.RUNNING
     assert instance.first_running_at == world.backend.instances[instance_id].created_at + BOOT
     assert world.json(instance_id)["status_msg"].startswith("success, running")
+
+
+def test_a_new_instance_shows_no_status_then_created_then_loads(world: World) -> None:
+    world.backend.configure_account("alice", {"created_delay": 60})
+    instance_id = world.create()
+    statuses = []
+    for _ in range(4):
+        row = world.json(instance_id)
+        statuses.append((row["actual_status"], row["intended_status"], row["cur_state"]))
+        world.pass_time(20)
+    assert statuses == [
+        (None, "running", "stopped"),
+        (None, "running", "stopped"),
+        ("created", "running", "stopped"),
+        ("loading", "running", "running"),
+    ]
+    world.pass_time(BOOT)
+    instance = world.backend.instances[instance_id]
+    assert instance.phase is Phase.RUNNING
+    assert instance.first_running_at == instance.created_at + 60 + BOOT
+    assert instance.costs(world.backend.now()).running_seconds == pytest.approx(20)
+
+
+def test_a_clock_jump_passes_every_pending_phase_at_its_time(world: World) -> None:
+    world.backend.configure_account("alice", {"created_delay": 10})
+    instance_id = world.create()
+    assert world.pass_time(10 + BOOT) == [instance_id]
+    phases = [
+        (at - world.backend.instances[instance_id].created_at, str(phase))
+        for at, phase in world.backend.instances[instance_id].transitions
+    ]
+    assert phases == [(0, "new"), (5, "created"), (10, "loading"), (10 + BOOT, "running")]
+
+
+def test_a_pending_instance_may_be_stopped_and_started(world: World) -> None:
+    world.backend.configure_account("alice", {"created_delay": 60})
+    alice = world.backend.account("alice")
+    instance_id = world.create()
+    world.backend.set_state(alice, instance_id, "running")
+    assert world.json(instance_id)["actual_status"] is None, "already on its way"
+    world.backend.set_state(alice, instance_id, "stopped")
+    assert world.json(instance_id)["actual_status"] == "stopped"
+    world.backend.set_state(alice, instance_id, "running")
+    assert world.json(instance_id)["actual_status"] == "loading"
 
 
 def test_account_boot_delay_overrides_the_default(world: World) -> None:
@@ -207,9 +263,10 @@ def test_stop_releases_gpus_and_start_waits_in_scheduling_when_they_are_taken(
 
 def test_insufficient_bid_creates_the_instance_stopped_and_errors(world: World) -> None:
     offer = world.cheapest()
-    with pytest.raises(InvalidPrice, match="below the minimum bid"):
+    with pytest.raises(InvalidPrice, match="below the minimum bid") as refused:
         world.create(offer=offer, price=offer.min_bid / 2)
     (lingering,) = world.backend.alive_instances(world.backend.account("alice"))
+    assert refused.value.body()["new_contract"] == lingering.id
     row = world.json(lingering.id)
     assert (row["actual_status"], row["intended_status"], row["cur_state"]) == (
         "stopped",
@@ -238,7 +295,7 @@ def test_winning_bid_is_billed_at_the_bid_and_preemption_stops_it(world: World) 
     world.backend.set_state(world.backend.account("alice"), instance_id, "running")
     world.pass_time(10 * BOOT)
     assert instance.phase is Phase.SCHEDULING
-    world.faults.release_offer("alice", offer.id)
+    world.faults.release_offer(world.owner("alice"), offer.id)
     world.pass_time(0)
     world.pass_time(BOOT)
     assert instance.phase is Phase.RUNNING
@@ -251,7 +308,7 @@ def test_host_loss_and_stuck_loading(world: World) -> None:
     world.pass_time(3600)
     assert world.json(lost)["actual_status"] == "offline"
     assert world.backend.instances[lost].costs(world.backend.now()).running_seconds == 0
-    world.faults.update("alice", {"stuck_loading": True})
+    world.faults.update(world.owner("alice"), {"stuck_loading": True})
     stuck = world.create()
     world.pass_time(100 * BOOT)
     assert world.json(stuck)["actual_status"] == "loading"
@@ -259,7 +316,7 @@ def test_host_loss_and_stuck_loading(world: World) -> None:
 
 def test_taken_offer_vanishes_and_answers_no_such_ask(world: World) -> None:
     offer = world.cheapest()
-    world.faults.take_offer("alice", offer.id)
+    world.faults.take_offer(world.owner("alice"), offer.id)
     assert offer.id not in world.visible_ids()
     with pytest.raises(NoSuchAsk) as taken:
         world.create(offer=offer)
@@ -269,12 +326,12 @@ def test_taken_offer_vanishes_and_answers_no_such_ask(world: World) -> None:
 
 def test_snatched_offer_shows_in_search_until_its_create_loses_the_race(world: World) -> None:
     offer = world.cheapest()
-    world.faults.update("alice", {"snatched_offers": [offer.id]})
+    world.faults.update(world.owner("alice"), {"snatched_offers": [offer.id]})
     assert offer.id in world.visible_ids(), "the search does not know yet"
     with pytest.raises(NoSuchAsk):
         world.create(offer=offer)
     assert offer.id not in world.visible_ids()
-    assert world.faults.get("alice").taken_offers == [offer.id]
+    assert world.faults.get(world.owner("alice")).taken_offers == [offer.id]
     assert world.backend.alive_instances(world.backend.account("alice")) == []
 
 
@@ -348,9 +405,10 @@ def test_foreign_or_destroyed_instances_are_not_found(world: World) -> None:
 def test_world_persists_across_a_reopen(world: World) -> None:
     alice = world.backend.account("alice")
     key = world.backend.create_ssh_key(alice, PUBLIC_KEY)
-    instance_id = world.create(label="kept")
+    instance_id = world.create(label="kept", env="-e TOKEN=t0ken", onstart="echo hi")
+    container_key = world.backend.instances[instance_id].container_key
     world.backend.advance(BOOT + 5)
-    world.backend.tick()
+    world.pass_time(0)
     before = world.backend.ledger()
     world.backend.store.close()
     reopened = world.open()
@@ -358,6 +416,9 @@ def test_world_persists_across_a_reopen(world: World) -> None:
     assert reopened.clock.offset == pytest.approx(BOOT + 5)
     assert reopened.instances[instance_id].phase is Phase.RUNNING
     assert reopened.instances[instance_id].label == "kept"
+    assert reopened.instances[instance_id].env == {"TOKEN": "t0ken"}, "unsealed again"
+    assert reopened.instances[instance_id].onstart == "echo hi"
+    assert reopened.instance_by_container_key(container_key) is reopened.instances[instance_id]
     assert reopened.ssh_keys[key.id].key == PUBLIC_KEY
     assert reopened.account("alice").id == alice.id
     assert reopened.ledger() == before
@@ -371,3 +432,29 @@ def test_reset_forgets_the_world_but_not_the_id_sequence(world: World) -> None:
     assert world.backend.instances == {}
     assert world.backend.clock.offset == 0
     assert world.create() > instance_id
+
+
+def test_a_boot_ends_only_through_finish_boot_with_its_ports(world: World) -> None:
+    instance_id = world.create(env="-p 8080:8080")
+    world.wall += BOOT
+    world.backend.tick()
+    assert world.json(instance_id)["actual_status"] == "loading", "no SSH server yet"
+    assert world.backend.due_boots() == [instance_id]
+    ports = {"ssh": 41_001, "22/tcp": 41_002, "8080/tcp": 41_003}
+    assert world.backend.finish_boot(instance_id, ports)
+    row = world.json(instance_id)
+    assert row["actual_status"] == "running"
+    assert row["ports"]["22/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "41002"}]
+    assert row["ssh_port"] == 41_001
+    assert world.backend.instances[instance_id].first_running_at == pytest.approx(
+        world.backend.instances[instance_id].created_at + BOOT
+    ), "billed from the boot time, not from when SSH came up"
+    assert world.backend.due_boots() == []
+
+
+def test_a_boot_stopped_while_its_ssh_server_starts_does_not_end(world: World) -> None:
+    instance_id = world.create()
+    world.wall += BOOT
+    world.backend.set_state(world.backend.account("alice"), instance_id, "stopped")
+    assert not world.backend.finish_boot(instance_id, {"ssh": 1, "22/tcp": 2})
+    assert world.json(instance_id)["actual_status"] == "stopped"

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from pulumi_vast.sim.testing import SimAdmin
+from tests.sim.sshutil import container_key
 
 pytestmark = pytest.mark.slow
 
@@ -150,10 +151,10 @@ def test_instance_lifecycle_over_http(
         onstart="echo hi",
         runtype="ssh_direc ssh_proxy",
     )
-    loading = _show(api, instance_id)
-    assert loading is not None
-    assert loading["actual_status"] == "loading"
-    assert loading["intended_status"] == "running"
+    pending = _show(api, instance_id)
+    assert pending is not None
+    assert pending["actual_status"] in (None, "created", "loading")
+    assert pending["intended_status"] == "running"
     assert cheap_offer not in {o["id"] for o in _offers(api, num_gpus={"eq": 1})}
     sim_admin.advance(1)
     running = _show(api, instance_id)
@@ -211,6 +212,20 @@ def test_create_errors_are_vast_shaped(api: httpx.Client, cheap_offer: int) -> N
     assert long_onstart.status_code == 400
 
 
+def test_an_outbid_create_names_the_instance_it_left_stopped(
+    api: httpx.Client, cheap_offer: int
+) -> None:
+    offer = _offers(api, id={"eq": cheap_offer}, type="bid")[0]
+    body = {"image": "x", "price": round(offer["min_bid"] / 2, 4)}
+
+    refused = api.put(f"/api/v0/asks/{cheap_offer}/", json=body)
+
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_price")
+    stranded = _show(api, refused.json()["new_contract"])
+    assert stranded is not None
+    assert (stranded["actual_status"], stranded["is_bid"]) == ("stopped", True)
+
+
 def test_v1_list_pages_filters_orders_and_counts_labels(api: httpx.Client) -> None:
     # Search again before each create: a rented bundle hides its machine's overlapping ones.
     ids = [_create(api, _offers(api)[0]["id"], label="odd" if i % 2 else None) for i in range(9)]
@@ -249,7 +264,7 @@ def test_v1_list_pages_filters_orders_and_counts_labels(api: httpx.Client) -> No
     filters = api.get("/api/v0/instances/filters/").json()["filters"]
     gpus = {_show(api, i)["gpu_name"] for i in ids}  # type: ignore[index]
     assert {f["gpu_name"] for f in filters} == gpus
-    assert {f["actual_status"] for f in filters} <= {"loading", "running"}
+    assert {f["actual_status"] for f in filters} <= {None, "created", "loading", "running"}
 
 
 def test_deprecated_unknown_and_wrong_method_routes(api: httpx.Client) -> None:
@@ -306,9 +321,12 @@ def scoped(
     api: httpx.Client, sim_url: str, sim_admin: SimAdmin, cheap_offer: int
 ) -> Iterator[tuple[int, httpx.Client]]:
     instance_id = _create(api, cheap_offer)
-    container_key = sim_admin.instance(instance_id)["container_key"]
+    sim_admin.advance(1)
+    shown = _show(api, instance_id)
+    assert shown is not None
+    scoped_key = container_key(api, shown["ssh_port"])
     with httpx.Client(
-        base_url=sim_url, headers={"Authorization": f"Bearer {container_key}"}, trust_env=False
+        base_url=sim_url, headers={"Authorization": f"Bearer {scoped_key}"}, trust_env=False
     ) as client:
         yield instance_id, client
 

@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_vast.sim.datadir import read_admin_token
 from pulumi_vast.sim.server import SERVER_FILE, ensure_running, live_server, stop_server
-from pulumi_vast.sim.testing import SimulatorProcess
-from tests.sim.sshutil import new_key, public_line, ssh_run
+from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
+from tests.sim.sshutil import container_key, new_key, public_line, ssh_run
 
 pytestmark = pytest.mark.slow
 
@@ -143,7 +144,7 @@ def test_fixed_api_key_rejects_others_as_vast_does(tmp_path: Path) -> None:
         with _client(sim.url, "the-key") as owner:
             assert owner.get("/api/v0/users/current/").status_code == 200
             instance = _boot(owner, sim.admin)
-        container_key = sim.admin.instance(instance["id"])["container_key"]
+            scoped_key = container_key(owner, instance["ssh_port"])
         with _client(sim.url, "wrong") as stranger:
             user = stranger.get("/api/v0/users/current/")
             assert (user.status_code, user.json()["msg"]) == (401, "Invalid user key")
@@ -156,7 +157,7 @@ def test_fixed_api_key_rejects_others_as_vast_does(tmp_path: Path) -> None:
             )
         with _client(sim.url, None) as anonymous:
             assert anonymous.get("/api/v0/users/current/").status_code == 401
-        with _client(sim.url, container_key) as own:
+        with _client(sim.url, scoped_key) as own:
             shown = own.get(f"/api/v0/instances/{instance['id']}/").json()["instances"]
             assert shown["id"] == instance["id"]
 
@@ -177,15 +178,19 @@ def test_sim_cli_status_ledger_stop(detached_dir: Path) -> None:
     status = _sim_cli("--data", data, "status")
     assert status.returncode == 0
     assert url in status.stdout
-    with _client(url, "ledger-key") as client:
-        instance = _boot(client, _Admin(url), label="billed")
+    with _client(url, "ledger-key") as client, SimAdmin(url, data_dir=detached_dir) as admin:
+        instance = _boot(client, admin, label="billed")
     table = _sim_cli("ledger", "--data", data)
     assert table.returncode == 0, table.stderr
     assert str(instance["id"]) in table.stdout
     assert "billed" in table.stdout
     assert "1 running" in table.stdout
-    as_json = json.loads(_sim_cli("ledger", "--url", url, "--json").stdout)
+    token = read_admin_token(detached_dir)
+    as_json = json.loads(_sim_cli("ledger", "--url", url, "--token", token, "--json").stdout)
     assert as_json["totals"]["running"] == 1
+    refused = _sim_cli("ledger", "--url", url, "--token", "wrong")
+    assert refused.returncode == 1
+    assert "403" in refused.stderr and "wrong admin token" in refused.stderr
     stop = _sim_cli("stop", "--data", data)
     assert stop.returncode == 0 and "stopped" in stop.stdout
     assert _sim_cli("status", "--data", data).returncode == 1
@@ -195,17 +200,6 @@ def test_sim_cli_status_ledger_stop(detached_dir: Path) -> None:
     missing = _sim_cli("ledger", "--data", str(detached_dir / "nothing"))
     assert missing.returncode == 1
     assert "no simulator data" in missing.stderr
-
-
-class _Admin:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def advance(self, seconds: float) -> None:
-        with httpx.Client(trust_env=False) as http:
-            http.post(
-                self.url + "/_sim/clock/advance", json={"seconds": seconds}
-            ).raise_for_status()
 
 
 def test_serve_in_the_foreground_announces_and_refuses_a_busy_port(tmp_path: Path) -> None:

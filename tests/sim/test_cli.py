@@ -1,0 +1,43 @@
+"""`pulumi-vast sim` serving: what it says before it serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_vast.sim import cli, server
+from pulumi_vast.sim.options import SimOptions
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[SimOptions]:
+    """Options `sim` would serve with, without serving."""
+    calls: list[SimOptions] = []
+
+    def fake_serve(options: SimOptions, **_: Any) -> int:
+        calls.append(options)
+        return 0
+
+    monkeypatch.setattr(server, "serve", fake_serve)
+    return calls
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "sim.example.internal"])
+def test_a_non_loopback_host_is_served_with_a_warning(
+    host: str, served: list[SimOptions], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--host", host, "--port", "0", "--data", str(tmp_path)]) == 0
+    assert [options.host for options in served] == [host]
+    err = capsys.readouterr().err
+    assert f"WARNING: --host {host} is not a loopback address" in err
+    assert "run commands as" in err and "--api-key" in err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
+def test_loopback_is_served_quietly(
+    host: str, served: list[SimOptions], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--host", host, "--port", "0", "--data", str(tmp_path)]) == 0
+    assert served and "WARNING" not in capsys.readouterr().err
