@@ -21,9 +21,8 @@ name instead of carrying their code.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pulumi_vast._lazy import lazy_exports
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pulumi_vast.api import F as F
@@ -31,33 +30,30 @@ if TYPE_CHECKING:
     from pulumi_vast.api import QueryError as QueryError
     from pulumi_vast.api import VastClient as VastClient
     from pulumi_vast.api import parse_query as parse_query
-    from pulumi_vast.resources import Input as Input
-    from pulumi_vast.resources import Instance as Instance
-    from pulumi_vast.resources import InstanceArgs as InstanceArgs
-    from pulumi_vast.resources import InstanceProvider as InstanceProvider
-    from pulumi_vast.resources import ReadyArgs as ReadyArgs
-    from pulumi_vast.resources import SshKey as SshKey
-    from pulumi_vast.resources import SshKeyArgs as SshKeyArgs
-    from pulumi_vast.resources import SshKeyProvider as SshKeyProvider
+    from pulumi_vast.resources import *  # noqa: F403
 
-# Loaded on first use, so that `pulumi-vast sim` and the simulator do not import the Pulumi
-# SDK they never need.
 _API = ("F", "Query", "QueryError", "VastClient", "parse_query")
-_RESOURCES = (
-    "Input",
-    "Instance",
-    "InstanceArgs",
-    "InstanceProvider",
-    "ReadyArgs",
-    "SshKey",
-    "SshKeyArgs",
-    "SshKeyProvider",
-)
-__all__ = sorted([*_API, *_RESOURCES])
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        **dict.fromkeys(_API, "pulumi_vast.api"),
-        **dict.fromkeys(_RESOURCES, "pulumi_vast.resources"),
-    },
-)
+"""From the wire layer; every resource's public names join them from `pulumi_vast.resources`."""
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so that `pulumi-vast sim` and the simulator do not import the
+    # Pulumi SDK they never need.
+    if name in _API:
+        value = getattr(importlib.import_module("pulumi_vast.api"), name)
+    elif name == "__all__":
+        resources = importlib.import_module("pulumi_vast.resources")
+        value = sorted([*_API, *resources.__all__])
+    elif name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        resources = importlib.import_module("pulumi_vast.resources")
+        if name not in resources.__all__:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(resources, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__getattr__("__all__")})

@@ -7,6 +7,7 @@ import yaml
 
 from pulumi_vast import docs
 from pulumi_vast.resources import InstanceProvider
+from pulumi_vast.resources._resource import registered
 from pulumi_vast.stack import StackSpec, generate_key_pair
 
 REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "resources.md"
@@ -20,7 +21,7 @@ def test_docs_resources_md_is_current():
 
 def test_every_input_and_output_is_documented():
     text = docs.render()
-    for resource in docs.RESOURCES:
+    for resource in registered().values():
         for name, row in resource.provider_class.table.rows.items():
             assert row.description, f"{resource.__name__}.{name} has no description"
             assert f"| `{name}` |" in text

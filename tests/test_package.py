@@ -1,12 +1,15 @@
 """The package root: its public names, and that tools stay light."""
 
 import ast
+import importlib
+import pkgutil
 import subprocess
 import sys
 
 import pulumi_vast
 import pulumi_vast.api
 import pulumi_vast.resources
+from pulumi_vast.resources._resource import registered
 
 PUBLIC = [
     "F",
@@ -20,6 +23,9 @@ PUBLIC = [
     "SshKey",
     "SshKeyArgs",
     "SshKeyProvider",
+    "StackTag",
+    "StackTagArgs",
+    "StackTagProvider",
     "VastClient",
     "parse_query",
 ]
@@ -33,10 +39,25 @@ def test_public_names_are_pinned_and_resolve_to_their_homes():
         assert getattr(pulumi_vast, name) is getattr(home, name)
 
 
+def test_every_resource_module_is_exported_and_registered():
+    modules = [
+        info.name
+        for info in pkgutil.iter_modules(pulumi_vast.resources.__path__)
+        if not info.name.startswith("_")
+    ]
+    for name in modules:
+        module = importlib.import_module(f"pulumi_vast.resources.{name}")
+        missing = set(module.__all__) - set(pulumi_vast.resources.__all__)
+        assert not missing, f"add `from pulumi_vast.resources.{name} import *` to resources"
+    assert {cls.__module__ for cls in registered().values()} == {
+        f"pulumi_vast.resources.{name}" for name in modules
+    }, "one resource class per module"
+
+
 def test_providers_live_in_an_importable_module_so_state_holds_a_reference():
     # dill pickles a class from an importable module by name; from __main__ it would
     # pickle the code itself into the state.
-    for name in ("InstanceProvider", "SshKeyProvider"):
+    for name in ("InstanceProvider", "SshKeyProvider", "StackTagProvider"):
         assert getattr(pulumi_vast, name).__module__.startswith("pulumi_vast.resources.")
 
 

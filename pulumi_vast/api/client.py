@@ -79,6 +79,11 @@ class VastClient:
         env = os.environ if environ is None else environ
         return cls(env.get(API_URL_ENV) or DEFAULT_API_URL, env.get(API_KEY_ENV) or None, **options)
 
+    def on_write(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(method, route)`` after every call that may have changed something
+        on Vast (every success but a GET), e.g. to drop a cached listing."""
+        self._transport.on_write(listener)
+
     @property
     def api_url(self) -> str:
         return self._transport.api_url

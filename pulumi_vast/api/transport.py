@@ -110,6 +110,7 @@ class Transport:
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.pacer = pacer
+        self._on_write: list[Callable[[str, str], None]] = []
         self._api_key = api_key or None
         self._redactor = Redactor([self._api_key])
         self.retry = retry
@@ -131,6 +132,11 @@ class Transport:
 
     def close(self) -> None:
         self._http.close()
+
+    def on_write(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(method, route)`` after every request that may have changed
+        something (any success but a GET): where caches of what Vast holds are dropped."""
+        self._on_write.append(listener)
 
     def redact(self, text: str) -> str:
         return self._redactor(text)
@@ -177,6 +183,9 @@ class Transport:
                 log.debug("%s %s -> %s", method, path, response.status_code)
                 if response.is_success:
                     self.pacer.succeeded(method, route)
+                    if method != "GET":
+                        for listener in self._on_write:
+                            listener(method, route)
                     return self._decode_success(response, method, path, redact)
                 error = self._api_error(response, method, path, redact)
                 if isinstance(error, RateLimited):

@@ -3,10 +3,13 @@
 A dynamic resource carries its provider, pickled, in the `__provider` property; the SDK's
 servicer unpickles it for every call. The engine's `Read` for a resource adopted with
 `import_` has only the id, so the SDK fails (`KeyError: '__provider'`) and dynamic
-resources cannot be imported. Packages may name the provider class of each dynamic type
-in the entry-point group `pulumi.dynamic_providers` (name: the type token without its
-`pulumi-python:` package, e.g. `dynamic/acme:Thing`; value: `module:Class`); for such a
-type the host supplies a freshly pickled provider, so the read and the import succeed.
+resources cannot be imported. Packages name the provider class of their dynamic types in
+the entry-point group `pulumi.dynamic_providers`, either one type at a time (name: the type
+token without its `pulumi-python:` package, e.g. `dynamic/acme:Thing`; value:
+`module:Class`) or for every type under a prefix (name ending in `:`, e.g. `dynamic/acme:`;
+value: `module:function`, called with the type token, answering the provider class or
+None). For such a type the host supplies a freshly pickled provider, so the read and the
+import succeed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PROVIDER_KEY",
     "preload_providers",
-    "provider_class_path",
+    "provider_class",
     "supply_provider",
     "type_of",
 ]
@@ -38,12 +41,18 @@ def type_of(urn: str) -> str:
     return qualified.split("$")[-1]
 
 
-def provider_class_path(type_token: str) -> str | None:
-    """`module:Class` registered for a dynamic type token, or None."""
+def provider_class(type_token: str) -> type | None:
+    """The provider class a package registered for a dynamic type token, or None."""
     name = type_token.removeprefix(_PACKAGE)
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name == name:
-            return str(entry.value)
+            found: type = entry.load()
+            return found
+        if entry.name.endswith(":") and name.startswith(entry.name):
+            lookup = entry.load()
+            by_prefix: type | None = lookup(type_token)
+            if by_prefix is not None:
+                return by_prefix
     return None
 
 
@@ -69,12 +78,10 @@ def supply_provider(request: Any) -> bool:
     properties = getattr(request, "properties", None)
     if properties is None or PROVIDER_KEY in properties.fields:
         return False
-    path = provider_class_path(type_of(getattr(request, "urn", "")))
-    if path is None:
+    found = provider_class(type_of(getattr(request, "urn", "")))
+    if found is None:
         return False
     from pulumi.dynamic.dynamic import serialize_provider
 
-    module_name, _, class_name = path.partition(":")
-    module = __import__(module_name, fromlist=[class_name])
-    properties[PROVIDER_KEY] = serialize_provider(getattr(module, class_name)())
+    properties[PROVIDER_KEY] = serialize_provider(found())
     return True

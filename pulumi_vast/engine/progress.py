@@ -21,16 +21,17 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
+from pulumi_vast._operation import CURRENT_URN
+
 __all__ = ["attach_engine", "current_urn", "engine", "operation", "report"]
 
-_URN: ContextVar[str] = ContextVar("pulumi_vast_operation_urn", default="")
+_URN = CURRENT_URN
 # A hung engine must not hang the provider call reporting progress.
 LOG_TIMEOUT_S = 10.0
 _engine: Any = None

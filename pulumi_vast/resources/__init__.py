@@ -1,19 +1,18 @@
-"""Pulumi dynamic resources for Vast objects: one module per object, shared plumbing once."""
+"""Pulumi dynamic resources for Vast objects: one module per object, shared plumbing once.
 
+Each public module here is one Vast object (inputs model, provider, resource class) and
+exports those by its `__all__`; this package re-exports them all, and everything else
+(the package root, the docs, the stack program, imports) derives from the registry of
+resource classes (`_resource.registered`). A test fails when a module is not re-exported.
+"""
+
+from pulumi_vast.resources import instance, ssh_key, stack_tag
 from pulumi_vast.resources._fields import Input
-from pulumi_vast.resources.instance import Instance, InstanceArgs, InstanceProvider, ReadyArgs
-from pulumi_vast.resources.ssh_key import SshKey, SshKeyArgs, SshKeyProvider
-from pulumi_vast.resources.stack_tag import StackTag, StackTagProvider
+from pulumi_vast.resources.instance import *  # noqa: F403
+from pulumi_vast.resources.ssh_key import *  # noqa: F403
+from pulumi_vast.resources.stack_tag import *  # noqa: F403
 
-__all__ = [
-    "Input",
-    "Instance",
-    "InstanceArgs",
-    "InstanceProvider",
-    "ReadyArgs",
-    "SshKey",
-    "SshKeyArgs",
-    "SshKeyProvider",
-    "StackTag",
-    "StackTagProvider",
-]
+__all__ = ["Input"]
+__all__ += instance.__all__
+__all__ += ssh_key.__all__
+__all__ += stack_tag.__all__

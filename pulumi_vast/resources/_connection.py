@@ -36,6 +36,8 @@ def connection_for(settings: ProviderSettings) -> Connection:
         if connection is None:
             client = api.VastClient(_resolve_url(settings), settings.effective_api_key)
             connection = Connection(client, InstanceWatcher(client), OfferBook(client))
+            # A write of ours makes any listing taken before it stale.
+            client.on_write(lambda _method, _route: connection.watcher.forget())
             _connections[settings] = connection
         return connection
 

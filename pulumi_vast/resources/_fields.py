@@ -44,6 +44,7 @@ __all__ = [
     "COMPUTED",
     "REPLACE",
     "SECRET",
+    "STATE",
     "UPDATE",
     "Change",
     "FieldPolicy",
@@ -51,6 +52,7 @@ __all__ = [
     "Input",
     "ResourceArgs",
     "known",
+    "nested_args",
     "plain_strings",
     "secret_fields",
     "secret_names",
@@ -111,29 +113,61 @@ Input = Annotated[Union[T, pulumi.Output[T]], _ValueOrOutput()]  # noqa: UP007 -
 
 
 class Change(enum.Enum):
+    """What a change to an input does: ``doc`` names it in the reference, ``meaning`` says it."""
+
+    STATE = "state"
     UPDATE = "update"
-    """Applied to the live object in place by the provider's `update`."""
     REPLACE = "replace"
-    """A new object is created and the old one deleted."""
+
+    @property
+    def doc(self) -> str:
+        return _CHANGE_DOCS[self][0]
+
+    @property
+    def meaning(self) -> str:
+        return _CHANGE_DOCS[self][1]
+
+
+_CHANGE_DOCS = {
+    Change.STATE: (
+        "state only (steers pulumi-vast; nothing live changes)",
+        "kept in the state: it steers pulumi-vast (how offers rank, when an instance is "
+        "ready, what happens on destroy) and never reaches Vast, so a change touches nothing "
+        "live and applies from the next operation that uses it.",
+    ),
+    Change.UPDATE: ("update in place", "the provider applies it to the live object."),
+    Change.REPLACE: ("replace", "a new object is created and the old one deleted."),
+}
+
+
+_PRECEDENCE = (Change.STATE, Change.UPDATE, Change.REPLACE)
 
 
 @dataclass(frozen=True)
 class FieldPolicy:
-    change: Change
+    change: Change | None
+    """None for a modifier (SECRET, COMPUTED) that combines with a change; alone it means
+    UPDATE."""
     secret: bool = False
     computed: bool = False
     """Optional input the provider fills in when unset (Terraform's optional+computed): an
     unset new value is no change."""
 
     def __or__(self, other: FieldPolicy) -> FieldPolicy:
-        change = Change.REPLACE if Change.REPLACE in (self.change, other.change) else Change.UPDATE
+        changes = [c for c in (self.change, other.change) if c is not None]
+        change = max(changes, key=_PRECEDENCE.index) if changes else None
         return FieldPolicy(change, self.secret or other.secret, self.computed or other.computed)
 
+    @property
+    def effect(self) -> Change:
+        return self.change or Change.UPDATE
 
+
+STATE = FieldPolicy(Change.STATE)
 UPDATE = FieldPolicy(Change.UPDATE)
 REPLACE = FieldPolicy(Change.REPLACE)
-SECRET = FieldPolicy(Change.UPDATE, secret=True)
-COMPUTED = FieldPolicy(Change.UPDATE, computed=True)
+SECRET = FieldPolicy(None, secret=True)
+COMPUTED = FieldPolicy(None, computed=True)
 
 
 _ARRIVED_SECRET: ContextVar[frozenset[str]] = ContextVar("arrived_secret", default=frozenset())
@@ -217,9 +251,15 @@ class FieldTable:
 
     @functools.cached_property
     def replace_fields(self) -> frozenset[str]:
-        return frozenset(
-            name for name, row in self.rows.items() if row.policy.change is Change.REPLACE
-        )
+        return self._fields_whose(Change.REPLACE)
+
+    @functools.cached_property
+    def state_fields(self) -> frozenset[str]:
+        """Fields that never reach Vast: a change to them is stored, nothing live is touched."""
+        return self._fields_whose(Change.STATE)
+
+    def _fields_whose(self, change: Change) -> frozenset[str]:
+        return frozenset(name for name, row in self.rows.items() if row.policy.effect is change)
 
     def check(self, news: Mapping[str, Any]) -> CheckOutcome:
         """Validate the new inputs; name each failing field and keep unknowns unknown.
@@ -283,13 +323,32 @@ class FieldTable:
         """The inputs reference table for docs."""
         lines = ["| input | type | required | on change | description |", "|---|---|---|---|---|"]
         for row in self.rows.values():
-            change = row.policy.change.value + (", secret" if row.policy.secret else "")
+            change = row.policy.effect.doc + (", secret" if row.policy.secret else "")
             change += ", computed when unset" if row.policy.computed else ""
             required = "yes" if row.required else f"no (default `{row.default!r}`)"
             lines.append(
                 f"| `{row.name}` | {row.type_name} | {required} | {change} | {row.description} |"
             )
         return "\n".join(lines)
+
+
+def nested_args(model: type[BaseModel]) -> list[type[ResourceArgs]]:
+    """The inputs models nested in ``model``'s fields (e.g. `ReadyArgs` in `InstanceArgs`)."""
+    found: list[type[ResourceArgs]] = []
+
+    def visit(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, ResourceArgs):
+            if tp not in found:
+                found.append(tp)
+                for info in tp.model_fields.values():
+                    visit(info.annotation)
+            return
+        for arg in get_args(tp):
+            visit(arg)
+
+    for info in model.model_fields.values():
+        visit(info.annotation)
+    return found
 
 
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:

@@ -74,7 +74,9 @@ class OfferBook:
         self._lock = threading.Lock()
         self._searches: dict[OfferSearch, SharedFetch[list[Offer]]] = {}
         self._claimed: set[int] = set()
-        self._previewed: set[int] = set()
+        self._previewed: dict[str, int] = {}
+        """Offer picked by each previewed resource (by its key), so that a check asked again
+        answers the same: checking has no side effect beyond this memory."""
 
     def ranked(self, search: OfferSearch, *, max_age: float) -> list[Offer]:
         """Offers answering ``search``, best first, from a search at most ``max_age`` s old."""
@@ -102,14 +104,21 @@ class OfferBook:
         )
         return rank(found, search.order)
 
-    def preview_pick(self, offers: list[Offer]) -> Offer | None:
-        """The best of ``offers`` that no earlier preview in this process picked: what a
-        create would get once the stack's other new instances have claimed theirs."""
+    def preview_pick(self, offers: list[Offer], key: str) -> Offer | None:
+        """The offer a create of resource ``key`` would get: the best of ``offers`` that no
+        other resource previewed in this process picked. The same key gets the same answer
+        (while its offer still matches), however often it asks."""
         with self._lock:
+            mine = self._previewed.get(key)
+            others = {picked for owner, picked in self._previewed.items() if owner != key}
             for offer in offers:
-                if offer.id not in self._previewed:
-                    self._previewed.add(offer.id)
+                if offer.id == mine:
                     return offer
+            for offer in offers:
+                if offer.id not in others:
+                    self._previewed[key] = offer.id
+                    return offer
+            self._previewed.pop(key, None)
             return None
 
     def claim(self, offer_id: int) -> bool:

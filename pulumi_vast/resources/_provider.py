@@ -5,6 +5,15 @@ each bad field; `diff` compares declared fields only (never `__provider`) and an
 `changes=False` explicitly; a failed `create` leaves nothing behind; `read` returns an empty
 id when the object is gone; `delete` treats "already gone" as success.
 
+The base keeps that contract once, for every resource. A subclass says what its object is
+in four hooks: `_create(args, props) -> (id, outputs)`, `_read(id, props) -> outputs | None`
+(None: gone), `_update(id, olds, args, changed) -> outputs` and `_delete(id, props)`. The
+base parses the inputs into the args model, gives `_update` only the changes that reach
+Vast (a `STATE` field is stored, never sent), drops a gone object from the state with a
+warning, derives read's inputs from the field table, makes sure every result carries every
+output the resource class declares (a missing one is a bug, not a silent None), and turns
+any error Vast answers into `RefusedByVast`, naming the input it is about.
+
 Secrets are the base's job, for every resource: a subclass returns plain values, and the
 base marks secret, in every result of `check`, `create`, `read` and `update` (inputs and
 outputs), each field declared `SECRET` and each property the call received as a secret;
@@ -17,7 +26,8 @@ that call's inputs; under a host that accepts secrets it re-marks nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from pulumi.dynamic import (
@@ -32,8 +42,10 @@ from pulumi.dynamic import (
 )
 
 from pulumi_vast._partial import CreatedButFailed
-from pulumi_vast.api import Redactor
+from pulumi_vast.api import Redactor, VastError
 from pulumi_vast.resources import _connection
+from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._errors import RefusedByVast, blame
 from pulumi_vast.resources._fields import FieldTable, plain_strings, secret_names
 from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import Failure
@@ -98,6 +110,14 @@ def _guard_engine_calls(cls: type) -> None:
 
 class VastProvider(ResourceProvider):
     table: ClassVar[FieldTable]
+    kind: ClassVar[str] = "object"
+    """What the object is called in messages ("instance", "SSH key")."""
+    output_names: ClassVar[frozenset[str]] = frozenset()
+    """The outputs its resource class declares (set by `VastResource`): every result of
+    create, read and update carries them all."""
+    api_fields: ClassVar[Mapping[str, str]] = {}
+    """Vast's request field names -> the inputs they come from, to name the input an error
+    is about."""
     delete_before_replace: ClassVar[bool] = False
     """True where two copies at once would cost money twice or collide."""
 
@@ -143,14 +163,15 @@ class VastProvider(ResourceProvider):
             failures += settings.failures
         elif not failures and outcome.args is not None:
             previous = self._previous_args(olds)
-            failures += self.validate(outcome.args, previous)
+            failures += self.validate(outcome.args, previous, news)
         inputs = dict(outcome.inputs)
         if OWNER_INPUT in news:  # hidden: the tag a create gives what it rents
             inputs[OWNER_INPUT] = news[OWNER_INPUT]
         return CheckResult(inputs, [check_failure(failure) for failure in failures])
 
-    def validate(self, args: Any, previous: Any | None) -> list[Failure]:
-        """Checks beyond the inputs model: against the previous inputs or the live market."""
+    def validate(self, args: Any, previous: Any | None, news: Mapping[str, Any]) -> list[Failure]:
+        """Checks beyond the inputs model: against the previous inputs (None for a new
+        object) or the live market. It has no side effect: asked twice, it answers the same."""
         return []
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -167,6 +188,77 @@ class VastProvider(ResourceProvider):
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> bool:
         return field in self.table.replace_fields
+
+    # ---- create, read, update, delete: the contract, once -------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = self.table.parse(props)
+        with self.refusals("create"):
+            id_, outs = self._create(args, props)
+        return CreateResult(id_, self._complete({**props, **outs}, "create"))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        with self.refusals("read", id_):
+            found = self._read(id_, props)
+        if found is None:
+            progress.warn(f"{self.kind} {id_} no longer exists: it is removed from the state")
+            return ReadResult(id_="", outs={})
+        outs = self._complete({**props, **found}, "read")
+        return ReadResult(id_=id_, outs=outs, inputs=self._inputs_of(outs))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        args = self.table.parse(news)
+        live = frozenset(self.table.changed_fields(olds, news)) - self.table.state_fields
+        with self.refusals("update", id_):
+            outs = self._update(id_, olds, args, live)
+        return UpdateResult(self._complete({**news, **outs}, "update"))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with self.refusals("delete", id_):
+            self._delete(id_, props)
+
+    def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+        """Make the object; its id and outputs. A failure must leave nothing behind."""
+        raise NotImplementedError
+
+    def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The object's outputs as Vast has it now; None when it is gone."""
+        raise NotImplementedError
+
+    def _update(
+        self, id_: str, olds: Mapping[str, Any], args: Any, changed: frozenset[str]
+    ) -> Mapping[str, Any]:
+        """Apply ``changed`` (inputs that reach Vast) to the live object; its outputs."""
+        raise NotImplementedError(f"{self.kind} has no input that changes in place")
+
+    def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
+        """Delete the object; already gone is success."""
+        raise NotImplementedError
+
+    def _inputs_of(self, outs: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs a read reports: the declared inputs among the outputs."""
+        return {name: outs[name] for name in self.table.rows if name in outs}
+
+    def _complete(self, outs: dict[str, Any], action: str) -> dict[str, Any]:
+        missing = self.output_names - outs.keys()
+        if missing:
+            raise AssertionError(
+                f"{type(self).__name__}.{action} left out the outputs {sorted(missing)}"
+            )
+        return outs
+
+    @contextmanager
+    def refusals(
+        self, action: str, id_: str | int | None = None, *, field: str | None = None
+    ) -> Iterator[None]:
+        """Vast's errors in the block, as `RefusedByVast` naming the object and the input
+        (``field``, else the one Vast's answer mentions)."""
+        try:
+            yield
+        except VastError as exc:
+            what = self.kind if id_ is None else f"{self.kind} {id_}"
+            blamed = field or blame(exc, self.api_fields)
+            raise RefusedByVast.of(exc, action=action, what=what, field=blamed) from exc
 
     def _marked(self, result: Any, arrived: frozenset[str]) -> Any:
         def mark(values: Mapping[str, Any] | None) -> Any:

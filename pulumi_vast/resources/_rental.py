@@ -352,8 +352,6 @@ class Rental:
             )
             outputs = failed_outputs(instance_id, offer=offer, failure=story)
             raise CreatedButFailed(story, resource_id=str(instance_id), outputs=outputs) from exc
-        finally:
-            self.connection.watcher.forget()
 
     def _note(self, offer: Offer, candidates: list[Offer]) -> str:
         if self.search.offer_id is not None:

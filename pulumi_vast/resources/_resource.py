@@ -14,7 +14,9 @@ from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import InvalidInputs, describe
 from pulumi_vast.resources._provider import VastProvider
 
-__all__ = ["VastResource", "output_names"]
+__all__ = ["VastResource", "output_names", "provider_class_for", "registered"]
+
+_REGISTRY: dict[str, type[VastResource]] = {}
 
 
 def output_names(cls: type) -> list[str]:
@@ -48,6 +50,11 @@ class VastResource(pulumi.dynamic.Resource):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.output_properties = output_names(cls)
+        provider = vars(cls).get("provider_class")
+        if provider is not None:
+            # The outputs are declared once, here; the provider's results must carry them.
+            provider.output_names = frozenset(cls.output_properties)
+            _REGISTRY[f"pulumi-python:{cls._resource_type_name}"] = cls
 
     def __init__(
         self,
@@ -105,3 +112,18 @@ class VastResource(pulumi.dynamic.Resource):
         else:
             return args
         raise InvalidInputs(owner, [("", problem)])
+
+
+def registered() -> dict[str, type[VastResource]]:
+    """Every resource class of the package, by type token (`pulumi-python:dynamic/vast:X`):
+    what the docs, the stack program and imports derive from."""
+    import pulumi_vast.resources  # noqa: F401 - importing it defines them all
+
+    return dict(sorted(_REGISTRY.items()))
+
+
+def provider_class_for(type_token: str) -> type[VastProvider] | None:
+    """The provider class of a type token (`pulumi-python:dynamic/vast:Instance`): what the
+    plugin host supplies to import a resource (the package's entry point names this)."""
+    resource = registered().get(type_token)
+    return resource.provider_class if resource is not None else None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import DiffResult
 from pydantic import AfterValidator, Field, PlainValidator, model_validator
 
 from pulumi_vast import remote
+from pulumi_vast._operation import current_urn
 from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import (
     ENV_NAME,
@@ -33,6 +35,7 @@ from pulumi_vast.resources._fields import (
     COMPUTED,
     REPLACE,
     SECRET,
+    STATE,
     UPDATE,
     FieldTable,
     Input,
@@ -40,7 +43,7 @@ from pulumi_vast.resources._fields import (
     known,
 )
 from pulumi_vast.resources._offers import OfferSearch
-from pulumi_vast.resources._owner import Owner
+from pulumi_vast.resources._owner import OWNER_INPUT, Owner
 from pulumi_vast.resources._problems import InvalidField, describe
 from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._rental import (
@@ -61,7 +64,7 @@ from pulumi_vast.resources._waiting import (
 )
 from pulumi_vast.resources._watch import InstanceWatcher
 
-__all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs", "default_label"]
+__all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs"]
 
 REFRESH_MAX_AGE = 5.0
 """Seconds a listing may be reused by the reads of one `pulumi refresh`."""
@@ -181,11 +184,11 @@ class ReadyArgs(ResourceArgs):
     """What "ready" means for an instance: `pulumi up` returns only once it holds."""
 
     ssh: Annotated[
-        Input[bool], UPDATE, Field(description="Wait until SSH accepts the key and runs a command.")
+        Input[bool], STATE, Field(description="Wait until SSH accepts the key and runs a command.")
     ] = False
     probe: Annotated[
         Input[Command] | None,
-        UPDATE,
+        STATE,
         Field(
             description="A command run over SSH that must exit 0 (implies `ssh`).",
             examples=["nvidia-smi"],
@@ -193,7 +196,7 @@ class ReadyArgs(ResourceArgs):
     ] = None
     timeout: Annotated[
         Input[Positive],
-        UPDATE,
+        STATE,
         Field(
             description="Seconds from rent to ready; past it the instance is destroyed.",
             examples=[600],
@@ -225,7 +228,7 @@ class InstanceArgs(ResourceArgs):
     ] = None
     order: Annotated[
         Input[Order],
-        UPDATE,
+        STATE,
         Field(
             description="How matching offers rank, e.g. `dph+` (cheapest) or `dlperf-`.",
             examples=["dph+"],
@@ -312,7 +315,7 @@ class InstanceArgs(ResourceArgs):
     ] = True
     ready: Annotated[
         Input[ReadyArgs] | None,
-        UPDATE,
+        STATE,
         Field(description="What must hold before `pulumi up` calls the instance created."),
     ] = None
 
@@ -344,10 +347,23 @@ def needs_ssh(ready: ReadyArgs | None) -> bool:
 
 class InstanceProvider(VastProvider):
     table = FieldTable(InstanceArgs)
+    kind = "instance"
+    api_fields = MappingProxyType(
+        {
+            "image": "image",
+            "disk": "disk_gb",
+            "env": "env",
+            "onstart": "onstart",
+            "label": "label",
+            "price": "bid_price",
+            "runtype": "runtype",
+            "ssh_key": "ssh_keys",
+        }
+    )
     # Two live copies of a GPU instance bill twice; Vast offers are single-use anyway.
     delete_before_replace = True
 
-    def validate(self, args: Any, previous: Any | None) -> list[Failure]:
+    def validate(self, args: Any, previous: Any | None, news: Mapping[str, Any]) -> list[Failure]:
         failures: list[Failure] = []
         if needs_ssh(args.ready):
             if self.settings.ssh_key is None:
@@ -374,14 +390,15 @@ class InstanceProvider(VastProvider):
                     )
                 )
         elif not failures:
-            failures += self._preview_rent(args)
+            failures += self._preview_rent(args, preview_key(news, args))
         return failures
 
-    def _preview_rent(self, args: Any) -> list[Failure]:
+    def _preview_rent(self, args: Any, key: str) -> list[Failure]:
         """Before renting: say what will be rented and what it costs, or why nothing can be.
 
         Instances of one stack that ask alike get different offers at create (`OfferBook`
-        claims); the preview hands them out the same way, so the costs it shows add up.
+        claims); the preview hands them out the same way, so the costs it shows add up, and
+        answers the same for the same resource however often it is asked.
         """
         search = OfferSearch.from_args(args)
         offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
@@ -396,7 +413,7 @@ class InstanceProvider(VastProvider):
                     "condition (price cap, reliability, GPU RAM, disk_gb) or try again later",
                 )
             ]
-        pick = self.connection.offers.preview_pick(offers)
+        pick = self.connection.offers.preview_pick(offers, key)
         if pick is None:
             return [
                 (
@@ -445,7 +462,7 @@ class InstanceProvider(VastProvider):
             # The old instance goes first (delete_before_replace): make sure a new one can be
             # rented before the plan says so, or the stack would be left without either.
             args = self.table.check(news).args
-            failures = self._preview_rent(args) if args is not None else []
+            failures = self._preview_rent(args, preview_key(news, args)) if args else []
             if failures:
                 field, reason = failures[0]
                 raise ValueError(
@@ -472,8 +489,9 @@ class InstanceProvider(VastProvider):
     def readiness(self, args: Any) -> Readiness:
         return Readiness.of(args.ready, self.settings.ssh_key)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        args = self.table.parse(props)
+    # ---- the object's life ------------------------------------------------------------
+
+    def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
         rental = Rental(
             connection=self.connection,
             request=plan_request(args),
@@ -486,12 +504,12 @@ class InstanceProvider(VastProvider):
             outcome = rental.run()
         except CreatedButFailed as exc:
             # What the engine records for it: the inputs as given, beside what is known.
-            exc.outputs = self._outputs(props, exc.outputs)
+            exc.outputs = {**props, **exc.outputs}
             raise
         outs = self._describe(outcome.instance, outcome.offer, outcome.note)
-        return CreateResult(str(outcome.instance.id), self._outputs(props, outs))
+        return str(outcome.instance.id), outs
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
         instance_id = int(id_)
         listing = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value
         self._destroy_left_behind(props, listing.values(), keep=instance_id)
@@ -500,11 +518,9 @@ class InstanceProvider(VastProvider):
             # A listing can lag; only Vast's answer for this one instance drops it from state.
             live = self.client.instances.get(instance_id)
         if live is None:
-            return ReadResult(id_="", outs={})
-        outs = dict(props)
-        outs.update(self._describe(live, props.get("offer") or {}, props.get("selection", "")))
+            return None
+        outs = self._describe(live, props.get("offer") or {}, props.get("selection", ""))
         outs["failure"] = props.get("failure") or ""  # still to be replaced, however it looks
-        outs["label"] = live.label
         outs["running"] = live.intended_status != "stopped"
         if "instance_id" not in props:
             # An import: nothing of ours vouches for the program's image and disk, so take
@@ -518,28 +534,35 @@ class InstanceProvider(VastProvider):
                 }
             )
             outs["offer"] = offer_snapshot(live)
-        inputs = {name: outs[name] for name in self.table.rows if name in outs}
+        return outs
+
+    def _inputs_of(self, outs: Mapping[str, Any]) -> dict[str, Any]:
+        inputs = super()._inputs_of(outs)
         if inputs.get("query") is not None:
             inputs.pop("offer_id", None)  # the offer rented for the query, not an input
-        return ReadResult(id_=id_, outs=self._outputs(outs, {}), inputs=inputs)
+        return inputs
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        args = self.table.parse(news)
+    def _update(
+        self, id_: str, olds: Mapping[str, Any], args: Any, changed: frozenset[str]
+    ) -> Mapping[str, Any]:
         instance_id = int(id_)
         instances = self.client.instances
-        if olds.get("label") != args.label:
-            instances.set_label(instance_id, known(args.label) or "")
-        self._sync_keys(instance_id, olds.get("ssh_keys") or [], known(args.ssh_keys))
-        was_running, running = bool(olds.get("running", True)), bool(known(args.running))
-        if was_running != running:
-            instances.set_state(instance_id, "running" if running else "stopped")
-            self.watcher.forget()
-        live = self._started(instance_id, args) if running and not was_running else None
+        if "label" in changed:
+            with self.refusals("update", id_, field="label"):
+                instances.set_label(instance_id, known(args.label) or "")
+        if "ssh_keys" in changed:
+            with self.refusals("update", id_, field="ssh_keys"):
+                self._sync_keys(instance_id, olds.get("ssh_keys") or [], known(args.ssh_keys))
+        live: LiveInstance | None = None
+        if "running" in changed:
+            running = bool(known(args.running))
+            with self.refusals("update", id_, field="running"):
+                instances.set_state(instance_id, "running" if running else "stopped")
+            live = self._started(instance_id, args) if running else None
         live = live or instances.get(instance_id)
         if live is None:
             raise RuntimeError(f"instance {instance_id} disappeared during the update")
-        outs = self._describe(live, olds.get("offer") or {}, olds.get("selection", ""))
-        return UpdateResult(self._outputs(news, outs))
+        return self._describe(live, olds.get("offer") or {}, olds.get("selection", ""))
 
     def _sync_keys(self, instance_id: int, before: list[str], after: list[str]) -> None:
         """Attach added keys; detach removed ones, so access given can be taken back."""
@@ -567,9 +590,8 @@ class InstanceProvider(VastProvider):
                 "it was stopped: try again later, or replace it (pulumi up --replace URN)"
             ) from None
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
         self.client.instances.destroy(int(id_))
-        self.watcher.forget()
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
             self.connection.offers.release(int(props["offer_id"]))
@@ -593,7 +615,6 @@ class InstanceProvider(VastProvider):
                     + (f"instance {keep}" if keep is not None else "none")
                 )
                 self.client.instances.destroy(live.id)
-                self.watcher.forget()
 
     def _describe(
         self, live: LiveInstance, offer: Mapping[str, Any], selection: str
@@ -605,8 +626,14 @@ class InstanceProvider(VastProvider):
             private_key_file=self.settings.ssh_private_key_file,
         )
 
-    def _outputs(self, inputs: Mapping[str, Any], outs: Mapping[str, Any]) -> dict[str, Any]:
-        return {**inputs, **outs}
+
+def preview_key(news: Mapping[str, Any], args: Any) -> str:
+    """Which resource a preview is for: its owner tag, else the URN our host knows, else
+    its label (by default `project/stack/name`)."""
+    owner = news.get(OWNER_INPUT)
+    if isinstance(owner, str) and owner:
+        return owner
+    return current_urn() or f"label:{known(args.label)}"
 
 
 class Instance(VastResource, module="vast", name="Instance"):

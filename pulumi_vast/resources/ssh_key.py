@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult
 from pydantic import Field
 
+from pulumi_vast.api import ResponseLost
 from pulumi_vast.api import SshKey as LiveSshKey
 from pulumi_vast.resources._fields import REPLACE, FieldTable, Input, ResourceArgs, known
 from pulumi_vast.resources._provider import VastProvider
@@ -32,20 +34,33 @@ class SshKeyArgs(ResourceArgs):
 
 class SshKeyProvider(VastProvider):
     table = FieldTable(SshKeyArgs)
+    kind = "SSH key"
+    api_fields = MappingProxyType({"ssh_key": "public_key", "key": "public_key"})
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        args = self.table.parse(props)
-        key = self.client.ssh_keys.create(known(args.public_key))
-        return CreateResult(str(key.id), {**props, **_outputs(key)})
+    def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+        line = known(args.public_key)
+        try:
+            key = self.client.ssh_keys.create(line)
+        except ResponseLost:
+            # It may have been registered: a key is its own tag. Never registered twice.
+            found = self._registered(line)
+            if found is None:
+                raise
+            key = found
+        return str(key.id), _outputs(key)
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def _registered(self, line: str) -> LiveSshKey | None:
+        blob = PublicKey.parse(line).blob
+        return next(
+            (k for k in self.client.ssh_keys.list() if PublicKey.parse(k.public_key).blob == blob),
+            None,
+        )
+
+    def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
         key = self.client.ssh_keys.get(int(id_))
-        if key is None:
-            return ReadResult(id_="", outs={})
-        outs = {**props, **_outputs(key)}
-        return ReadResult(id_=id_, outs=outs, inputs={"public_key": outs["public_key"]})
+        return _outputs(key) if key is not None else None
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
         self.client.ssh_keys.delete(int(id_))
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import secrets
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult
 
 from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._fields import FieldTable, ResourceArgs
@@ -21,7 +21,7 @@ from pulumi_vast.resources._owner import stack_of
 from pulumi_vast.resources._provider import VastProvider
 from pulumi_vast.resources._resource import VastResource
 
-__all__ = ["STACK_TAG_NAME", "StackTag", "StackTagArgs", "StackTagProvider", "owner_input"]
+__all__ = ["StackTag", "StackTagArgs", "StackTagProvider"]
 
 STACK_TAG_NAME = "vast-stack-tag"
 
@@ -32,15 +32,16 @@ class StackTagArgs(ResourceArgs):
 
 class StackTagProvider(VastProvider):
     table = FieldTable(StackTagArgs)
+    kind = "stack tag"
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
+    def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
         stack_id = secrets.token_hex(8)
-        return CreateResult(stack_id, {"stack_id": stack_id})
+        return stack_id, {"stack_id": stack_id}
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_=id_, outs={"stack_id": id_}, inputs={})
+    def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return {"stack_id": id_}
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
         """Destroy every instance still tagged with this stack: its resources are gone."""
         watcher = self.connection.watcher
         watcher.forget()
@@ -51,8 +52,6 @@ class StackTagProvider(VastProvider):
                 "the stack holds it (left by an interrupted run)"
             )
             self.client.instances.destroy(live.id)
-        if left:
-            watcher.forget()
 
 
 class StackTag(VastResource, module="vast", name="StackTag"):

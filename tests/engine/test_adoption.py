@@ -7,11 +7,12 @@ from google.protobuf import struct_pb2
 
 from pulumi_vast.engine.adoption import (
     PROVIDER_KEY,
-    provider_class_path,
+    provider_class,
     supply_provider,
     type_of,
 )
 from pulumi_vast.resources import Instance, SshKey
+from pulumi_vast.resources._resource import registered
 
 
 class ReadRequest:
@@ -32,11 +33,12 @@ def test_type_of_a_urn_ignores_parent_types():
 
 
 def test_every_resource_registers_its_provider_for_imports():
-    for resource in (Instance, SshKey):
-        token = f"pulumi-python:{resource._resource_type_name}"
-        provider = resource.provider_class
-        assert provider_class_path(token) == f"{provider.__module__}:{provider.__name__}"
-    assert provider_class_path("pulumi-python:dynamic/other:Thing") is None
+    tokens = registered()
+    assert {Instance, SshKey} <= set(tokens.values())
+    for token, resource in tokens.items():
+        assert provider_class(token) is resource.provider_class
+    assert provider_class("pulumi-python:dynamic/other:Thing") is None
+    assert provider_class("pulumi-python:dynamic/vast:NoSuchThing") is None
 
 
 def test_a_read_without_provider_gets_one_and_a_read_with_one_is_left_alone():

@@ -13,7 +13,9 @@ from pydantic import Field, PositiveInt
 from pulumi_vast.resources._fields import (
     REPLACE,
     SECRET,
+    STATE,
     UPDATE,
+    Change,
     FieldTable,
     Input,
     ResourceArgs,
@@ -36,6 +38,8 @@ class Thing(ResourceArgs):
         Input[list[Input[str]]], UPDATE, Field(default_factory=list, description="keys")
     ]
     nested: Annotated[Input[Nested] | None, UPDATE, Field(description="nested")] = None
+    mode: Annotated[Input[str], STATE, Field(description="how to go about it")] = "fast"
+    hidden: Annotated[Input[str] | None, STATE | SECRET, Field(description="a kept secret")] = None
 
     def model_post_init(self, _context: object) -> None:
         if self.image == "forbidden":
@@ -47,8 +51,13 @@ table = FieldTable(Thing)
 
 def test_policies_derive_from_the_declaration():
     assert table.replace_fields == {"image", "size"}
-    assert table.secret_fields == {"token"}
-    assert list(table.rows) == ["image", "size", "label", "token", "keys", "nested"]
+    assert table.secret_fields == {"token", "hidden"}
+    assert table.state_fields == {"mode", "hidden"}
+    assert table.rows["hidden"].policy.effect is Change.STATE, "a modifier keeps the change"
+    assert table.rows["token"].policy.effect is Change.UPDATE, "a lone modifier updates"
+    assert list(table.rows) == [
+        *("image", "size", "label", "token", "keys", "nested", "mode", "hidden")
+    ]
 
 
 def test_check_normalizes_with_defaults():
@@ -175,7 +184,8 @@ def test_program_side_validates_known_values_at_once():
 def test_markdown_reference_lists_every_input():
     doc = table.markdown()
     assert "| `image` | str | yes | replace | what to run |" in doc
-    assert "| `token` | str | no (default `None`) | update, secret | a secret |" in doc
+    assert "| `token` | str | no (default `None`) | update in place, secret | a secret |" in doc
+    assert "| `mode` | str | no (default `'fast'`) | state only (steers pulumi-vast; " in doc
     assert "| `nested` | Nested |" in doc
 
 

@@ -86,11 +86,13 @@ def test_new_instances_of_one_stack_are_previewed_on_different_offers(
 ) -> None:
     offer = client.offers.search(QUERY, order=CHEAPEST_FIRST, limit=1)[0]
 
-    assert failures(provider, query=None, offer_id=offer.id) == {}
-    again = failures(provider, query=None, offer_id=offer.id)
+    assert failures(provider, query=None, offer_id=offer.id, __owner="s/a") == {}
+    other = failures(provider, query=None, offer_id=offer.id, __owner="s/b")
+    again = failures(provider, query=None, offer_id=offer.id, __owner="s/a")
 
-    assert "go to other new instances of this stack" in again["offer_id"]
-    assert provider.connection.offers.preview_pick([offer]) is None
+    assert "go to other new instances of this stack" in other["offer_id"]
+    assert again == {}, "the same resource checked again gets the same answer"
+    assert provider.connection.offers.preview_pick([offer], "s/c") is None
 
 
 def test_instance_keys_must_be_public_keys(

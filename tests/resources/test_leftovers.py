@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pulumi_vast._partial import CreatedButFailed
-from pulumi_vast.api import VastClient
+from pulumi_vast.api import CreateInstanceRequest, VastClient
 from pulumi_vast.resources import InstanceProvider
 from pulumi_vast.resources._owner import RESOURCE_TAG_ENV, STACK_TAG_ENV
 from pulumi_vast.resources._rental import RentalFailed
@@ -116,23 +116,28 @@ def test_another_stack_of_the_same_names_is_never_touched(
         ours.delete(done.id, done.outs)
 
 
+def rent_stray(client: VastClient, owner: str) -> int:
+    """An instance tagged for ``owner`` that no state holds, as a killed run leaves one."""
+    stack, _, resource = owner.partition("/")
+    offer = client.offers.search("gpu_ram>=24", limit=1)[0]
+    tags = {STACK_TAG_ENV: stack, RESOURCE_TAG_ENV: resource}
+    return client.instances.create(offer.id, CreateInstanceRequest(image="stray", env=tags))
+
+
 def test_refresh_and_delete_destroy_other_instances_of_the_resource(
-    configure: Callable[..., Any], sim_admin: SimAdmin, vast_account: str
+    provider: InstanceProvider, client: VastClient, sim_admin: SimAdmin, vast_account: str
 ) -> None:
-    provider: InstanceProvider = configure(InstanceProvider)
     recorded = provider.create(inputs(provider))
-    # a second one for the same resource, as a run killed after renting it would leave
-    configure(InstanceProvider).create(inputs(provider, image="other/image"))
+    rent_stray(client, "s1/gpu")
     assert len(alive_ids(sim_admin, vast_account)) == 2
 
-    provider.watcher.forget()
     read = provider.read(recorded.id, recorded.outs)
     assert read.id == recorded.id
     assert alive_ids(sim_admin, vast_account) == [int(recorded.id)]
 
-    stray = configure(InstanceProvider).create(inputs(provider, image="third/image"))
+    stray = rent_stray(client, "s1/gpu")
     provider.delete(recorded.id, recorded.outs)
-    assert alive_ids(sim_admin, vast_account) == [], f"{stray.id} was swept with it"
+    assert alive_ids(sim_admin, vast_account) == [], f"{stray} was swept with it"
 
 
 def test_deleting_the_stack_tag_destroys_whatever_still_carries_it(

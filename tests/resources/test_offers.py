@@ -18,14 +18,25 @@ def book() -> OfferBook:
 def test_previews_hand_out_the_best_offers_in_turn_then_none() -> None:
     offers = book()
 
-    picks = [offers.preview_pick(OFFERS) for _ in range(4)]
+    picks = [offers.preview_pick(OFFERS, key) for key in ("a", "b", "c", "d")]
 
     assert [p.id if p else None for p in picks] == [1, 2, 3, None]
 
 
+def test_a_preview_asked_again_answers_the_same() -> None:
+    offers = book()
+    first = [offers.preview_pick(OFFERS, key) for key in ("a", "b")]
+
+    again = [offers.preview_pick(OFFERS, key) for key in ("b", "a", "b")]
+
+    assert [p.id for p in first if p] == [1, 2]
+    assert [p.id for p in again if p] == [2, 1, 2], "checking has no side effect to pile up"
+    assert offers.preview_pick(OFFERS[1:], "a") is not None, "its offer gone, it gets another"
+
+
 def test_previews_do_not_claim_offers_for_creates() -> None:
     offers = book()
-    offers.preview_pick(OFFERS)
+    offers.preview_pick(OFFERS, "a")
 
     assert offers.claim(1)
     assert not offers.claim(1)
