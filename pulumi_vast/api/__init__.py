@@ -49,13 +49,14 @@ from pulumi_vast.api.instances import (
     VolumeAttachment,
     port_mapping,
 )
-from pulumi_vast.api.offer_fields import OFFER_ALIASES, OFFER_FIELDS, FieldKind, OfferField
+from pulumi_vast.api.offer_fields import GPU_OFFERS, OFFER_ALIASES, OFFER_FIELDS
 from pulumi_vast.api.offers import Offer
 from pulumi_vast.api.pacing import NO_PACING, VAST_RATE_LIMITS, RateLimits
 from pulumi_vast.api.query import (
     CHEAPEST_FIRST,
     DEFAULT_FILTERS,
     OFFICIAL_ORDER,
+    VF,
     Clear,
     Condition,
     F,
@@ -68,6 +69,8 @@ from pulumi_vast.api.retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy
 from pulumi_vast.api.ssh_keys import SshKey
 from pulumi_vast.api.stats import RequestStats, StatsSnapshot
 from pulumi_vast.api.users import User
+from pulumi_vast.api.vocabulary import FieldKind, OfferField, Vocabulary
+from pulumi_vast.api.volume_offer_fields import VOLUME_OFFERS
 
 __all__ = [
     "API_KEY_ENV",
@@ -79,6 +82,7 @@ __all__ = [
     "ENV_NAME",
     "FAILED_STATUSES",
     "FAILURE_MESSAGES",
+    "GPU_OFFERS",
     "MAX_BID_PRICE",
     "MAX_LABEL_LENGTH",
     "MAX_ONSTART_LENGTH",
@@ -90,6 +94,8 @@ __all__ = [
     "OFFICIAL_ORDER",
     "PENDING_STATUSES",
     "VAST_RATE_LIMITS",
+    "VF",
+    "VOLUME_OFFERS",
     "APIError",
     "BadRequest",
     "Clear",
@@ -125,6 +131,7 @@ __all__ = [
     "User",
     "VastClient",
     "VastError",
+    "Vocabulary",
     "VolumeAttachment",
     "parse_order",
     "parse_query",

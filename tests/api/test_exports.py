@@ -8,9 +8,11 @@ import pulumi_vast.api as api
 
 EXPORTS = [
     "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "DEFAULT_API_URL", "DEFAULT_FILTERS",
-    "DEFAULT_RETRY", "ENV_NAME", "FAILED_STATUSES", "FAILURE_MESSAGES", "MAX_BID_PRICE",
+    "DEFAULT_RETRY", "ENV_NAME", "FAILED_STATUSES", "FAILURE_MESSAGES", "GPU_OFFERS",
+    "MAX_BID_PRICE",
     "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH", "MIN_BID_PRICE", "NO_PACING", "NO_RETRY",
     "OFFER_ALIASES", "OFFER_FIELDS", "OFFICIAL_ORDER", "PENDING_STATUSES", "VAST_RATE_LIMITS",
+    "VF", "VOLUME_OFFERS", "Vocabulary",
     "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest", "F", "FieldKind",
     "Gone", "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField",
     "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RateLimits",
@@ -24,7 +26,8 @@ EXPORTS = [
 MODULES = [
     "client", "errors", "filters", "instances", "offer_fields", "offers", "pacing", "query",
     "redaction", "retry",
-    "ssh_keys", "stats", "transport", "users", "_base",
+    "ssh_keys", "stats", "transport", "units", "users", "vocabulary", "volume_offer_fields",
+    "_base",
 ]  # fmt: skip
 
 
