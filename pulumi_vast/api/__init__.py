@@ -68,6 +68,7 @@ from pulumi_vast.api.redaction import Redactor
 from pulumi_vast.api.retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy
 from pulumi_vast.api.ssh_keys import SshKey
 from pulumi_vast.api.stats import RequestStats, StatsSnapshot
+from pulumi_vast.api.units import MIB_PER_GIB
 from pulumi_vast.api.users import User
 from pulumi_vast.api.vocabulary import FieldKind, OfferField, Vocabulary
 from pulumi_vast.api.volume_offer_fields import VOLUME_OFFERS
@@ -86,6 +87,7 @@ __all__ = [
     "MAX_BID_PRICE",
     "MAX_LABEL_LENGTH",
     "MAX_ONSTART_LENGTH",
+    "MIB_PER_GIB",
     "MIN_BID_PRICE",
     "NO_PACING",
     "NO_RETRY",

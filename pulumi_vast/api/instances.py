@@ -22,6 +22,7 @@ from pydantic import (
 from pulumi_vast.api._base import SubClient, VastModel
 from pulumi_vast.api.errors import APIError, Gone, InstanceCreatedWithError, NotFound
 from pulumi_vast.api.ssh_keys import SshKey
+from pulumi_vast.api.units import gib
 
 __all__ = [
     "ENV_NAME",
@@ -194,6 +195,11 @@ class Instance(VastModel):
         # Only a running instance carries the Docker port map; otherwise null (or, per one
         # openapi schema, a bare list of container ports, which maps nothing).
         return value if isinstance(value, Mapping) else {}
+
+    @property
+    def gpu_ram_gib(self) -> float | None:
+        """Memory per GPU in GiB (``gpu_ram`` is MiB), as `Offer.gpu_ram_gib`."""
+        return gib(self.gpu_ram)
 
     @property
     def status(self) -> str | None:

@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field
 
 from pulumi_vast.api._base import SubClient, VastModel
 from pulumi_vast.api.query import OfferType, Query, build_search_body, parse_query
+from pulumi_vast.api.units import gib
 
 __all__ = ["Offer", "OffersClient"]
 
@@ -18,8 +19,9 @@ SEARCH_ROUTE = "/api/v0/bundles/"
 class Offer(VastModel):
     """One offer from ``POST /api/v0/bundles/``; rent it with its ``id``.
 
-    Units are the API's: ``gpu_ram``, ``gpu_total_ram`` and ``cpu_ram`` in MB, ``disk_space``
-    in GB, prices in $/hour (``storage_cost`` in $/GB/month), ``duration`` in seconds.
+    Units are the API's: ``gpu_ram``, ``gpu_total_ram`` and ``cpu_ram`` in MiB (which the
+    API calls MB; `gpu_ram_gib` converts), ``disk_space`` in GB, prices in $/hour
+    (``storage_cost`` in $/GB/month), ``duration`` in seconds.
     """
 
     id: int
@@ -80,9 +82,9 @@ class Offer(VastModel):
     end_date: float | None = None
 
     @property
-    def gpu_ram_gb(self) -> float | None:
-        """Memory per GPU in GB (the unit queries are written in)."""
-        return None if self.gpu_ram is None else self.gpu_ram / 1000.0
+    def gpu_ram_gib(self) -> float | None:
+        """Memory per GPU in GiB: 24.0 for a 24 GB card (``gpu_ram`` is MiB: 24576)."""
+        return gib(self.gpu_ram)
 
 
 class OffersClient(SubClient):

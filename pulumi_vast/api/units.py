@@ -8,6 +8,8 @@ person are therefore MiB / 1024, i.e. GiB.
 
 from __future__ import annotations
 
+from typing import overload
+
 __all__ = ["MIB_PER_GIB", "QUERY_MB_PER_GB", "SECONDS_PER_DAY", "gib"]
 
 MIB_PER_GIB = 1024
@@ -18,6 +20,10 @@ SECONDS_PER_DAY = 24.0 * 60.0 * 60.0
 """The official query multiplier for ``duration`` (written in days, sent in seconds)."""
 
 
+@overload
+def gib(mib: float) -> float: ...
+@overload
+def gib(mib: None) -> None: ...
 def gib(mib: float | None) -> float | None:
     """A memory size the API states in MiB, in GiB (None stays None)."""
     return None if mib is None else mib / MIB_PER_GIB

@@ -124,7 +124,7 @@ def test_offers_parse_from_the_openapi_example() -> None:
     assert isinstance(offer, Offer)
     assert (offer.id, offer.machine_id, offer.host_id) == (12345678, 88888, 55555)
     assert offer.gpu_name == "Imaginary RTX 9999" and offer.num_gpus == 4
-    assert offer.gpu_ram == 24576 and offer.gpu_ram_gb == 24.576
+    assert offer.gpu_ram == 24576 and offer.gpu_ram_gib == 24.0
     assert offer.dph_total == 0.234567 and offer.reliability == 0.9999
     assert offer.driver_version == "999.99.99" and offer.cluster_id is None
     # Fields the model does not name are kept, and read like a row's.
@@ -154,3 +154,12 @@ def test_search_is_retried_though_it_is_a_post() -> None:
     fake.on("POST", SEARCH, reply(502, text="bad gateway"), reply(200, EXAMPLE))
     assert len(fake.client().offers.search()) == 1
     assert len(fake.requests) == 2
+
+
+def test_an_offer_and_its_instance_state_vram_in_the_same_unit() -> None:
+    from pulumi_vast.api import MIB_PER_GIB, Instance
+
+    row = {"id": 1, "gpu_ram": 81920}  # an 80 GB card, in the API's MiB
+    assert Offer.model_validate(row).gpu_ram_gib == Instance.model_validate(row).gpu_ram_gib == 80
+    assert MIB_PER_GIB == 1024
+    assert Offer.model_validate({"id": 1}).gpu_ram_gib is None
