@@ -51,14 +51,19 @@ NO_SUCH_ASK = "no_such_ask"
 _BAD_KEY_MESSAGE = re.compile(r"invalid (user|api)[ _]key|not[ _]authori[sz]ed", re.IGNORECASE)
 _AUTH_ERROR_CODES = frozenset({"auth_error", "not_authorized", "unauthorized", "invalid_api_key"})
 
+# Codes that say the object is not there: NotFound also when they come with a 400 (the SSH
+# key and env var routes answer 400 for an id or name they do not know).
+_MISSING_CODES = frozenset(
+    {"not_found", "no_such_instance", "no_ssh_key", "nonexistent_key", "no_such_volume"}
+)
+
 # For a 200 carrying success: false, the status says nothing; the error code does.
 _ERROR_CODES: dict[str, type[APIError]] = {
     "invalid_args": BadRequest,
     "invalid_request": BadRequest,
     "invalid_price": BadRequest,
     NO_SUCH_ASK: Gone,
-    "not_found": NotFound,
-    "no_such_instance": NotFound,
+    **dict.fromkeys(_MISSING_CODES, NotFound),
     "rate_limit_exceeded": RateLimited,
     SEARCH_QUOTA_ERROR: QuotaExceeded,
     **dict.fromkeys(_AUTH_ERROR_CODES, Unauthorized),
@@ -355,6 +360,8 @@ def _error_fields(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
 def _error_class(status: int, error: str | None, msg: str | None) -> type[APIError]:
     if error == NO_SUCH_ASK and 400 <= status < 500:
         return Gone
+    if error in _MISSING_CODES and status == 400:
+        return NotFound
     if status == 429:
         return QuotaExceeded if error == SEARCH_QUOTA_ERROR else RateLimited
     if status in (401, 403) or error in _AUTH_ERROR_CODES:
