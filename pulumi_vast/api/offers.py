@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from pydantic import AliasChoices, Field
 
-from pulumi_vast.api._base import SubClient, VastModel
-from pulumi_vast.api.query import OfferType, Query, build_search_body, parse_query
+from pulumi_vast.api._base import VastModel
+from pulumi_vast.api._searching import OfferSearching, SearchQuery
+from pulumi_vast.api.offer_fields import GPU_OFFERS
+from pulumi_vast.api.query import OfferType
 from pulumi_vast.api.units import gib
 
 __all__ = ["Offer", "OffersClient"]
@@ -87,42 +88,34 @@ class Offer(VastModel):
         return gib(self.gpu_ram)
 
 
-class OffersClient(SubClient):
+class OffersClient(OfferSearching):
     def search(
         self,
-        query: Query | str | Mapping[str, Any] | None = None,
+        query: SearchQuery = None,
         *,
         order: str | Sequence[Sequence[str]] | None = None,
         limit: int | None = None,
         offer_type: OfferType = "on-demand",
-        storage_gb: float = 5.0,
+        storage_gb: float = GPU_OFFERS.default_storage_gb,
         defaults: bool = True,
     ) -> list[Offer]:
         """Offers matching ``query``, in ``order`` (default: the official ``score`` desc).
 
-        ``query`` is a `Query`, the CLI syntax (``"gpu_ram>=24 num_gpus=1"``), or API JSON
-        filters in API units (``{"gpu_ram": {"gte": 24000}}``), sent as given. Unless
-        ``defaults`` is False, the official client's defaults apply (verified, not external,
-        rentable, not rented) where the query does not set those fields. ``storage_gb`` is
-        the disk the prices include. Pass ``order=CHEAPEST_FIRST`` for cheapest first.
+        ``query`` is a `Query` of GPU offers, the CLI syntax (``"gpu_ram>=24 num_gpus=1"``),
+        or API JSON filters in API units (``{"gpu_ram": {"gte": 24000}}``), sent as given.
+        Unless ``defaults`` is False, the official client's defaults apply (verified, not
+        external, rentable, not rented) where the query does not set those fields.
+        ``storage_gb`` is the disk the prices include. Pass ``order=CHEAPEST_FIRST`` for
+        cheapest first.
         """
-        if isinstance(query, str):
-            query = parse_query(query)
-        options: dict[str, Any] = {
-            "defaults": defaults,
-            "order": order,
-            "limit": limit,
-            "offer_type": offer_type,
-            "storage_gb": storage_gb,
-        }
-        if query is None or isinstance(query, Query):
-            body = (query or Query()).to_search_body(**options)
-        else:
-            body = build_search_body(query, **options)
-        data = self._transport.request("POST", SEARCH_ROUTE, json=body, idempotent=True)
-        rows = data.get("offers") if isinstance(data, dict) else None
-        if isinstance(rows, dict):
-            rows = [rows]
-        if not isinstance(rows, list):
-            raise self._unexpected("POST", SEARCH_ROUTE, "a body without an 'offers' list")
-        return [self._parse(Offer, row, "POST", SEARCH_ROUTE) for row in rows]
+        return self._search(
+            SEARCH_ROUTE,
+            Offer,
+            GPU_OFFERS,
+            query,
+            order=order,
+            limit=limit,
+            offer_type=offer_type,
+            storage_gb=storage_gb,
+            defaults=defaults,
+        )
