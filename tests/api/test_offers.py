@@ -10,29 +10,11 @@ import pytest
 
 from pulumi_vast.api import CHEAPEST_FIRST, F, Offer, Query, QueryError, UnexpectedResponse
 from tests.api.fake_vast import FakeVast, reply
+from tests.api.official import sent_by
 
 SEARCH = "/api/v0/bundles/"
 DATA = Path(__file__).parent / "data"
 EXAMPLE = json.loads((DATA / "bundles_response.json").read_text())
-
-
-class _Recorder:
-    """Stands in for the official client's VastClient: records what it would POST."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, Any] = {}
-
-    def post(self, path: str, json_data: dict[str, Any]) -> Any:
-        self.sent = {"path": path, "body": json_data}
-        return _EmptyAnswer()
-
-
-class _EmptyAnswer:
-    def raise_for_status(self) -> None:
-        pass
-
-    def json(self) -> dict[str, Any]:
-        return {"offers": []}
 
 
 def official_body(query: str | None, **kwargs: Any) -> dict[str, Any]:
@@ -40,10 +22,9 @@ def official_body(query: str | None, **kwargs: Any) -> dict[str, Any]:
     from vastai.api.query import offers_alias, offers_fields, offers_mult, parse_query
 
     parsed = parse_query(query, {}, offers_fields, offers_alias, offers_mult) if query else None
-    recorder = _Recorder()
-    official.search_offers(recorder, parsed, **kwargs)
-    assert recorder.sent["path"] == "/bundles/"
-    body: dict[str, Any] = recorder.sent["body"]
+    sent = sent_by(official.search_offers, parsed, **kwargs)
+    assert (sent.method, sent.path) == ("POST", SEARCH)
+    body: dict[str, Any] = sent.body
     return body
 
 

@@ -7,35 +7,17 @@ from typing import Any
 import pytest
 
 from pulumi_vast.api import GPU_OFFERS, VOLUME_OFFERS, FieldKind, OfferField, Vocabulary
+from tests.api.official import sent_by
 
 
 def multipliers(vocabulary: Vocabulary) -> dict[str, float]:
     return {n: f.multiplier for n, f in vocabulary.fields.items() if f.multiplier != 1.0}
 
 
-class _Recorder:
-    """Stands in for the official client: records the body a search would POST."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, Any] = {}
-
-    def post(self, path: str, json_data: dict[str, Any]) -> Any:
-        self.sent = {"path": path, "body": json_data}
-        return self
-
-    def raise_for_status(self) -> None:
-        pass
-
-    def json(self) -> dict[str, Any]:
-        return {"offers": []}
-
-
 def official_default_body(search: str) -> dict[str, Any]:
     from vastai.api import offers
 
-    recorder = _Recorder()
-    getattr(offers, search)(recorder)
-    body: dict[str, Any] = recorder.sent["body"]
+    body: dict[str, Any] = sent_by(getattr(offers, search)).body
     return body
 
 
