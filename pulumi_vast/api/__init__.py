@@ -1,11 +1,20 @@
 """The wire layer: a typed, thread-safe client of the Vast REST API.
 
 ```python
-from pulumi_vast.api import VastClient, parse_query, CHEAPEST_FIRST
+from pulumi_vast.api import VF, CHEAPEST_FIRST, CreateVolumeRequest, Query, VastClient
 
 client = VastClient.from_env()
 offers = client.offers.search("gpu_ram>=24 num_gpus=1 dph<=0.5", order=CHEAPEST_FIRST)
+space = client.volumes.search(Query.where(VF.disk_space >= 100), order="storage_cost+")
+rent = CreateVolumeRequest(offer_id=space[0].id, size=100, name="my-stack/data")
+volume_id = client.volumes.create(rent)  # after a lost answer: client.volumes.find(rent.name)
 ```
+
+One module per API object, each with its models and calls: `offers`, `instances`,
+`ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `users`; all HTTP goes
+through `transport` (retries, pacing, redaction, the error tree of `errors`). The query
+language is `query` over a `vocabulary` per kind of offer (`offer_fields`,
+`volume_offer_fields`).
 
 `VastClient` loads on first use: it brings httpx, which a Pulumi program (as opposed to
 the provider) never needs, and which costs each process a sixth of a second to import.
@@ -15,6 +24,12 @@ from typing import TYPE_CHECKING
 
 from pulumi_vast._lazy import lazy_exports
 from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
+from pulumi_vast.api.docker_options import (
+    DockerOptions,
+    parse_docker_options,
+    render_docker_options,
+)
+from pulumi_vast.api.env_vars import ENV_VAR_EXISTS, EnvVar
 from pulumi_vast.api.errors import (
     APIError,
     BadRequest,
@@ -33,6 +48,7 @@ from pulumi_vast.api.errors import (
     VastError,
 )
 from pulumi_vast.api.instances import (
+    DEFAULT_VOLUME_SIZE_GB,
     ENV_NAME,
     FAILED_STATUSES,
     FAILURE_MESSAGES,
@@ -68,10 +84,17 @@ from pulumi_vast.api.redaction import Redactor
 from pulumi_vast.api.retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy
 from pulumi_vast.api.ssh_keys import SshKey
 from pulumi_vast.api.stats import RequestStats, StatsSnapshot
+from pulumi_vast.api.templates import (
+    TEMPLATE_SEARCH_DEFAULTS,
+    Template,
+    TemplateRequest,
+    TemplateRuntype,
+)
 from pulumi_vast.api.units import MIB_PER_GIB
 from pulumi_vast.api.users import User
 from pulumi_vast.api.vocabulary import FieldKind, OfferField, Vocabulary
 from pulumi_vast.api.volume_offer_fields import VOLUME_OFFERS
+from pulumi_vast.api.volumes import CreateVolumeRequest, Volume, VolumeOffer
 
 __all__ = [
     "API_KEY_ENV",
@@ -80,7 +103,9 @@ __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_FILTERS",
     "DEFAULT_RETRY",
+    "DEFAULT_VOLUME_SIZE_GB",
     "ENV_NAME",
+    "ENV_VAR_EXISTS",
     "FAILED_STATUSES",
     "FAILURE_MESSAGES",
     "GPU_OFFERS",
@@ -95,6 +120,7 @@ __all__ = [
     "OFFER_FIELDS",
     "OFFICIAL_ORDER",
     "PENDING_STATUSES",
+    "TEMPLATE_SEARCH_DEFAULTS",
     "VAST_RATE_LIMITS",
     "VF",
     "VOLUME_OFFERS",
@@ -103,6 +129,9 @@ __all__ = [
     "Clear",
     "Condition",
     "CreateInstanceRequest",
+    "CreateVolumeRequest",
+    "DockerOptions",
+    "EnvVar",
     "F",
     "FieldKind",
     "Gone",
@@ -127,6 +156,9 @@ __all__ = [
     "SshEndpoint",
     "SshKey",
     "StatsSnapshot",
+    "Template",
+    "TemplateRequest",
+    "TemplateRuntype",
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",
@@ -134,10 +166,14 @@ __all__ = [
     "VastClient",
     "VastError",
     "Vocabulary",
+    "Volume",
     "VolumeAttachment",
+    "VolumeOffer",
+    "parse_docker_options",
     "parse_order",
     "parse_query",
     "port_mapping",
+    "render_docker_options",
 ]
 
 if TYPE_CHECKING:

@@ -8,26 +8,26 @@ import pulumi_vast.api as api
 
 EXPORTS = [
     "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "DEFAULT_API_URL", "DEFAULT_FILTERS",
-    "DEFAULT_RETRY", "ENV_NAME", "FAILED_STATUSES", "FAILURE_MESSAGES", "GPU_OFFERS",
-    "MAX_BID_PRICE", "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH", "MIB_PER_GIB", "MIN_BID_PRICE",
-    "NO_PACING", "NO_RETRY",
-    "OFFER_ALIASES", "OFFER_FIELDS", "OFFICIAL_ORDER", "PENDING_STATUSES", "VAST_RATE_LIMITS",
-    "VF", "VOLUME_OFFERS", "Vocabulary",
-    "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest", "F", "FieldKind",
-    "Gone", "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField",
-    "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RateLimits",
-    "Redactor", "RequestStats",
+    "DEFAULT_RETRY", "DEFAULT_VOLUME_SIZE_GB", "ENV_NAME", "ENV_VAR_EXISTS", "FAILED_STATUSES",
+    "FAILURE_MESSAGES", "GPU_OFFERS", "MAX_BID_PRICE", "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH",
+    "MIB_PER_GIB", "MIN_BID_PRICE", "NO_PACING", "NO_RETRY", "OFFER_ALIASES", "OFFER_FIELDS",
+    "OFFICIAL_ORDER", "PENDING_STATUSES", "TEMPLATE_SEARCH_DEFAULTS", "VAST_RATE_LIMITS",
+    "VOLUME_OFFERS", "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest",
+    "CreateVolumeRequest", "DockerOptions", "EnvVar", "F", "FieldKind", "Gone", "Instance",
+    "InstanceCreatedWithError", "NotFound", "Offer", "OfferField", "PortBinding", "Query",
+    "QueryError", "QuotaExceeded", "RateLimited", "RateLimits", "Redactor", "RequestStats",
     "ResponseLost", "RetriesExhausted", "RetryPolicy", "Runtype", "ServerError", "SshEndpoint",
-    "SshKey", "StatsSnapshot", "TransportError", "Unauthorized", "UnexpectedResponse", "User",
-    "VastClient", "VastError", "VolumeAttachment", "parse_order", "parse_query",
-    "port_mapping",
+    "SshKey", "StatsSnapshot", "Template", "TemplateRequest", "TemplateRuntype", "TransportError",
+    "Unauthorized", "UnexpectedResponse", "User", "VF", "VastClient", "VastError", "Vocabulary",
+    "Volume", "VolumeAttachment", "VolumeOffer", "parse_docker_options", "parse_order",
+    "parse_query", "port_mapping", "render_docker_options"
 ]  # fmt: skip
 
 MODULES = [
-    "client", "errors", "filters", "instances", "offer_fields", "offers", "pacing", "query",
-    "redaction", "retry",
-    "ssh_keys", "stats", "transport", "units", "users", "vocabulary", "volume_offer_fields",
-    "_base",
+    "client", "docker_options", "env_vars", "errors", "filters", "instances", "network_volumes",
+    "offer_fields", "offers", "pacing", "query", "redaction", "retry", "ssh_keys", "stats",
+    "templates", "transport", "units", "users", "vocabulary", "volume_offer_fields", "volumes",
+    "_base", "_searching"
 ]  # fmt: skip
 
 
