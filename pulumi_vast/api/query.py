@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,14 +32,16 @@ from typing import Any, Literal, TypeAlias, cast
 
 from pulumi_vast.api import filters as filter_eval
 from pulumi_vast.api.errors import QueryError
-from pulumi_vast.api.offer_fields import GPU_OFFERS
-from pulumi_vast.api.vocabulary import (
-    FieldKind,
-    OfferField,
-    Vocabulary,
-    version_number,
-    version_text,
+from pulumi_vast.api.field_values import (
+    WILDCARDS,
+    Scalar,
+    api_value,
+    typed_value,
+    value_from_text,
+    value_text,
 )
+from pulumi_vast.api.offer_fields import GPU_OFFERS
+from pulumi_vast.api.vocabulary import OfferField, Vocabulary
 from pulumi_vast.api.volume_offer_fields import VOLUME_OFFERS
 
 __all__ = [
@@ -66,7 +67,6 @@ __all__ = [
 Op = Literal["eq", "neq", "gt", "gte", "lt", "lte", "in", "notin"]
 Direction = Literal["asc", "desc"]
 Order: TypeAlias = tuple[tuple[str, Direction], ...]
-Scalar: TypeAlias = bool | int | float | str | None
 Value: TypeAlias = Scalar | tuple[Scalar, ...]
 OfferType = Literal["on-demand", "bid", "reserved"]
 
@@ -92,9 +92,6 @@ _RENDERED_OP: dict[Op, str] = {
     "eq": "=", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
     "in": " in ", "notin": " notin ",
 }  # fmt: skip
-_WILDCARDS = frozenset({"any", "*", "?"})
-_NULLS = frozenset({"None", "null"})
-_BOOLS = {"true": True, "false": False}
 
 # The official client's clause pattern: field, operator, value (a [list], a "quoted
 # string", or a bare word).
@@ -105,11 +102,9 @@ _CLAUSE = re.compile(
     r'(\[[^\]]+\]|"[^"]+"|[^ ]+)?'
     r"( *)"
 )
-# What a string value may not contain and still be written back in the syntax.
-_UNWRITABLE = re.compile(r'[_"\[\],\s]')
 
 
-# --------------------------------------------------------------------------- values
+# --------------------------------------------------------------------------- fields
 
 
 def _resolve(vocabulary: Vocabulary, name: str, *, position: int | None = None) -> OfferField:
@@ -142,105 +137,6 @@ def _unknown(
         position=position,
         choices=ordered,
     )
-
-
-def _typed(spec: OfferField, value: Any) -> Scalar:
-    """A Python value checked and converted to the field's type (user units)."""
-    if value is None:
-        return None
-    kind = spec.kind
-    wrong = QueryError(f"{spec.name} takes {_describe(spec)}, got {value!r}", token=repr(value))
-    if kind is FieldKind.BOOL:
-        if not isinstance(value, bool):
-            raise wrong
-        return value
-    if isinstance(value, bool):
-        raise wrong
-    if kind is FieldKind.STR:
-        if not isinstance(value, str) or not value:
-            raise wrong
-        return value
-    if kind is FieldKind.VERSION:
-        if isinstance(value, str):
-            try:
-                return version_number(value)
-            except ValueError:
-                raise wrong from None
-        if isinstance(value, int) and value >= 0:
-            return value
-        raise wrong
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        raise wrong
-    if kind is FieldKind.INT:
-        if isinstance(value, float) and not value.is_integer():
-            raise wrong
-        return int(value)
-    return float(value)
-
-
-def _from_text(spec: OfferField, text: str, position: int) -> Scalar:
-    """A value as written in a query string, typed for the field."""
-    if text in _NULLS:
-        return None
-    kind = spec.kind
-    try:
-        if kind is FieldKind.STR:
-            return _typed(spec, text.replace("_", " ").strip('"'))
-        if kind is FieldKind.BOOL:
-            return _typed(spec, _BOOLS[text.lower()])
-        if kind is FieldKind.VERSION:
-            return _typed(spec, text if "." in text else int(text))
-        number: int | float
-        try:
-            number = int(text)
-        except ValueError:
-            number = float(text)
-        return _typed(spec, number)
-    except (QueryError, KeyError, ValueError):
-        raise QueryError(
-            f"{spec.name} takes {_describe(spec)}; {text!r} at position {position} is not one",
-            token=text,
-            position=position,
-        ) from None
-
-
-def _describe(spec: OfferField) -> str:
-    unit = spec.doc.rsplit(", ", 1)[1] if ", " in spec.doc else ""
-    return {
-        FieldKind.FLOAT: f"a number{f' ({unit})' if unit else ''}",
-        FieldKind.INT: "a whole number",
-        FieldKind.BOOL: "true or false",
-        FieldKind.STR: "a word (write spaces as _)",
-        FieldKind.VERSION: "a version like 535.86.05",
-    }[spec.kind]
-
-
-def _to_api(spec: OfferField, value: Scalar) -> Scalar:
-    if spec.multiplier != 1.0 and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) * spec.multiplier
-    return value
-
-
-def _render_value(spec: OfferField, value: Scalar) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if spec.kind is FieldKind.VERSION and isinstance(value, int):
-        return version_text(value) if value >= 1_000_000 else str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if _UNWRITABLE.sub("", value.replace(" ", "")) != value.replace(" ", "") or (
-        value in _WILDCARDS or value in _NULLS
-    ):
-        raise QueryError(
-            f"{spec.name} value {value!r} cannot be written in the query syntax (which reads _ "
-            'as a space and has no escape for _ " [ ] , or tabs); use the JSON filters',
-            token=value,
-        )
-    return value.replace(" ", "_")
 
 
 # --------------------------------------------------------------------------- builder
@@ -286,12 +182,12 @@ class FieldRef:
             )
         if value is None and op not in ("eq", "neq"):
             raise QueryError(f"{self.spec.name}: null can only be compared with == or !=")
-        return Condition(self.spec.name, op, _typed(self.spec, value), self.vocabulary)
+        return Condition(self.spec.name, op, typed_value(self.spec, value), self.vocabulary)
 
     def _members(self, op: Op, values: Iterable[Any]) -> Condition:
         if isinstance(values, str | bytes):
             raise QueryError(f"{self.spec.name}.{op}: give a list of values, not one string")
-        members = tuple(_typed(self.spec, v) for v in values)
+        members = tuple(typed_value(self.spec, v) for v in values)
         if not members:
             raise QueryError(f"{self.spec.name}: an empty list matches nothing")
         return Condition(self.spec.name, op, members, self.vocabulary)
@@ -375,10 +271,10 @@ def _checked(spec: OfferField, condition: Condition) -> Value:
         values = condition.value
         if not isinstance(values, tuple) or not values:
             raise QueryError(f"{spec.name} {condition.op} needs a non-empty tuple of values")
-        return tuple(_typed(spec, v) for v in values)
+        return tuple(typed_value(spec, v) for v in values)
     if isinstance(condition.value, tuple):
         raise QueryError(f"{spec.name} {condition.op} compares with one value, not a list")
-    return _typed(spec, condition.value)
+    return typed_value(spec, condition.value)
 
 
 def _vocabulary_of(items: Sequence[Condition | Clear], given: Vocabulary | None) -> Vocabulary:
@@ -457,9 +353,9 @@ class Query:
         for name, op, value in self._clauses:
             spec = self._vocabulary.fields[name]
             api: Any = (
-                [_to_api(spec, v) for v in value]
+                [api_value(spec, v) for v in value]
                 if isinstance(value, tuple)
-                else _to_api(spec, value)
+                else api_value(spec, value)
             )
             result.setdefault(name, {})[op] = api
         return result
@@ -494,9 +390,9 @@ class Query:
         for name, op, value in self._clauses:
             spec = self._vocabulary.fields[name]
             if isinstance(value, tuple):
-                text = "[" + ",".join(_render_value(spec, v) for v in value) + "]"
+                text = "[" + ",".join(value_text(spec, v) for v in value) + "]"
             else:
-                text = _render_value(spec, value)
+                text = value_text(spec, value)
             parts.append(f"{name}{_RENDERED_OP[op]}{text}")
         parts += [f"{name}=any" for name in sorted(self._cleared)]
         return " ".join(parts)
@@ -590,7 +486,7 @@ def _clause(vocabulary: Vocabulary, match: re.Match[str], offset: int) -> Condit
             token=name,
             position=match.start(1) + offset,
         )
-    if value in _WILDCARDS:
+    if value in WILDCARDS:
         if op != "eq":
             raise QueryError(
                 f"{value!r} at position {value_pos} only works with =, to drop the {name} filter",
@@ -600,9 +496,9 @@ def _clause(vocabulary: Vocabulary, match: re.Match[str], offset: int) -> Condit
         return Clear(spec.name, vocabulary)
     if op in _LIST_OPS:
         members = [m.strip() for m in value.split(",") if m.strip()]
-        values = tuple(_from_text(spec, m, value_pos) for m in members)
+        values = tuple(value_from_text(spec, m, value_pos) for m in members)
         return Condition(spec.name, op, values, vocabulary)
-    return Condition(spec.name, op, _from_text(spec, value, value_pos), vocabulary)
+    return Condition(spec.name, op, value_from_text(spec, value, value_pos), vocabulary)
 
 
 def parse_order(text: str, *, vocabulary: Vocabulary = GPU_OFFERS) -> Order:

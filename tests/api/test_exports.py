@@ -24,7 +24,8 @@ EXPORTS = [
 ]  # fmt: skip
 
 MODULES = [
-    "client", "docker_options", "env_vars", "errors", "filters", "instances", "network_volumes",
+    "client", "docker_options", "env_vars", "errors", "field_values", "filters", "instances",
+    "network_volumes",
     "offer_fields", "offers", "pacing", "query", "redaction", "retry", "ssh_keys", "stats",
     "templates", "transport", "units", "users", "vocabulary", "volume_offer_fields", "volumes",
     "_base", "_searching"
