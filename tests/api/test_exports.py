@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pulumi_vast.api as api
 
@@ -53,3 +55,16 @@ def test_every_error_descends_from_vast_error() -> None:
         assert issubclass(getattr(errors, name), api.VastError), name
     assert issubclass(api.QueryError, ValueError)
     assert issubclass(api.ResponseLost, api.TransportError)
+
+
+def test_the_models_of_templates_env_vars_and_volumes_load_on_first_use() -> None:
+    # A program that only writes queries must not pay for building them (some 30 ms).
+    lazy = ["docker_options", "env_vars", "templates", "volumes"]
+    code = (
+        "import sys, pulumi_vast.api as api\n"
+        f"print([m for m in {lazy!r} if 'pulumi_vast.api.' + m in sys.modules])\n"
+        "api.Template, api.EnvVar, api.Volume, api.DockerOptions\n"
+        f"print([m for m in {lazy!r} if 'pulumi_vast.api.' + m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", repr(lazy)]
