@@ -81,6 +81,11 @@ _RETRYABLE_TRANSPORT = (httpx.NetworkError, httpx.TimeoutException, httpx.Remote
 
 _MAX_TEXT_IN_MESSAGE = 300
 
+_LOOK_IT_UP = (
+    "look the object up (an instance by its label, a volume or template by its name, an env "
+    "var by its key) before trying again"
+)
+
 
 def user_agent() -> str:
     try:
@@ -219,8 +224,7 @@ class Transport:
         if not repeatable and not isinstance(exc, _NEVER_SENT):
             raise ResponseLost(
                 f"{where} may have reached Vast, but its answer was lost ({reason}); it was "
-                "not retried because it is not safe to repeat: look the object up (an "
-                "instance by its label) before trying again",
+                f"not retried because it is not safe to repeat: {_LOOK_IT_UP}",
                 method=method,
                 path=path,
             ) from exc
@@ -237,7 +241,7 @@ class Transport:
             raise ResponseLost(
                 f"{method} {path} answered {error.status}, so the request may still have been "
                 "carried out; it was not retried because it is not safe "
-                "to repeat: look the object up (an instance by its label) before trying again",
+                f"to repeat: {_LOOK_IT_UP}",
                 method=method,
                 path=path,
             ) from error
