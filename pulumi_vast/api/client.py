@@ -10,15 +10,19 @@ from typing import Any
 
 from pulumi_vast.api._httpx import httpx
 from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
+from pulumi_vast.api.env_vars import EnvVarsClient
 from pulumi_vast.api.instances import InstancesClient
+from pulumi_vast.api.network_volumes import NetworkVolumesClient
 from pulumi_vast.api.offers import OffersClient
 from pulumi_vast.api.pacing import VAST_RATE_LIMITS, Pacer, RateLimits
 from pulumi_vast.api.redaction import REDACTED
 from pulumi_vast.api.retry import DEFAULT_RETRY, RetryPolicy
 from pulumi_vast.api.ssh_keys import SshKeysClient
 from pulumi_vast.api.stats import RequestStats
+from pulumi_vast.api.templates import TemplatesClient
 from pulumi_vast.api.transport import Transport
 from pulumi_vast.api.users import UsersClient
+from pulumi_vast.api.volumes import VolumesClient
 
 __all__ = ["API_KEY_ENV", "API_URL_ENV", "DEFAULT_API_URL", "VastClient"]
 
@@ -26,8 +30,9 @@ __all__ = ["API_KEY_ENV", "API_URL_ENV", "DEFAULT_API_URL", "VastClient"]
 class VastClient:
     """A thread-safe client of the Vast REST API.
 
-    ``client.offers``, ``client.instances``, ``client.ssh_keys`` and ``client.users`` hold the
-    calls; all share one HTTP connection pool, one `RetryPolicy` (429, 5xx and
+    ``client.offers``, ``client.instances``, ``client.ssh_keys``, ``client.templates``,
+    ``client.env_vars``, ``client.volumes``, ``client.network_volumes`` and ``client.users``
+    hold the calls; all share one HTTP connection pool, one `RetryPolicy` (429, 5xx and
     transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
     creates are never repeated once they may have reached Vast) and one set of request
     counters, ``client.stats``. Requests are paced under Vast's documented per-endpoint rate
@@ -71,6 +76,10 @@ class VastClient:
         self.offers = OffersClient(self._transport)
         self.instances = InstancesClient(self._transport)
         self.ssh_keys = SshKeysClient(self._transport)
+        self.templates = TemplatesClient(self._transport)
+        self.env_vars = EnvVarsClient(self._transport)
+        self.volumes = VolumesClient(self._transport)
+        self.network_volumes = NetworkVolumesClient(self._transport)
         self.users = UsersClient(self._transport)
 
     @classmethod
@@ -105,7 +114,7 @@ class VastClient:
     ) -> Any:
         """A raw call for routes without a sub-client yet; decoded JSON back.
 
-        ``route`` is a template such as ``/api/v0/volumes/{id}/`` filled from
+        ``route`` is a template such as ``/api/v0/instances/{id}/`` filled from
         ``path_params``; retries, errors, counting and redaction (``secrets``: values of
         the body no error may repeat) are those of every other call.
         """

@@ -8,7 +8,7 @@ VastError                       anything raised by pulumi_vast.api
 ├── APIError                    Vast answered with an error (status, error, msg)
 │   ├── BadRequest              400, or a 200 with success: false and a bad-argument code
 │   ├── Unauthorized            401/403, and the 404 "Invalid user key" a bad key gets
-│   ├── NotFound                404
+│   ├── NotFound                404, or a code saying there is no such object (no_ssh_key...)
 │   ├── Gone                    410, or no_such_ask: an offer someone else rented
 │   ├── RateLimited             429 (per route and key)
 │   ├── QuotaExceeded           429 search_quota_exceeded (daily, resets at UTC midnight)
@@ -126,7 +126,8 @@ class Unauthorized(APIError):
 
 
 class NotFound(APIError):
-    """404: no such object (for this account)."""
+    """404: no such object (for this account); also the 400s some routes answer for one
+    (``no_ssh_key``, ``nonexistent_key``)."""
 
 
 class Gone(APIError):

@@ -18,7 +18,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pulumi_vast.api.offer_fields import version_number
+from pulumi_vast.api.vocabulary import version_number
 
 __all__ = [
     "OPERATORS",

@@ -22,8 +22,10 @@ from pydantic import (
 from pulumi_vast.api._base import SubClient, VastModel
 from pulumi_vast.api.errors import APIError, Gone, InstanceCreatedWithError, NotFound
 from pulumi_vast.api.ssh_keys import SshKey
+from pulumi_vast.api.units import gib
 
 __all__ = [
+    "DEFAULT_VOLUME_SIZE_GB",
     "ENV_NAME",
     "FAILED_STATUSES",
     "FAILURE_MESSAGES",
@@ -66,6 +68,8 @@ LIST_PAGE_SIZE = 25
 JUPYTER_SSH_PORT_OFFSET = 1
 """On jupyter runtypes the proxy's SSH port is ``ssh_port + 1`` (as the official ssh-url)."""
 SSH_CONTAINER_PORT = "22/tcp"
+DEFAULT_VOLUME_SIZE_GB = 15
+"""The size the official client rents a volume with when none is given."""
 
 Runtype = Literal[
     "ssh", "jupyter", "args", "ssh_proxy", "ssh_direct", "jupyter_proxy", "jupyter_direct"
@@ -196,6 +200,11 @@ class Instance(VastModel):
         return value if isinstance(value, Mapping) else {}
 
     @property
+    def gpu_ram_gib(self) -> float | None:
+        """Memory per GPU in GiB (``gpu_ram`` is MiB), as `Offer.gpu_ram_gib`."""
+        return gib(self.gpu_ram)
+
+    @property
     def status(self) -> str | None:
         return self.actual_status
 
@@ -252,15 +261,43 @@ class Instance(VastModel):
 
 
 class VolumeAttachment(BaseModel):
-    """A volume to create or link at instance creation (``volume_info``)."""
+    """A volume to create or link at instance creation (``volume_info``), as ``vastai create
+    instance --create-volume OFFER_ID | --link-volume VOLUME_ID --mount-path PATH`` sends it.
+
+    ``create_new`` rents a new volume from the volume offer ``volume_id`` (of ``size`` GB,
+    default 15 as the official client, named ``name``); otherwise ``volume_id`` is an
+    existing volume of the account, and ``size``/``name`` do not apply. ``mount_path`` must
+    be absolute and not ``/`` (the official client also takes a relative path, whose base
+    in the container nothing defines).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     volume_id: int = Field(description="an existing volume's id, or a volume offer's id")
-    mount_path: str = Field(pattern=r"^/([^/\x00]+/?)*$")
+    mount_path: str = Field(pattern=r"^/([^/\x00]+/?)+$")
     create_new: bool = False
     size: int | None = Field(default=None, gt=0, description="GB, for a new volume")
     name: str | None = None
+
+    @classmethod
+    def new(
+        cls, offer_id: int, mount_path: str, *, size: int | None = None, name: str | None = None
+    ) -> VolumeAttachment:
+        """Rent a new volume from the volume offer ``offer_id`` and mount it."""
+        return cls(volume_id=offer_id, mount_path=mount_path, create_new=True, size=size, name=name)
+
+    @classmethod
+    def link(cls, volume_id: int, mount_path: str) -> VolumeAttachment:
+        """Mount the account's volume ``volume_id``."""
+        return cls(volume_id=volume_id, mount_path=mount_path)
+
+    @model_validator(mode="after")
+    def _new_only(self) -> VolumeAttachment:
+        if not self.create_new and (self.size is not None or self.name is not None):
+            raise ValueError(
+                "size and name are for a new volume (create_new); a linked volume keeps its own"
+            )
+        return self
 
     def to_payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -270,8 +307,8 @@ class VolumeAttachment(BaseModel):
         }
         if self.name:
             body["name"] = self.name
-        if self.size:
-            body["size"] = self.size
+        if self.create_new:
+            body["size"] = self.size or DEFAULT_VOLUME_SIZE_GB
         return body
 
 
@@ -285,7 +322,8 @@ class CreateInstanceRequest(BaseModel):
     ``price`` makes it an interruptible bid ($/hour); None rents on demand.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A refusal must not quote the input: env values and the registry login are secrets.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     image: str | None = None
     template_hash_id: str | None = None

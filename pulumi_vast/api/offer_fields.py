@@ -1,50 +1,24 @@
-"""The offer search vocabulary as data: every field, its type, unit, aliases and multiplier.
+"""The GPU offer vocabulary as data: every field, its type, unit, aliases and multiplier.
 
-This is the one table the query parser, the renderer, the builder (`F`) and the docs read.
-Names, aliases and multipliers are exactly the official client's (`vastai/api/query.py`):
-``gpu_ram``, ``cpu_ram`` and ``gpu_total_ram`` are written in GB and sent in MB, and
-``duration`` is written in days and sent in seconds.
+`GPU_OFFERS` is the one table the query parser, the renderer, the builder (`F`) and the
+docs read for ``POST /api/v0/bundles/``. Names, aliases, multipliers and default filters
+are exactly the official client's (``offers_fields``, ``offers_alias``, ``offers_mult`` in
+`vastai/api/query.py`, the defaults of ``search_offers``): ``gpu_ram``, ``cpu_ram`` and
+``gpu_total_ram`` are written in GB and sent in MB, and ``duration`` is written in days
+and sent in seconds.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from enum import StrEnum
 from types import MappingProxyType
 
-__all__ = [
-    "OFFER_ALIASES",
-    "OFFER_FIELDS",
-    "ORDER_ONLY_FIELDS",
-    "FieldKind",
-    "OfferField",
-    "field_names",
-    "version_number",
-    "version_text",
-]
+from pulumi_vast.api.units import QUERY_MB_PER_GB, SECONDS_PER_DAY
+from pulumi_vast.api.vocabulary import FieldKind, OfferField, Vocabulary
 
+__all__ = ["GPU_OFFERS", "OFFER_ALIASES", "OFFER_FIELDS", "ORDER_ONLY_FIELDS"]
 
-class FieldKind(StrEnum):
-    FLOAT = "float"
-    INT = "int"
-    BOOL = "bool"
-    STR = "str"
-    VERSION = "version"
-    """A dotted ``X.Y.Z`` version, sent as the integer ``XXXYYYZZZ`` (driver_version)."""
-
-
-@dataclass(frozen=True)
-class OfferField:
-    name: str
-    kind: FieldKind
-    doc: str
-    multiplier: float = 1.0
-    """API units per user unit (1000 for GB -> MB)."""
-
-
-_GB_TO_MB = 1000.0
-_DAYS_TO_SECONDS = 24.0 * 60.0 * 60.0
+_GB_TO_MB = QUERY_MB_PER_GB
+_DAYS_TO_SECONDS = SECONDS_PER_DAY
 
 K = FieldKind
 
@@ -105,38 +79,31 @@ _TABLE: tuple[OfferField, ...] = (
 )
 del K
 
-OFFER_FIELDS: MappingProxyType[str, OfferField] = MappingProxyType({f.name: f for f in _TABLE})
-
-OFFER_ALIASES: MappingProxyType[str, str] = MappingProxyType(
-    {
+GPU_OFFERS = Vocabulary.of(
+    "GPU offers",
+    "F",
+    _TABLE,
+    aliases={
         "cuda_vers": "cuda_max_good",
         "display_active": "gpu_display_active",
         "dlperf_usd": "dlperf_per_dphtotal",
         "dph": "dph_total",
         "flops_usd": "flops_per_dphtotal",
-    }
+    },
+    # ``score`` is the official default order.
+    order_only={"score", "discounted_dph_total"},
+    default_filters={
+        "verified": {"eq": True},
+        "external": {"eq": False},
+        "rentable": {"eq": True},
+        "rented": {"eq": False},
+    },
+    default_storage_gb=5.0,
+    offer_types=True,
 )
+"""The offers of ``POST /api/v0/bundles/``: machines to run instances on."""
 
-ORDER_ONLY_FIELDS = frozenset({"score", "discounted_dph_total"})
+OFFER_FIELDS: MappingProxyType[str, OfferField] = MappingProxyType(dict(GPU_OFFERS.fields))
+OFFER_ALIASES: MappingProxyType[str, str] = MappingProxyType(dict(GPU_OFFERS.aliases))
+ORDER_ONLY_FIELDS = GPU_OFFERS.order_only
 """Columns offers can be sorted by but not filtered on (``score`` is the official default)."""
-
-_VERSION = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
-
-
-def field_names() -> list[str]:
-    """Every name a query may use: fields, then aliases."""
-    return [*OFFER_FIELDS, *OFFER_ALIASES]
-
-
-def version_number(text: str) -> int:
-    """``"535.86.05"`` -> ``535086005``, as the official client sends driver versions."""
-    match = _VERSION.match(text.strip())
-    if match is None:
-        raise ValueError(f"expected a version like 535.86.05, got {text!r}")
-    major, minor, patch = (int(part) for part in match.groups())
-    return major * 1_000_000 + minor * 1_000 + patch
-
-
-def version_text(number: int) -> str:
-    """The inverse of `version_number` for numbers it produces."""
-    return f"{number // 1_000_000}.{number // 1_000 % 1_000}.{number % 1_000:02d}"

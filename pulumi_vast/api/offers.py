@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from pydantic import AliasChoices, Field
 
-from pulumi_vast.api._base import SubClient, VastModel
-from pulumi_vast.api.query import OfferType, Query, build_search_body, parse_query
+from pulumi_vast.api._base import VastModel
+from pulumi_vast.api._searching import OfferSearching, SearchQuery
+from pulumi_vast.api.offer_fields import GPU_OFFERS
+from pulumi_vast.api.query import OfferType
+from pulumi_vast.api.units import gib
 
 __all__ = ["Offer", "OffersClient"]
 
@@ -18,8 +20,9 @@ SEARCH_ROUTE = "/api/v0/bundles/"
 class Offer(VastModel):
     """One offer from ``POST /api/v0/bundles/``; rent it with its ``id``.
 
-    Units are the API's: ``gpu_ram``, ``gpu_total_ram`` and ``cpu_ram`` in MB, ``disk_space``
-    in GB, prices in $/hour (``storage_cost`` in $/GB/month), ``duration`` in seconds.
+    Units are the API's: ``gpu_ram``, ``gpu_total_ram`` and ``cpu_ram`` in MiB (which the
+    API calls MB; `gpu_ram_gib` converts), ``disk_space`` in GB, prices in $/hour
+    (``storage_cost`` in $/GB/month), ``duration`` in seconds.
     """
 
     id: int
@@ -80,47 +83,39 @@ class Offer(VastModel):
     end_date: float | None = None
 
     @property
-    def gpu_ram_gb(self) -> float | None:
-        """Memory per GPU in GB (the unit queries are written in)."""
-        return None if self.gpu_ram is None else self.gpu_ram / 1000.0
+    def gpu_ram_gib(self) -> float | None:
+        """Memory per GPU in GiB: 24.0 for a 24 GB card (``gpu_ram`` is MiB: 24576)."""
+        return gib(self.gpu_ram)
 
 
-class OffersClient(SubClient):
+class OffersClient(OfferSearching):
     def search(
         self,
-        query: Query | str | Mapping[str, Any] | None = None,
+        query: SearchQuery = None,
         *,
         order: str | Sequence[Sequence[str]] | None = None,
         limit: int | None = None,
         offer_type: OfferType = "on-demand",
-        storage_gb: float = 5.0,
+        storage_gb: float = GPU_OFFERS.default_storage_gb,
         defaults: bool = True,
     ) -> list[Offer]:
         """Offers matching ``query``, in ``order`` (default: the official ``score`` desc).
 
-        ``query`` is a `Query`, the CLI syntax (``"gpu_ram>=24 num_gpus=1"``), or API JSON
-        filters in API units (``{"gpu_ram": {"gte": 24000}}``), sent as given. Unless
-        ``defaults`` is False, the official client's defaults apply (verified, not external,
-        rentable, not rented) where the query does not set those fields. ``storage_gb`` is
-        the disk the prices include. Pass ``order=CHEAPEST_FIRST`` for cheapest first.
+        ``query`` is a `Query` of GPU offers, the CLI syntax (``"gpu_ram>=24 num_gpus=1"``),
+        or API JSON filters in API units (``{"gpu_ram": {"gte": 24000}}``), sent as given.
+        Unless ``defaults`` is False, the official client's defaults apply (verified, not
+        external, rentable, not rented) where the query does not set those fields.
+        ``storage_gb`` is the disk the prices include. Pass ``order=CHEAPEST_FIRST`` for
+        cheapest first.
         """
-        if isinstance(query, str):
-            query = parse_query(query)
-        options: dict[str, Any] = {
-            "defaults": defaults,
-            "order": order,
-            "limit": limit,
-            "offer_type": offer_type,
-            "storage_gb": storage_gb,
-        }
-        if query is None or isinstance(query, Query):
-            body = (query or Query()).to_search_body(**options)
-        else:
-            body = build_search_body(query, **options)
-        data = self._transport.request("POST", SEARCH_ROUTE, json=body, idempotent=True)
-        rows = data.get("offers") if isinstance(data, dict) else None
-        if isinstance(rows, dict):
-            rows = [rows]
-        if not isinstance(rows, list):
-            raise self._unexpected("POST", SEARCH_ROUTE, "a body without an 'offers' list")
-        return [self._parse(Offer, row, "POST", SEARCH_ROUTE) for row in rows]
+        return self._search(
+            SEARCH_ROUTE,
+            Offer,
+            GPU_OFFERS,
+            query,
+            order=order,
+            limit=limit,
+            offer_type=offer_type,
+            storage_gb=storage_gb,
+            defaults=defaults,
+        )

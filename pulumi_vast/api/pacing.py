@@ -56,6 +56,14 @@ VAST_RATE_LIMITS = RateLimits(
             ("PUT", "/api/v0/instances/bid_price/{id}/"): 5.5,
             ("POST", "/api/v0/ssh/"): 1.0,
             ("PUT", "/api/v0/ssh/{id}/"): 1.0,
+            ("GET", "/api/v0/template/"): 3.0,
+            ("GET", "/api/v0/secrets/"): 5.0,
+            ("POST", "/api/v0/secrets/"): 3.0,
+            ("PUT", "/api/v0/secrets/"): 3.0,
+            ("DELETE", "/api/v0/secrets/"): 3.0,
+            ("POST", "/api/v0/volumes/search/"): 5.5,
+            ("GET", "/api/v0/volumes"): 5.5,
+            ("DELETE", "/api/v0/volumes/"): 5.5,
         }
     )
 )

@@ -5,19 +5,26 @@
 F.gpu_name.in_(["RTX 4090", "RTX 3090"]))`` are the same `Query`; ``q.filters`` is the JSON
 the API takes (``{"gpu_ram": {"gte": 24000.0}, ...}``), ``q.render()`` the string again.
 
+Each kind of offer has its own words, a `Vocabulary`: GPU offers (`GPU_OFFERS`, built
+with `F`, the default everywhere) and volume offers (`VOLUME_OFFERS`, built with `VF`:
+``Query.where(VF.disk_space >= 50)``, or ``parse_query("disk_space>=50",
+vocabulary=VOLUME_OFFERS)``). A query carries its vocabulary, so it renders, converts and
+builds its search body with the right fields, units and defaults, and
+``parse_query(q.render(), vocabulary=q.vocabulary) == q``.
+
 The syntax is the official client's (same operators, aliases, unit multipliers, ``_`` for
 a space, ``any``/``*``/``?`` with ``=`` to drop a filter, ``true``/``false``/``null``), but
 stricter: an unknown field, operator or a value of the wrong type raises `QueryError`
-naming the token, its position and the valid choices, where the official client warns or
-sends the string through. Values are typed per field (`offer_fields`); a query keeps them
-in the user's units (GB, days) and converts when producing ``filters``, so that
-``parse_query(q.render()) == q`` holds exactly.
+naming the token, its position and the valid choices of that vocabulary, where the
+official client warns or sends the string through. Values are typed per field; a query
+keeps them in the user's units (GB, days) and converts when producing ``filters``, so
+that the round trip holds exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,25 +32,30 @@ from typing import Any, Literal, TypeAlias, cast
 
 from pulumi_vast.api import filters as filter_eval
 from pulumi_vast.api.errors import QueryError
-from pulumi_vast.api.offer_fields import (
-    OFFER_ALIASES,
-    OFFER_FIELDS,
-    ORDER_ONLY_FIELDS,
-    FieldKind,
-    OfferField,
-    field_names,
-    version_number,
-    version_text,
+from pulumi_vast.api.field_values import (
+    WILDCARDS,
+    Scalar,
+    api_value,
+    typed_value,
+    value_from_text,
+    value_text,
 )
+from pulumi_vast.api.offer_fields import GPU_OFFERS
+from pulumi_vast.api.vocabulary import OfferField, Vocabulary
+from pulumi_vast.api.volume_offer_fields import VOLUME_OFFERS
 
 __all__ = [
     "CHEAPEST_FIRST",
     "DEFAULT_FILTERS",
+    "GPU_OFFERS",
     "OFFICIAL_ORDER",
+    "VF",
+    "VOLUME_OFFERS",
     "Clear",
     "Condition",
     "F",
     "FieldRef",
+    "Fields",
     "Op",
     "Order",
     "Query",
@@ -55,17 +67,11 @@ __all__ = [
 Op = Literal["eq", "neq", "gt", "gte", "lt", "lte", "in", "notin"]
 Direction = Literal["asc", "desc"]
 Order: TypeAlias = tuple[tuple[str, Direction], ...]
-Scalar: TypeAlias = bool | int | float | str | None
 Value: TypeAlias = Scalar | tuple[Scalar, ...]
 OfferType = Literal["on-demand", "bid", "reserved"]
 
-DEFAULT_FILTERS: Mapping[str, Mapping[str, Any]] = {
-    "verified": {"eq": True},
-    "external": {"eq": False},
-    "rentable": {"eq": True},
-    "rented": {"eq": False},
-}
-"""What the official client adds to every search unless told not to."""
+DEFAULT_FILTERS: Mapping[str, Mapping[str, Any]] = GPU_OFFERS.default_filters
+"""What the official client adds to every GPU offer search unless told not to."""
 
 OFFICIAL_ORDER: Order = (("score", "desc"),)
 """The official client's default order."""
@@ -86,9 +92,6 @@ _RENDERED_OP: dict[Op, str] = {
     "eq": "=", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
     "in": " in ", "notin": " notin ",
 }  # fmt: skip
-_WILDCARDS = frozenset({"any", "*", "?"})
-_NULLS = frozenset({"None", "null"})
-_BOOLS = {"true": True, "false": False}
 
 # The official client's clause pattern: field, operator, value (a [list], a "quoted
 # string", or a bare word).
@@ -99,133 +102,41 @@ _CLAUSE = re.compile(
     r'(\[[^\]]+\]|"[^"]+"|[^ ]+)?'
     r"( *)"
 )
-# What a string value may not contain and still be written back in the syntax.
-_UNWRITABLE = re.compile(r'[_"\[\],\s]')
 
 
-# --------------------------------------------------------------------------- values
+# --------------------------------------------------------------------------- fields
 
 
-def _resolve(name: str, *, position: int | None = None) -> OfferField:
-    spec = OFFER_FIELDS.get(OFFER_ALIASES.get(name, name))
+def _resolve(vocabulary: Vocabulary, name: str, *, position: int | None = None) -> OfferField:
+    spec = vocabulary.field(name)
     if spec is None:
         where = f" at position {position}" if position is not None else ""
-        raise _unknown("field", name, field_names(), where=where, position=position)
+        raise _unknown(
+            "field", name, vocabulary.names(), where=where, position=position, of=vocabulary
+        )
     return spec
 
 
 def _unknown(
-    what: str, token: str, valid: Sequence[str], *, where: str = "", position: int | None = None
+    what: str,
+    token: str,
+    valid: Sequence[str],
+    *,
+    where: str = "",
+    position: int | None = None,
+    of: Vocabulary | None = None,
 ) -> QueryError:
     close = difflib.get_close_matches(token, valid, n=4, cutoff=0.5)
     rest = sorted(set(valid) - set(close))
     ordered = [*close, *rest]
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    whose = f" of {of.name}" if of is not None else ""
     return QueryError(
-        f"unknown {what} {token!r}{where}{hint} Valid {what}s: {', '.join(ordered)}",
+        f"unknown {what} {token!r}{where}{hint} Valid {what}s{whose}: {', '.join(ordered)}",
         token=token,
         position=position,
         choices=ordered,
     )
-
-
-def _typed(spec: OfferField, value: Any) -> Scalar:
-    """A Python value checked and converted to the field's type (user units)."""
-    if value is None:
-        return None
-    kind = spec.kind
-    wrong = QueryError(f"{spec.name} takes {_describe(spec)}, got {value!r}", token=repr(value))
-    if kind is FieldKind.BOOL:
-        if not isinstance(value, bool):
-            raise wrong
-        return value
-    if isinstance(value, bool):
-        raise wrong
-    if kind is FieldKind.STR:
-        if not isinstance(value, str) or not value:
-            raise wrong
-        return value
-    if kind is FieldKind.VERSION:
-        if isinstance(value, str):
-            try:
-                return version_number(value)
-            except ValueError:
-                raise wrong from None
-        if isinstance(value, int) and value >= 0:
-            return value
-        raise wrong
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        raise wrong
-    if kind is FieldKind.INT:
-        if isinstance(value, float) and not value.is_integer():
-            raise wrong
-        return int(value)
-    return float(value)
-
-
-def _from_text(spec: OfferField, text: str, position: int) -> Scalar:
-    """A value as written in a query string, typed for the field."""
-    if text in _NULLS:
-        return None
-    kind = spec.kind
-    try:
-        if kind is FieldKind.STR:
-            return _typed(spec, text.replace("_", " ").strip('"'))
-        if kind is FieldKind.BOOL:
-            return _typed(spec, _BOOLS[text.lower()])
-        if kind is FieldKind.VERSION:
-            return _typed(spec, text if "." in text else int(text))
-        number: int | float
-        try:
-            number = int(text)
-        except ValueError:
-            number = float(text)
-        return _typed(spec, number)
-    except (QueryError, KeyError, ValueError):
-        raise QueryError(
-            f"{spec.name} takes {_describe(spec)}; {text!r} at position {position} is not one",
-            token=text,
-            position=position,
-        ) from None
-
-
-def _describe(spec: OfferField) -> str:
-    unit = spec.doc.rsplit(", ", 1)[1] if ", " in spec.doc else ""
-    return {
-        FieldKind.FLOAT: f"a number{f' ({unit})' if unit else ''}",
-        FieldKind.INT: "a whole number",
-        FieldKind.BOOL: "true or false",
-        FieldKind.STR: "a word (write spaces as _)",
-        FieldKind.VERSION: "a version like 535.86.05",
-    }[spec.kind]
-
-
-def _to_api(spec: OfferField, value: Scalar) -> Scalar:
-    if spec.multiplier != 1.0 and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) * spec.multiplier
-    return value
-
-
-def _render_value(spec: OfferField, value: Scalar) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if spec.kind is FieldKind.VERSION and isinstance(value, int):
-        return version_text(value) if value >= 1_000_000 else str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if _UNWRITABLE.sub("", value.replace(" ", "")) != value.replace(" ", "") or (
-        value in _WILDCARDS or value in _NULLS
-    ):
-        raise QueryError(
-            f"{spec.name} value {value!r} cannot be written in the query syntax (which reads _ "
-            'as a space and has no escape for _ " [ ] , or tabs); use the JSON filters',
-            token=value,
-        )
-    return value.replace(" ", "_")
 
 
 # --------------------------------------------------------------------------- builder
@@ -233,11 +144,16 @@ def _render_value(spec: OfferField, value: Scalar) -> str:
 
 @dataclass(frozen=True)
 class Condition:
-    """One clause ``field op value``, value in the user's units (GB, days)."""
+    """One clause ``field op value``, value in the user's units (GB, days).
+
+    ``vocabulary`` is the kind of offer the field belongs to when a builder (`F`, `VF`) or
+    the parser made it; a `Query` takes its vocabulary from its conditions.
+    """
 
     field: str
     op: Op
     value: Value
+    vocabulary: Vocabulary | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -245,16 +161,18 @@ class Clear:
     """Drop every clause on ``field``, defaults included (``field=any``)."""
 
     field: str
+    vocabulary: Vocabulary | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 class FieldRef:
-    """A field of `F`; comparisons build `Condition`s: ``F.gpu_ram >= 24``."""
+    """A field of `F` or `VF`; comparisons build `Condition`s: ``F.gpu_ram >= 24``."""
 
-    __slots__ = ("spec",)
+    __slots__ = ("spec", "vocabulary")
     __hash__ = None  # type: ignore[assignment]
 
-    def __init__(self, spec: OfferField) -> None:
+    def __init__(self, spec: OfferField, vocabulary: Vocabulary = GPU_OFFERS) -> None:
         self.spec = spec
+        self.vocabulary = vocabulary
 
     def _cond(self, op: Op, value: Any) -> Condition:
         if isinstance(value, list | tuple | set | frozenset):
@@ -264,15 +182,15 @@ class FieldRef:
             )
         if value is None and op not in ("eq", "neq"):
             raise QueryError(f"{self.spec.name}: null can only be compared with == or !=")
-        return Condition(self.spec.name, op, _typed(self.spec, value))
+        return Condition(self.spec.name, op, typed_value(self.spec, value), self.vocabulary)
 
     def _members(self, op: Op, values: Iterable[Any]) -> Condition:
         if isinstance(values, str | bytes):
             raise QueryError(f"{self.spec.name}.{op}: give a list of values, not one string")
-        members = tuple(_typed(self.spec, v) for v in values)
+        members = tuple(typed_value(self.spec, v) for v in values)
         if not members:
             raise QueryError(f"{self.spec.name}: an empty list matches nothing")
-        return Condition(self.spec.name, op, members)
+        return Condition(self.spec.name, op, members, self.vocabulary)
 
     def __eq__(self, value: object) -> Condition:  # type: ignore[override]
         return self._cond("eq", value)
@@ -299,31 +217,44 @@ class FieldRef:
         return self._members("notin", values)
 
     def any(self) -> Clear:
-        return Clear(self.spec.name)
+        return Clear(self.spec.name, self.vocabulary)
 
     def __repr__(self) -> str:
-        return f"F.{self.spec.name}"
+        return f"{self.vocabulary.builder}.{self.spec.name}"
 
 
-class _Fields:
-    """``F.<field>`` for every offer field and alias (see `offer_fields.OFFER_FIELDS`)."""
+class Fields:
+    """``F.<field>`` for every field and alias of a vocabulary (`F`: GPU offers,
+    `VF`: volume offers)."""
+
+    __slots__ = ("_vocabulary",)
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self._vocabulary = vocabulary
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self._vocabulary
 
     def __getattr__(self, name: str) -> FieldRef:
-        if name.startswith("__"):
+        if name.startswith("_"):
             raise AttributeError(name)
         try:
-            return FieldRef(_resolve(name))
+            return FieldRef(_resolve(self._vocabulary, name), self._vocabulary)
         except QueryError as exc:
             raise AttributeError(str(exc)) from None
 
     def __dir__(self) -> list[str]:
-        return field_names()
+        return self._vocabulary.names()
 
     def __repr__(self) -> str:
-        return "F"
+        return self._vocabulary.builder
 
 
-F = _Fields()
+F = Fields(GPU_OFFERS)
+"""Fields of GPU offers: ``Query.where(F.gpu_ram >= 24, F.num_gpus == 1)``."""
+VF = Fields(VOLUME_OFFERS)
+"""Fields of volume offers: ``Query.where(VF.disk_space >= 50, VF.inet_up > 500)``."""
 
 
 # --------------------------------------------------------------------------- the query
@@ -340,22 +271,44 @@ def _checked(spec: OfferField, condition: Condition) -> Value:
         values = condition.value
         if not isinstance(values, tuple) or not values:
             raise QueryError(f"{spec.name} {condition.op} needs a non-empty tuple of values")
-        return tuple(_typed(spec, v) for v in values)
+        return tuple(typed_value(spec, v) for v in values)
     if isinstance(condition.value, tuple):
         raise QueryError(f"{spec.name} {condition.op} compares with one value, not a list")
-    return _typed(spec, condition.value)
+    return typed_value(spec, condition.value)
+
+
+def _vocabulary_of(items: Sequence[Condition | Clear], given: Vocabulary | None) -> Vocabulary:
+    """The vocabulary a query of ``items`` speaks: ``given``, else the one its conditions
+    were built with, else GPU offers. Conditions of another vocabulary are refused."""
+    chosen = given
+    for item in items:
+        if item.vocabulary is None:
+            continue
+        if chosen is None:
+            chosen = item.vocabulary
+        elif item.vocabulary is not chosen:
+            raise QueryError(
+                f"{item.vocabulary.builder}.{item.field} is a field of {item.vocabulary.name}, "
+                f"but this query searches {chosen.name}: build it with {chosen.builder}",
+                token=item.field,
+            )
+    return chosen or GPU_OFFERS
 
 
 class Query:
     """An immutable offer query; build with `parse_query` or `Query.where`."""
 
-    __slots__ = ("_clauses", "_cleared")
+    __slots__ = ("_clauses", "_cleared", "_vocabulary")
 
-    def __init__(self, clauses: Iterable[Condition | Clear] = ()) -> None:
+    def __init__(
+        self, clauses: Iterable[Condition | Clear] = (), *, vocabulary: Vocabulary | None = None
+    ) -> None:
+        items = list(clauses)
+        self._vocabulary = _vocabulary_of(items, vocabulary)
         merged: dict[tuple[str, Op], Value] = {}
         cleared: set[str] = set()
-        for item in clauses:
-            spec = _resolve(item.field)
+        for item in items:
+            spec = _resolve(self._vocabulary, item.field)
             if isinstance(item, Clear):
                 merged = {k: v for k, v in merged.items() if k[0] != spec.name}
                 cleared.add(spec.name)
@@ -366,19 +319,26 @@ class Query:
         self._cleared = frozenset(cleared)
 
     @classmethod
-    def where(cls, *conditions: Condition | Clear) -> Query:
-        """``Query.where(F.gpu_ram >= 24, F.num_gpus == 1)``."""
-        return cls(conditions)
+    def where(cls, *conditions: Condition | Clear, vocabulary: Vocabulary | None = None) -> Query:
+        """``Query.where(F.gpu_ram >= 24, F.num_gpus == 1)``; the vocabulary is the one the
+        conditions were built with (GPU offers when there are none)."""
+        return cls(conditions, vocabulary=vocabulary)
 
     def and_(self, *conditions: Condition | Clear) -> Query:
         """This query with more conditions (a later clause on the same field and op wins)."""
-        return Query([*self.conditions, *conditions])
+        return Query([*self.conditions, *conditions], vocabulary=self._vocabulary)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The kind of offer this query searches."""
+        return self._vocabulary
 
     @property
     def conditions(self) -> tuple[Condition | Clear, ...]:
+        vocabulary = self._vocabulary
         return (
-            *(Condition(f, op, v) for f, op, v in self._clauses),
-            *(Clear(f) for f in sorted(self._cleared)),
+            *(Condition(f, op, v, vocabulary) for f, op, v in self._clauses),
+            *(Clear(f, vocabulary) for f in sorted(self._cleared)),
         )
 
     @property
@@ -391,11 +351,11 @@ class Query:
         """The API JSON (``{field: {op: value}}``, API units), a fresh copy each time."""
         result: dict[str, dict[str, Any]] = {}
         for name, op, value in self._clauses:
-            spec = OFFER_FIELDS[name]
+            spec = self._vocabulary.fields[name]
             api: Any = (
-                [_to_api(spec, v) for v in value]
+                [api_value(spec, v) for v in value]
                 if isinstance(value, tuple)
-                else _to_api(spec, value)
+                else api_value(spec, value)
             )
             result.setdefault(name, {})[op] = api
         return result
@@ -406,12 +366,15 @@ class Query:
         defaults: bool = True,
         order: str | Sequence[Sequence[str]] | None = None,
         limit: int | None = None,
-        offer_type: OfferType = "on-demand",
-        storage_gb: float = 5.0,
+        offer_type: OfferType | None = None,
+        storage_gb: float | None = None,
     ) -> dict[str, Any]:
-        """The ``POST /api/v0/bundles/`` body, built as the official client builds it."""
+        """The search body for this query's kind of offer, as the official client builds it
+        (``POST /api/v0/bundles/`` for GPU offers, ``/api/v0/volumes/search/`` for
+        volumes); see `build_search_body`."""
         return build_search_body(
             self.filters,
+            vocabulary=self._vocabulary,
             cleared=self._cleared,
             defaults=defaults,
             order=order,
@@ -421,14 +384,15 @@ class Query:
         )
 
     def render(self) -> str:
-        """The query in the CLI syntax; ``parse_query(q.render()) == q``."""
+        """The query in the CLI syntax; ``parse_query(q.render(), vocabulary=q.vocabulary)
+        == q``."""
         parts = []
         for name, op, value in self._clauses:
-            spec = OFFER_FIELDS[name]
+            spec = self._vocabulary.fields[name]
             if isinstance(value, tuple):
-                text = "[" + ",".join(_render_value(spec, v) for v in value) + "]"
+                text = "[" + ",".join(value_text(spec, v) for v in value) + "]"
             else:
-                text = _render_value(spec, value)
+                text = value_text(spec, value)
             parts.append(f"{name}{_RENDERED_OP[op]}{text}")
         parts += [f"{name}=any" for name in sorted(self._cleared)]
         return " ".join(parts)
@@ -442,8 +406,8 @@ class Query:
         row: Mapping[str, Any] = offer if isinstance(offer, Mapping) else offer.as_row()
         return filter_eval.matches(self.filters, row)
 
-    def _key(self) -> tuple[frozenset[tuple[str, Op, Value]], frozenset[str]]:
-        return frozenset(self._clauses), self._cleared
+    def _key(self) -> tuple[frozenset[tuple[str, Op, Value]], frozenset[str], Vocabulary]:
+        return frozenset(self._clauses), self._cleared, self._vocabulary
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Query) and self._key() == other._key()
@@ -455,17 +419,19 @@ class Query:
         return bool(self._clauses or self._cleared)
 
     def __repr__(self) -> str:
+        vocabulary = "" if self._vocabulary is GPU_OFFERS else f", vocabulary={self._vocabulary!r}"
         try:
-            return f"parse_query({self.render()!r})"
+            return f"parse_query({self.render()!r}{vocabulary})"
         except QueryError:
-            return f"Query.where({', '.join(map(repr, self.conditions))})"
+            return f"Query.where({', '.join(map(repr, self.conditions))}{vocabulary})"
 
 
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_query(text: str) -> Query:
-    """Parse the CLI offer syntax, e.g. ``"gpu_ram>=24 num_gpus=1 dph<=0.5"``."""
+def parse_query(text: str, *, vocabulary: Vocabulary = GPU_OFFERS) -> Query:
+    """Parse the CLI offer syntax, e.g. ``"gpu_ram>=24 num_gpus=1 dph<=0.5"``, in the words
+    of ``vocabulary`` (GPU offers unless told otherwise)."""
     stripped = text.strip()
     offset = len(text) - len(text.lstrip())
     items: list[Condition | Clear] = []
@@ -474,10 +440,10 @@ def parse_query(text: str) -> Query:
         if match.start() != pos:
             _unconsumed(stripped, pos, offset)
         pos = match.end()
-        items.append(_clause(match, offset))
+        items.append(_clause(vocabulary, match, offset))
     if pos != len(stripped):
         _unconsumed(stripped, pos, offset)
-    return Query(items)
+    return Query(items, vocabulary=vocabulary)
 
 
 def _unconsumed(text: str, pos: int, offset: int) -> None:
@@ -490,9 +456,9 @@ def _unconsumed(text: str, pos: int, offset: int) -> None:
     )
 
 
-def _clause(match: re.Match[str], offset: int) -> Condition | Clear:
+def _clause(vocabulary: Vocabulary, match: re.Match[str], offset: int) -> Condition | Clear:
     name, raw_op, _, raw_value, _ = match.groups()
-    spec = _resolve(name, position=match.start(1) + offset)
+    spec = _resolve(vocabulary, name, position=match.start(1) + offset)
     op_text = (raw_op or "").strip()
     op = _OPERATORS.get(op_text)
     if op is None:
@@ -520,25 +486,26 @@ def _clause(match: re.Match[str], offset: int) -> Condition | Clear:
             token=name,
             position=match.start(1) + offset,
         )
-    if value in _WILDCARDS:
+    if value in WILDCARDS:
         if op != "eq":
             raise QueryError(
                 f"{value!r} at position {value_pos} only works with =, to drop the {name} filter",
                 token=value,
                 position=value_pos,
             )
-        return Clear(spec.name)
+        return Clear(spec.name, vocabulary)
     if op in _LIST_OPS:
         members = [m.strip() for m in value.split(",") if m.strip()]
-        return Condition(spec.name, op, tuple(_from_text(spec, m, value_pos) for m in members))
-    return Condition(spec.name, op, _from_text(spec, value, value_pos))
+        values = tuple(value_from_text(spec, m, value_pos) for m in members)
+        return Condition(spec.name, op, values, vocabulary)
+    return Condition(spec.name, op, value_from_text(spec, value, value_pos), vocabulary)
 
 
-def parse_order(text: str) -> Order:
+def parse_order(text: str, *, vocabulary: Vocabulary = GPU_OFFERS) -> Order:
     """``"dph+,dlperf-"`` -> ``(("dph_total", "asc"), ("dlperf", "desc"))``.
 
     A trailing (or leading) ``-`` means descending, ``+`` or nothing ascending; aliases
-    apply. Fields are the offer fields plus ``score``.
+    apply. Fields are those of ``vocabulary`` plus its order-only columns (``score``).
     """
     result: list[tuple[str, Direction]] = []
     pos = 0
@@ -549,31 +516,32 @@ def parse_order(text: str) -> Order:
         if not name:
             continue
         direction: Direction = "asc"
-        field = name
+        column = name
         if name.strip("-") != name:
-            direction, field = "desc", name.strip("-")
+            direction, column = "desc", name.strip("-")
         if name.strip("+") != name:
-            direction, field = "asc", name.strip("+")
-        result.append((_order_field(field, start), direction))
+            direction, column = "asc", name.strip("+")
+        result.append((_order_field(vocabulary, column, start), direction))
     return tuple(result)
 
 
-def _order_field(name: str, position: int | None) -> str:
-    field = OFFER_ALIASES.get(name, name)
-    if field in OFFER_FIELDS or field in ORDER_ONLY_FIELDS:
-        return field
+def _order_field(vocabulary: Vocabulary, name: str, position: int | None) -> str:
+    column = vocabulary.order_column(name)
+    if column is not None:
+        return column
     raise _unknown(
         "order field",
         name,
-        [*field_names(), *sorted(ORDER_ONLY_FIELDS)],
+        vocabulary.order_names(),
         where=f" at position {position}" if position is not None else "",
         position=position,
+        of=vocabulary,
     )
 
 
-def _normalize_order(order: str | Sequence[Sequence[str]]) -> Order:
+def _normalize_order(order: str | Sequence[Sequence[str]], vocabulary: Vocabulary) -> Order:
     if isinstance(order, str):
-        return parse_order(order)
+        return parse_order(order, vocabulary=vocabulary)
     result: list[tuple[str, Direction]] = []
     for entry in order:
         if len(entry) != 2 or str(entry[1]).lower() not in ("asc", "desc"):
@@ -582,39 +550,53 @@ def _normalize_order(order: str | Sequence[Sequence[str]]) -> Order:
                 token=repr(tuple(entry)),
             )
         direction = cast(Direction, str(entry[1]).lower())
-        result.append((_order_field(str(entry[0]), None), direction))
+        result.append((_order_field(vocabulary, str(entry[0]), None), direction))
     return tuple(result)
 
 
 def build_search_body(
     filters: Mapping[str, Mapping[str, Any]],
     *,
+    vocabulary: Vocabulary = GPU_OFFERS,
     cleared: Iterable[str] = (),
     defaults: bool = True,
     order: str | Sequence[Sequence[str]] | None = None,
     limit: int | None = None,
-    offer_type: OfferType = "on-demand",
-    storage_gb: float = 5.0,
+    offer_type: OfferType | None = None,
+    storage_gb: float | None = None,
 ) -> dict[str, Any]:
-    """A search body from API-unit filters, as the official ``search_offers`` builds it.
+    """A search body from API-unit filters, as the official ``search_offers`` (or
+    ``search_volumes``) builds it.
 
-    Defaults (`DEFAULT_FILTERS`) first unless disabled or ``cleared``; a field in
-    ``filters`` replaces its default whole. Order defaults to `OFFICIAL_ORDER`.
+    The vocabulary's default filters first unless disabled or ``cleared``; a field in
+    ``filters`` replaces its default whole. Order defaults to `OFFICIAL_ORDER`;
+    ``storage_gb`` (the storage prices include) to the vocabulary's. ``offer_type``
+    (default on-demand) only for offers that have one: a volume search takes none.
     """
-    if storage_gb <= 0:
-        raise QueryError(f"storage_gb must be positive, got {storage_gb!r}")
+    storage = vocabulary.default_storage_gb if storage_gb is None else storage_gb
+    if storage <= 0:
+        raise QueryError(f"storage_gb must be positive, got {storage!r}")
     if limit is not None and limit < 1:
         raise QueryError(f"limit must be at least 1, got {limit!r}")
+    if offer_type is not None and not vocabulary.offer_types:
+        raise QueryError(
+            f"{vocabulary.name} have no offer type (on-demand, bid, reserved); "
+            f"got offer_type={offer_type!r}",
+            token=offer_type,
+        )
     dropped = set(cleared)
     body: dict[str, Any] = {}
     if defaults:
-        body.update({k: dict(v) for k, v in DEFAULT_FILTERS.items() if k not in dropped})
+        body.update({k: dict(v) for k, v in vocabulary.default_filters.items() if k not in dropped})
     body.update({k: dict(v) for k, v in filters.items()})
     body["order"] = [
-        list(pair) for pair in _normalize_order(OFFICIAL_ORDER if order is None else order)
+        list(pair)
+        for pair in _normalize_order(OFFICIAL_ORDER if order is None else order, vocabulary)
     ]
-    body["type"] = "bid" if offer_type in ("bid", "interruptible") else offer_type
+    if vocabulary.offer_types:
+        wanted = offer_type or "on-demand"
+        body["type"] = "bid" if wanted in ("bid", "interruptible") else wanted
     if limit:
         body["limit"] = int(limit)
-    body["allocated_storage"] = storage_gb
+    body["allocated_storage"] = storage
     return body

@@ -8,14 +8,12 @@ from typing import Any
 from pydantic import AliasChoices, Field
 
 from pulumi_vast.api._base import SubClient, VastModel
-from pulumi_vast.api.errors import BadRequest, NotFound
+from pulumi_vast.api.errors import NotFound
 
 __all__ = ["SshKey", "SshKeysClient"]
 
 _ROUTE = "/api/v0/ssh/"
 _KEY_ROUTE = "/api/v0/ssh/{id}/"
-_NO_SUCH_KEY = "no_ssh_key"
-"""The 400 error code deleting a key that does not exist answers with."""
 
 
 class SshKey(VastModel):
@@ -66,10 +64,6 @@ class SshKeysClient(SubClient):
         """Remove the key from the account; False when it was already gone."""
         try:
             self._transport.request("DELETE", _KEY_ROUTE, path_params={"id": key_id})
-        except NotFound:
+        except NotFound:  # a 404, or the 400 no_ssh_key
             return False
-        except BadRequest as exc:
-            if exc.error == _NO_SUCH_KEY:
-                return False
-            raise
         return True

@@ -51,14 +51,19 @@ NO_SUCH_ASK = "no_such_ask"
 _BAD_KEY_MESSAGE = re.compile(r"invalid (user|api)[ _]key|not[ _]authori[sz]ed", re.IGNORECASE)
 _AUTH_ERROR_CODES = frozenset({"auth_error", "not_authorized", "unauthorized", "invalid_api_key"})
 
+# Codes that say the object is not there: NotFound also when they come with a 400 (the SSH
+# key and env var routes answer 400 for an id or name they do not know).
+_MISSING_CODES = frozenset(
+    {"not_found", "no_such_instance", "no_ssh_key", "nonexistent_key", "no_such_volume"}
+)
+
 # For a 200 carrying success: false, the status says nothing; the error code does.
 _ERROR_CODES: dict[str, type[APIError]] = {
     "invalid_args": BadRequest,
     "invalid_request": BadRequest,
     "invalid_price": BadRequest,
     NO_SUCH_ASK: Gone,
-    "not_found": NotFound,
-    "no_such_instance": NotFound,
+    **dict.fromkeys(_MISSING_CODES, NotFound),
     "rate_limit_exceeded": RateLimited,
     SEARCH_QUOTA_ERROR: QuotaExceeded,
     **dict.fromkeys(_AUTH_ERROR_CODES, Unauthorized),
@@ -75,6 +80,11 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _RETRYABLE_TRANSPORT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
 _MAX_TEXT_IN_MESSAGE = 300
+
+_LOOK_IT_UP = (
+    "look the object up (an instance by its label, a volume or template by its name, an env "
+    "var by its key) before trying again"
+)
 
 
 def user_agent() -> str:
@@ -223,8 +233,7 @@ class Transport:
         if not repeatable and not isinstance(exc, _NEVER_SENT):
             raise ResponseLost(
                 f"{where} may have reached Vast, but its answer was lost ({reason}); it was "
-                "not retried because it is not safe to repeat: look the object up (an "
-                "instance by its label) before trying again",
+                f"not retried because it is not safe to repeat: {_LOOK_IT_UP}",
                 method=method,
                 path=path,
             ) from exc
@@ -241,7 +250,7 @@ class Transport:
             raise ResponseLost(
                 f"{method} {path} answered {error.status}, so the request may still have been "
                 "carried out; it was not retried because it is not safe "
-                "to repeat: look the object up (an instance by its label) before trying again",
+                f"to repeat: {_LOOK_IT_UP}",
                 method=method,
                 path=path,
             ) from error
@@ -364,6 +373,8 @@ def _error_fields(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
 def _error_class(status: int, error: str | None, msg: str | None) -> type[APIError]:
     if error == NO_SUCH_ASK and 400 <= status < 500:
         return Gone
+    if error in _MISSING_CODES and status == 400:
+        return NotFound
     if status == 429:
         return QuotaExceeded if error == SEARCH_QUOTA_ERROR else RateLimited
     if status in (401, 403) or error in _AUTH_ERROR_CODES:

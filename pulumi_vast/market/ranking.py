@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from pulumi_vast.api.filters import sort_rows
+from pulumi_vast.api.units import MIB_PER_GIB, gib
 
 __all__ = ["MB_PER_GB", "describe_offer", "rank"]
 
-MB_PER_GB = 1024
-"""Offers report VRAM in MiB (24576 for a 24 GB card); the query language's x1000 is only a
-threshold convenience, so show sizes in binary GB."""
+MB_PER_GB = MIB_PER_GIB
+"""Deprecated name of `pulumi_vast.api.units.MIB_PER_GIB` (VRAM is MiB; sizes are shown in
+GiB), kept while the resources still import it."""
 
 # After the user's order: the more reliable machine, then the lower id, so that two runs over
 # the same market always pick the same offer.
@@ -31,8 +32,8 @@ def rank(offers: Iterable[OfferT], order: Sequence[Sequence[str]]) -> list[Offer
 def describe_offer(offer: Mapping[str, Any]) -> str:
     """One line a person can judge an offer by."""
     gpus = int(offer.get("num_gpus") or 0)
-    vram_gb = float(offer.get("gpu_ram") or 0) / MB_PER_GB
-    parts = [f"{gpus}x {offer.get('gpu_name')} {vram_gb:.0f} GB"]
+    vram_gib = gib(float(offer.get("gpu_ram") or 0))
+    parts = [f"{gpus}x {offer.get('gpu_name')} {vram_gib:.0f} GB"]
     if offer.get("dph_total") is not None:
         parts.append(f"${float(offer['dph_total']):.3f}/h")
     if offer.get("reliability") is not None:

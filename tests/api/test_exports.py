@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pulumi_vast.api as api
 
 EXPORTS = [
     "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "DEFAULT_API_URL", "DEFAULT_FILTERS",
-    "DEFAULT_RETRY", "ENV_NAME", "FAILED_STATUSES", "FAILURE_MESSAGES", "MAX_BID_PRICE",
-    "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH", "MIN_BID_PRICE", "NO_PACING", "NO_RETRY",
-    "OFFER_ALIASES", "OFFER_FIELDS", "OFFICIAL_ORDER", "PENDING_STATUSES", "VAST_RATE_LIMITS",
-    "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest", "F", "FieldKind",
-    "Gone", "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField",
-    "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RateLimits",
-    "Redactor", "RequestStats",
+    "DEFAULT_RETRY", "DEFAULT_VOLUME_SIZE_GB", "ENV_NAME", "ENV_VAR_EXISTS", "FAILED_STATUSES",
+    "FAILURE_MESSAGES", "GPU_OFFERS", "MAX_BID_PRICE", "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH",
+    "MIB_PER_GIB", "MIN_BID_PRICE", "NO_PACING", "NO_RETRY", "OFFER_ALIASES", "OFFER_FIELDS",
+    "OFFICIAL_ORDER", "PENDING_STATUSES", "TEMPLATE_SEARCH_DEFAULTS", "VAST_RATE_LIMITS",
+    "VOLUME_OFFERS", "APIError", "BadRequest", "Clear", "Condition", "CreateInstanceRequest",
+    "CreateVolumeRequest", "DockerOptions", "EnvVar", "F", "FieldKind", "Gone", "Instance",
+    "InstanceCreatedWithError", "NotFound", "Offer", "OfferField", "PortBinding", "Query",
+    "QueryError", "QuotaExceeded", "RateLimited", "RateLimits", "Redactor", "RequestStats",
     "ResponseLost", "RetriesExhausted", "RetryPolicy", "Runtype", "ServerError", "SshEndpoint",
-    "SshKey", "StatsSnapshot", "TransportError", "Unauthorized", "UnexpectedResponse", "User",
-    "VastClient", "VastError", "VolumeAttachment", "parse_order", "parse_query",
-    "port_mapping",
+    "SshKey", "StatsSnapshot", "Template", "TemplateRequest", "TemplateRuntype", "TransportError",
+    "Unauthorized", "UnexpectedResponse", "User", "VF", "VastClient", "VastError", "Vocabulary",
+    "Volume", "VolumeAttachment", "VolumeOffer", "parse_docker_options", "parse_order",
+    "parse_query", "port_mapping", "render_docker_options"
 ]  # fmt: skip
 
 MODULES = [
-    "client", "errors", "filters", "instances", "offer_fields", "offers", "pacing", "query",
-    "redaction", "retry",
-    "ssh_keys", "stats", "transport", "users", "_base",
+    "client", "docker_options", "env_vars", "errors", "field_values", "filters", "instances",
+    "network_volumes",
+    "offer_fields", "offers", "pacing", "query", "redaction", "retry", "ssh_keys", "stats",
+    "templates", "transport", "units", "users", "vocabulary", "volume_offer_fields", "volumes",
+    "_base", "_searching"
 ]  # fmt: skip
 
 
@@ -49,3 +55,16 @@ def test_every_error_descends_from_vast_error() -> None:
         assert issubclass(getattr(errors, name), api.VastError), name
     assert issubclass(api.QueryError, ValueError)
     assert issubclass(api.ResponseLost, api.TransportError)
+
+
+def test_the_models_of_templates_env_vars_and_volumes_load_on_first_use() -> None:
+    # A program that only writes queries must not pay for building them (some 30 ms).
+    lazy = ["docker_options", "env_vars", "templates", "volumes"]
+    code = (
+        "import sys, pulumi_vast.api as api\n"
+        f"print([m for m in {lazy!r} if 'pulumi_vast.api.' + m in sys.modules])\n"
+        "api.Template, api.EnvVar, api.Volume, api.DockerOptions\n"
+        f"print([m for m in {lazy!r} if 'pulumi_vast.api.' + m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", repr(lazy)]

@@ -45,3 +45,15 @@ def test_split_and_sort() -> None:
                                     {"id": 4, "dph": 0.5}]  # fmt: skip
     ordered = sort_rows(rows, [["dph", "desc"], ["id", "desc"]])
     assert [r["id"] for r in ordered] == [4, 1, 3, 2]
+
+
+def test_a_volume_search_body_splits_and_evaluates_like_an_offer_search() -> None:
+    from pulumi_vast.api import VF, Query
+
+    body = Query.where(VF.disk_space >= 100, VF.duration > 7).to_search_body(limit=3)
+    filters, controls = split_search_body(body)
+    assert controls == {"order": [["score", "desc"]], "limit": 3, "allocated_storage": 1.0}
+    volume_offer = {"id": 9, "verified": True, "external": False, "disk_space": 120.0,
+                    "duration": 8 * 86400.0}  # fmt: skip
+    assert matches(filters, volume_offer)
+    assert not matches(filters, {**volume_offer, "disk_space": 99.0})

@@ -82,6 +82,41 @@ def test_create_payload_with_args_and_volume_matches_the_official_builder() -> N
     assert request.to_payload() == official | {"target_state": "stopped"}
 
 
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (VolumeAttachment.new(420, "/workspace"),
+         {"create_volume": 420, "mount_path": "/workspace"}),
+        (VolumeAttachment.new(420, "/data/", size=50, name="stack/data"),
+         {"create_volume": 420, "volume_size": 50, "mount_path": "/data/",
+          "volume_label": "stack/data"}),
+        (VolumeAttachment.link(20118481, "/root/volume"),
+         {"link_volume": 20118481, "mount_path": "/root/volume"}),
+    ],
+)  # fmt: skip
+def test_volume_info_is_what_create_instance_sends_for_a_new_or_linked_volume(
+    ours: VolumeAttachment, theirs: dict[str, Any]
+) -> None:
+    from vastai.api.instances import build_volume_info
+
+    assert ours.to_payload() == build_volume_info(**theirs)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"volume_id": 1, "mount_path": "/"},
+        {"volume_id": 1, "mount_path": "relative/path"},
+        {"volume_id": 1, "mount_path": "/data", "size": 20},
+        {"volume_id": 1, "mount_path": "/data", "name": "x"},
+        {"volume_id": 1, "mount_path": "/data", "create_new": True, "size": 0},
+    ],
+)
+def test_volume_info_the_official_client_would_refuse_is_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        VolumeAttachment(**fields)
+
+
 def test_create_returns_the_new_contract_and_sends_the_body() -> None:
     fake = FakeVast()
     fake.on("PUT", CREATE, reply(200, CREATED))
@@ -188,6 +223,12 @@ def test_invalid_create_requests_name_the_field(fields: dict[str, Any], field: s
     with pytest.raises(ValidationError) as caught:
         CreateInstanceRequest(**fields)
     assert field in str(caught.value)
+
+
+def test_a_refused_request_never_quotes_its_secrets() -> None:
+    with pytest.raises(ValidationError) as caught:
+        CreateInstanceRequest(image="x", env={"TOKEN": "hunter2_secret", "BAD KEY": "v"})
+    assert "BAD KEY" in str(caught.value) and "hunter2_secret" not in str(caught.value)
 
 
 def test_secrets_stay_out_of_the_request_repr() -> None:

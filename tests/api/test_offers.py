@@ -10,29 +10,11 @@ import pytest
 
 from pulumi_vast.api import CHEAPEST_FIRST, F, Offer, Query, QueryError, UnexpectedResponse
 from tests.api.fake_vast import FakeVast, reply
+from tests.api.official import sent_by
 
 SEARCH = "/api/v0/bundles/"
 DATA = Path(__file__).parent / "data"
 EXAMPLE = json.loads((DATA / "bundles_response.json").read_text())
-
-
-class _Recorder:
-    """Stands in for the official client's VastClient: records what it would POST."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, Any] = {}
-
-    def post(self, path: str, json_data: dict[str, Any]) -> Any:
-        self.sent = {"path": path, "body": json_data}
-        return _EmptyAnswer()
-
-
-class _EmptyAnswer:
-    def raise_for_status(self) -> None:
-        pass
-
-    def json(self) -> dict[str, Any]:
-        return {"offers": []}
 
 
 def official_body(query: str | None, **kwargs: Any) -> dict[str, Any]:
@@ -40,10 +22,9 @@ def official_body(query: str | None, **kwargs: Any) -> dict[str, Any]:
     from vastai.api.query import offers_alias, offers_fields, offers_mult, parse_query
 
     parsed = parse_query(query, {}, offers_fields, offers_alias, offers_mult) if query else None
-    recorder = _Recorder()
-    official.search_offers(recorder, parsed, **kwargs)
-    assert recorder.sent["path"] == "/bundles/"
-    body: dict[str, Any] = recorder.sent["body"]
+    sent = sent_by(official.search_offers, parsed, **kwargs)
+    assert (sent.method, sent.path) == ("POST", SEARCH)
+    body: dict[str, Any] = sent.body
     return body
 
 
@@ -124,7 +105,7 @@ def test_offers_parse_from_the_openapi_example() -> None:
     assert isinstance(offer, Offer)
     assert (offer.id, offer.machine_id, offer.host_id) == (12345678, 88888, 55555)
     assert offer.gpu_name == "Imaginary RTX 9999" and offer.num_gpus == 4
-    assert offer.gpu_ram == 24576 and offer.gpu_ram_gb == 24.576
+    assert offer.gpu_ram == 24576 and offer.gpu_ram_gib == 24.0
     assert offer.dph_total == 0.234567 and offer.reliability == 0.9999
     assert offer.driver_version == "999.99.99" and offer.cluster_id is None
     # Fields the model does not name are kept, and read like a row's.
@@ -154,3 +135,12 @@ def test_search_is_retried_though_it_is_a_post() -> None:
     fake.on("POST", SEARCH, reply(502, text="bad gateway"), reply(200, EXAMPLE))
     assert len(fake.client().offers.search()) == 1
     assert len(fake.requests) == 2
+
+
+def test_an_offer_and_its_instance_state_vram_in_the_same_unit() -> None:
+    from pulumi_vast.api import MIB_PER_GIB, Instance
+
+    row = {"id": 1, "gpu_ram": 81920}  # an 80 GB card, in the API's MiB
+    assert Offer.model_validate(row).gpu_ram_gib == Instance.model_validate(row).gpu_ram_gib == 80
+    assert MIB_PER_GIB == 1024
+    assert Offer.model_validate({"id": 1}).gpu_ram_gib is None

@@ -13,8 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pulumi_vast.api import (
+    GPU_OFFERS,
     OFFER_ALIASES,
     OFFER_FIELDS,
+    VF,
+    VOLUME_OFFERS,
     Clear,
     Condition,
     F,
@@ -22,9 +25,11 @@ from pulumi_vast.api import (
     Offer,
     Query,
     QueryError,
+    Vocabulary,
     parse_order,
     parse_query,
 )
+from pulumi_vast.api.query import Fields
 
 EXAMPLE = (
     "gpu_ram>=24 num_gpus=1 reliability>0.95 dph<=0.5 cuda_vers>=12.1 "
@@ -32,12 +37,17 @@ EXAMPLE = (
 )
 
 
-def official_parse(text: str) -> dict[str, Any]:
-    from vastai.api.query import offers_alias, offers_fields, offers_mult
+def official_parse(text: str, vocabulary: Vocabulary = GPU_OFFERS) -> dict[str, Any]:
+    """What the official client sends for ``text``: ``search offers`` parses with the offer
+    words, ``search volumes`` with the volume fields, no aliases, the offer multipliers."""
+    from vastai.api.query import offers_alias, offers_fields, offers_mult, vol_offers_fields
     from vastai.api.query import parse_query as official
 
+    fields, aliases = (
+        (offers_fields, offers_alias) if vocabulary is GPU_OFFERS else (vol_offers_fields, {})
+    )
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        result: dict[str, Any] = official(text, {}, offers_fields, offers_alias, offers_mult)
+        result: dict[str, Any] = official(text, {}, fields, aliases, offers_mult)
     return result
 
 
@@ -220,6 +230,109 @@ def test_matches_evaluates_offers_like_the_server() -> None:
     assert parse_query("num_gpus=1").matches(offer)
 
 
+# --------------------------------------------------------------------------- volume offers
+
+
+VOLUME_EXAMPLE = "disk_space>=50 inet_up>500 duration>=30 geolocation in [US,CA] verified=any"
+
+
+def test_a_volume_query_reads_like_the_official_volume_search() -> None:
+    query = parse_query(VOLUME_EXAMPLE, vocabulary=VOLUME_OFFERS)
+    assert query.vocabulary is VOLUME_OFFERS
+    assert query.filters == {
+        "disk_space": {"gte": 50.0},
+        "inet_up": {"gt": 500.0},
+        "duration": {"gte": 30 * 86400.0},
+        "geolocation": {"in": ["US", "CA"]},
+    }
+    assert same_filters(query.filters, official_parse(VOLUME_EXAMPLE, VOLUME_OFFERS))
+    assert query == Query.where(
+        VF.disk_space >= 50,
+        VF.inet_up > 500,
+        VF.duration >= 30,
+        VF.geolocation.in_(["US", "CA"]),
+        VF.verified.any(),
+    )
+    assert parse_query(query.render(), vocabulary=VOLUME_OFFERS) == query
+
+
+def test_cuda_vers_is_sent_as_the_column_volume_offers_have() -> None:
+    # The official volume parser passes no aliases and would send a `cuda_vers` column.
+    query = parse_query("cuda_vers>=12.1", vocabulary=VOLUME_OFFERS)
+    assert query.filters == {"cuda_max_good": {"gte": 12.1}}
+    assert official_parse("cuda_vers>=12.1", VOLUME_OFFERS) == {"cuda_vers": {"gte": "12.1"}}
+
+
+def test_the_same_text_in_two_vocabularies_is_two_queries() -> None:
+    gpu, volume = (
+        parse_query("disk_space>=50"),
+        parse_query("disk_space>=50", vocabulary=VOLUME_OFFERS),
+    )
+    assert gpu.filters == volume.filters
+    assert gpu != volume and len({gpu, volume}) == 2
+    assert gpu.vocabulary is GPU_OFFERS and Query().vocabulary is GPU_OFFERS
+    assert repr(volume) == "parse_query('disk_space>=50', vocabulary=<vocabulary of volume offers>)"
+    assert repr(VF.disk_space) == "VF.disk_space" and repr(F.disk_space) == "F.disk_space"
+
+
+def test_unknown_volume_fields_list_the_volume_choices() -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query("disk_space>=50 gpu_ram>=24", vocabulary=VOLUME_OFFERS)
+    err = caught.value
+    assert (err.token, err.position) == ("gpu_ram", 15)
+    assert "Valid fields of volume offers:" in str(err)
+    assert set(err.choices) == set(VOLUME_OFFERS.names())
+    with pytest.raises(AttributeError, match="did you mean 'disk_space'"):
+        _ = VF.disk_spac
+    with pytest.raises(QueryError, match="Valid order fields of volume offers") as order:
+        parse_order("dph+", vocabulary=VOLUME_OFFERS)
+    assert "score" in order.value.choices and "dph" not in order.value.choices
+    assert parse_order("-score,disk_space", vocabulary=VOLUME_OFFERS) == (
+        ("score", "desc"),
+        ("disk_space", "asc"),
+    )
+
+
+def test_fields_of_two_vocabularies_do_not_mix() -> None:
+    with pytest.raises(QueryError) as caught:
+        Query.where(F.num_gpus == 1, VF.disk_space >= 50)
+    assert str(caught.value) == (
+        "VF.disk_space is a field of volume offers, but this query searches GPU offers: "
+        "build it with F"
+    )
+    with pytest.raises(QueryError, match="build it with VF"):
+        Query.where(VF.disk_space >= 50).and_(F.num_gpus == 1)
+    with pytest.raises(QueryError, match="build it with VF"):
+        Query.where(F.disk_space >= 50, vocabulary=VOLUME_OFFERS)
+    # Plain conditions take the query's vocabulary; they are checked against it.
+    assert Query.where(Condition("disk_space", "gte", 5), vocabulary=VOLUME_OFFERS) == (
+        Query.where(VF.disk_space >= 5)
+    )
+    with pytest.raises(QueryError, match="volume offers"):
+        Query.where(Condition("num_gpus", "eq", 1), vocabulary=VOLUME_OFFERS)
+
+
+def test_a_volume_search_body_has_the_volume_defaults_and_no_offer_type() -> None:
+    body = Query.where(VF.disk_space >= 100, VF.external.any()).to_search_body(limit=5)
+    assert body == {
+        "verified": {"eq": True},
+        "disk_space": {"gte": 100.0},
+        "order": [["score", "desc"]],
+        "limit": 5,
+        "allocated_storage": 1.0,
+    }
+    with pytest.raises(QueryError, match="volume offers have no offer type"):
+        Query.where(VF.disk_space >= 100).to_search_body(offer_type="bid")
+
+
+def test_matches_evaluates_volume_offers_like_the_server() -> None:
+    offer = {"id": 7, "disk_space": 512.0, "duration": 40 * 86400.0, "cuda_max_good": 12.4}
+    assert parse_query(
+        "disk_space>=500 duration>30 cuda_vers>=12", vocabulary=VOLUME_OFFERS
+    ).matches(offer)
+    assert not parse_query("duration>=41", vocabulary=VOLUME_OFFERS).matches(offer)
+
+
 # --------------------------------------------------------------------------- properties
 
 _SPELLINGS: dict[str, list[str]] = {
@@ -232,9 +345,15 @@ _SPELLINGS: dict[str, list[str]] = {
     "in": [" in "],
     "notin": [" notin ", " not in ", " nin "],
 }
-_NAMES: dict[str, list[str]] = {name: [name] for name in OFFER_FIELDS}
-for _alias, _target in OFFER_ALIASES.items():
-    _NAMES[_target].append(_alias)
+VOCABULARIES = (GPU_OFFERS, VOLUME_OFFERS)
+
+
+def _spellings(vocabulary: Vocabulary) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {name: [name] for name in vocabulary.fields}
+    for alias, target in vocabulary.aliases.items():
+        names[target].append(alias)
+    return names
+
 
 _WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -.+/:",
                 min_size=1, max_size=12)  # fmt: skip
@@ -267,13 +386,19 @@ def _text(kind: FieldKind, value: Any, draw: Callable[[st.SearchStrategy[Any]], 
 
 
 @st.composite
-def written_conditions(draw: Any, official: bool = False) -> tuple[str, list[Condition | Clear]]:
+def written_conditions(
+    draw: Any, vocabulary: Vocabulary = GPU_OFFERS, official: bool = False
+) -> tuple[str, list[Condition | Clear]]:
     """A query string with random spellings, and the builder conditions it stands for."""
+    names = _spellings(vocabulary)
+    if official and vocabulary is VOLUME_OFFERS:
+        names = {name: [name] for name in names}  # the official volume parser has no aliases
+    fields = Fields(vocabulary)
     parts: list[str] = []
     conditions: list[Condition | Clear] = []
     for _ in range(draw(st.integers(0, 6))):
-        spec = OFFER_FIELDS[draw(st.sampled_from(sorted(OFFER_FIELDS)))]
-        name = draw(st.sampled_from(_NAMES[spec.name]))
+        spec = vocabulary.fields[draw(st.sampled_from(sorted(vocabulary.fields)))]
+        name = draw(st.sampled_from(names[spec.name]))
         if draw(st.integers(0, 9)) == 0:
             parts.append(f"{name}={draw(st.sampled_from(['any', '*', '?']))}")
             conditions.append(Clear(spec.name))
@@ -286,7 +411,7 @@ def written_conditions(draw: Any, official: bool = False) -> tuple[str, list[Con
         if op in ("in", "notin"):
             values = draw(st.lists(_kind_values(spec.kind), min_size=1, max_size=4))
             text = "[" + ",".join(_text(spec.kind, v, draw) for v in values) + "]"
-            ref = getattr(F, name)
+            ref = getattr(fields, name)
             conditions.append(ref.in_(values) if op == "in" else ref.not_in(values))
         else:
             value = draw(_kind_values(spec.kind))
@@ -296,30 +421,42 @@ def written_conditions(draw: Any, official: bool = False) -> tuple[str, list[Con
     return " ".join(parts), conditions
 
 
+def _in_some_vocabulary(official: bool = False) -> st.SearchStrategy[Any]:
+    return st.sampled_from(VOCABULARIES).flatmap(
+        lambda v: st.tuples(st.just(v), written_conditions(v, official))
+    )
+
+
 @settings(max_examples=300, deadline=None)
-@given(written_conditions())
-def test_written_queries_parse_to_what_the_builder_builds(case: tuple[str, list[Any]]) -> None:
-    text, conditions = case
-    built = Query.where(*conditions)
-    parsed = parse_query(text)
+@given(_in_some_vocabulary())
+def test_written_queries_parse_to_what_the_builder_builds(
+    case: tuple[Vocabulary, tuple[str, list[Any]]],
+) -> None:
+    vocabulary, (text, conditions) = case
+    built = Query.where(*conditions, vocabulary=vocabulary)
+    parsed = parse_query(text, vocabulary=vocabulary)
     assert parsed == built
     assert parsed.filters == built.filters
     assert parsed.cleared == built.cleared
 
 
 @settings(max_examples=300, deadline=None)
-@given(written_conditions())
-def test_render_round_trips(case: tuple[str, list[Any]]) -> None:
-    query = Query.where(*case[1])
-    assert parse_query(query.render()) == query
-    assert parse_query(query.render()).filters == query.filters
+@given(_in_some_vocabulary())
+def test_render_round_trips(case: tuple[Vocabulary, tuple[str, list[Any]]]) -> None:
+    vocabulary, (_, conditions) = case
+    query = Query.where(*conditions, vocabulary=vocabulary)
+    assert parse_query(query.render(), vocabulary=query.vocabulary) == query
+    assert parse_query(query.render(), vocabulary=vocabulary).filters == query.filters
 
 
 @settings(max_examples=300, deadline=None)
-@given(written_conditions(official=True))
-def test_the_official_parser_reads_the_same_filters(case: tuple[str, list[Any]]) -> None:
-    text, _ = case
-    assert same_filters(parse_query(text).filters, official_parse(text)), text
+@given(_in_some_vocabulary(official=True))
+def test_the_official_parser_reads_the_same_filters(
+    case: tuple[Vocabulary, tuple[str, list[Any]]],
+) -> None:
+    vocabulary, (text, _) = case
+    theirs = official_parse(text, vocabulary)
+    assert same_filters(parse_query(text, vocabulary=vocabulary).filters, theirs), text
 
 
 @settings(max_examples=100, deadline=None)

@@ -147,6 +147,10 @@ def test_a_500_on_an_idempotent_call_is_retried_then_reported(method: str, route
         (403, {"error": "invalid_args", "msg": "not your own"}, Unauthorized),
         (404, {"error": "not_found", "msg": "Instance not found"}, NotFound),
         (404, {"msg": "Invalid user key"}, Unauthorized),  # how a bad key answers
+        (400, {"error": "nonexistent_key", "msg": "no such env var"}, NotFound),
+        (400, {"error": "no_ssh_key", "msg": "No ssh key provided"}, NotFound),
+        (404, {"error": "no_such_volume", "msg": "No such volume"}, NotFound),
+        (200, {"success": False, "error": "no_such_volume", "msg": "gone"}, NotFound),
         (410, {"error": "no_such_ask", "msg": "no longer available"}, Gone),
         (418, {"error": "teapot", "msg": "short and stout"}, APIError),
         (200, {"success": False, "error": "invalid_args", "msg": "bad"}, BadRequest),
