@@ -6,13 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from pulumi_vast.api.filters import sort_rows
-from pulumi_vast.api.units import MIB_PER_GIB, gib
+from pulumi_vast.api.units import gib
 
-__all__ = ["MB_PER_GB", "describe_offer", "rank"]
-
-MB_PER_GB = MIB_PER_GIB
-"""Deprecated name of `pulumi_vast.api.units.MIB_PER_GIB` (VRAM is MiB; sizes are shown in
-GiB), kept while the resources still import it."""
+__all__ = ["describe_offer", "rank"]
 
 # After the user's order: the more reliable machine, then the lower id, so that two runs over
 # the same market always pick the same offer.

@@ -37,8 +37,8 @@ from pulumi_vast.api import (
     VastError,
 )
 from pulumi_vast.api import Instance as LiveInstance
+from pulumi_vast.api.units import gib
 from pulumi_vast.market import describe_offer
-from pulumi_vast.market.ranking import MB_PER_GB
 from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._connection import Connection
 from pulumi_vast.resources._fields import known
@@ -422,7 +422,7 @@ def instance_outputs(
         "offer_id": int(offer["id"]) if offer.get("id") else None,
         "gpu_name": instance.gpu_name or offer.get("gpu_name") or "",
         "num_gpus": int(instance.num_gpus or offer.get("num_gpus") or 0),
-        "gpu_ram_gb": float(instance.gpu_ram or offer.get("gpu_ram") or 0) / MB_PER_GB,
+        "gpu_ram_gib": gib(float(instance.gpu_ram or offer.get("gpu_ram") or 0)),
         "dph_total": float(instance.dph_total or offer.get("dph_total") or 0),
         "machine_id": int(instance.machine_id or offer.get("machine_id") or 0),
         "host_id": int(instance.host_id or offer.get("host_id") or 0),

@@ -680,8 +680,9 @@ class Instance(VastResource, module="vast", name="Instance"):
     """GPU model, e.g. `RTX 4090`."""
     num_gpus: pulumi.Output[int]
     """Number of GPUs."""
-    gpu_ram_gb: pulumi.Output[float]
-    """VRAM per GPU in GB."""
+    gpu_ram_gib: pulumi.Output[float]
+    """VRAM per GPU in GiB, as cards are sold (24.0 for a 24 GB card; the query language's
+    `gpu_ram` counts 1000 MB to a GB, so the same card matches `gpu_ram>=24.5`)."""
     dph_total: pulumi.Output[float]
     """Price in $/hour, disk included."""
     machine_id: pulumi.Output[int]
