@@ -11,6 +11,7 @@ leaked secret shows here as it would on a terminal.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import traceback
@@ -84,14 +85,21 @@ def preview(given: StackConfig | Program, base: dict[str, Any], files: Files) ->
 
 
 def _run_program(program: Any, raw: dict[str, str], recorder: _Recorder, result: Preview) -> None:
-    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=STACK, preview=True)
-    pulumi.runtime.set_all_config(raw, [])
+    # A loop of its own, as the language host gives each run: a test before this one may
+    # have left none set (asyncio.run does).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
+        pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=STACK, preview=True)
+        pulumi.runtime.set_all_config(raw, [])
         _sync_await(run_pulumi_func(program))
     except pulumi.RunError as exc:  # the language host prints its message alone
         result.messages.append(str(exc))
     except Exception:
         result.tracebacks.append(traceback.format_exc())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def _check(
