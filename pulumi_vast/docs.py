@@ -23,7 +23,16 @@ __all__ = ["attribute_docs", "render", "resource_section"]
 
 
 def attribute_docs(cls: type) -> dict[str, str]:
-    """``name: "docstring"`` of the annotated attributes in a class body."""
+    """``name: "docstring"`` of the annotated attributes in a class body, and in the bodies
+    of the package's own classes it derives from."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if klass.__module__.startswith("pulumi_vast."):
+            docs.update(_own_attribute_docs(klass))
+    return docs
+
+
+def _own_attribute_docs(cls: type) -> dict[str, str]:
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
     docs: dict[str, str] = {}

@@ -12,11 +12,17 @@ import pulumi_vast.resources
 from pulumi_vast.resources._resource import registered
 
 PUBLIC = [
+    "DockerLoginArgs",
+    "EnvVar",
+    "EnvVarArgs",
+    "EnvVarProvider",
     "F",
     "Input",
     "Instance",
     "InstanceArgs",
     "InstanceProvider",
+    "NetworkVolume",
+    "NetworkVolumeProvider",
     "Query",
     "QueryError",
     "ReadyArgs",
@@ -26,7 +32,14 @@ PUBLIC = [
     "StackTag",
     "StackTagArgs",
     "StackTagProvider",
+    "Template",
+    "TemplateArgs",
+    "TemplateProvider",
     "VastClient",
+    "Volume",
+    "VolumeArgs",
+    "VolumeMount",
+    "VolumeProvider",
     "parse_query",
 ]
 FROM_API = {"F", "Query", "QueryError", "VastClient", "parse_query"}
@@ -57,7 +70,7 @@ def test_every_resource_module_is_exported_and_registered():
 def test_providers_live_in_an_importable_module_so_state_holds_a_reference():
     # dill pickles a class from an importable module by name; from __main__ it would
     # pickle the code itself into the state.
-    for name in ("InstanceProvider", "SshKeyProvider", "StackTagProvider"):
+    for name in (n for n in PUBLIC if n.endswith("Provider")):
         assert getattr(pulumi_vast, name).__module__.startswith("pulumi_vast.resources.")
 
 

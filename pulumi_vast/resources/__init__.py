@@ -6,13 +6,30 @@ exports those by its `__all__`; this package re-exports them all, and everything
 resource classes (`_resource.registered`). A test fails when a module is not re-exported.
 """
 
-from pulumi_vast.resources import instance, ssh_key, stack_tag
+from pulumi_vast.resources import (
+    env_var,
+    instance,
+    network_volume,
+    ssh_key,
+    stack_tag,
+    template,
+    volume,
+)
 from pulumi_vast.resources._fields import Input
+from pulumi_vast.resources._volumes import VolumeMount
+from pulumi_vast.resources.env_var import *  # noqa: F403
 from pulumi_vast.resources.instance import *  # noqa: F403
+from pulumi_vast.resources.network_volume import *  # noqa: F403
 from pulumi_vast.resources.ssh_key import *  # noqa: F403
 from pulumi_vast.resources.stack_tag import *  # noqa: F403
+from pulumi_vast.resources.template import *  # noqa: F403
+from pulumi_vast.resources.volume import *  # noqa: F403
 
-__all__ = ["Input"]
+__all__ = ["Input", "VolumeMount"]
+__all__ += env_var.__all__
 __all__ += instance.__all__
+__all__ += network_volume.__all__
 __all__ += ssh_key.__all__
 __all__ += stack_tag.__all__
+__all__ += template.__all__
+__all__ += volume.__all__

@@ -3,17 +3,29 @@
 A stack often creates several instances from one query at the same moment. Each would
 search, find the same best offer, and all but one would lose the race for it and start
 over. Creates in one process therefore share a search (briefly) and claim the offer they
-are renting, so the others go straight for the next ones.
+are renting, so the others go straight for the next ones. The same holds for every kind of
+offer a resource rents from (`OfferKind`): GPU offers for instances, volume offers for
+volumes and network volumes.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from pulumi_vast.api import Condition, F, Offer, Query, parse_order, parse_query
-from pulumi_vast.api.query import OfferType
+from pulumi_vast.api import (
+    GPU_OFFERS,
+    VOLUME_OFFERS,
+    Condition,
+    Offer,
+    Query,
+    VolumeOffer,
+    parse_order,
+    parse_query,
+)
+from pulumi_vast.api.query import Fields, OfferType
+from pulumi_vast.api.vocabulary import Vocabulary
 from pulumi_vast.market import rank
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._shared import SharedFetch
@@ -21,7 +33,15 @@ from pulumi_vast.resources._shared import SharedFetch
 if TYPE_CHECKING:
     from pulumi_vast.api import VastClient
 
-__all__ = ["SEARCH_LIMIT", "OfferBook", "OfferSearch", "with_room_for"]
+__all__ = ["SEARCH_LIMIT", "MarketOffer", "OfferBook", "OfferKind", "OfferSearch", "with_room_for"]
+
+OfferKind = Literal["gpu", "volume", "network_volume"]
+MarketOffer = Offer | VolumeOffer
+VOCABULARIES: dict[OfferKind, Vocabulary] = {
+    "gpu": GPU_OFFERS,
+    "volume": VOLUME_OFFERS,
+    "network_volume": VOLUME_OFFERS,
+}
 
 SEARCH_LIMIT = 100
 """Offers fetched per search: room for many parallel creates of one query to spread out."""
@@ -29,21 +49,42 @@ SEARCH_LIMIT = 100
 
 @dataclass(frozen=True)
 class OfferSearch:
-    """What an instance asks of the market (hashable: one shared search per distinct ask)."""
+    """What a resource asks of the market (hashable: one shared search per distinct ask)."""
 
     query: Query | None
     offer_id: int | None
     order: tuple[tuple[str, str], ...]
     disk_gb: float
-    bid: bool
+    """GB the offer must have room for: an instance's disk, a volume's size."""
+    bid: bool = False
+    kind: OfferKind = "gpu"
+    machine_id: int | None = None
+    """Only offers on this machine (an instance mounting a local volume)."""
+    cluster_id: int | None = None
+    """Only offers in this physical cluster (an instance mounting a network volume)."""
 
     @property
     def offer_type(self) -> OfferType:
         return "bid" if self.bid else "on-demand"
 
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return VOCABULARIES[self.kind]
+
+    def narrowed(self) -> Query:
+        """The query as sent: with room for ``disk_gb``, and on the machine or cluster."""
+        query = with_room_for(self.query or Query(vocabulary=self.vocabulary), self.disk_gb)
+        fields = Fields(query.vocabulary)
+        for name, value in (("machine_id", self.machine_id), ("cluster_id", self.cluster_id)):
+            if value is not None:
+                query = query.and_(getattr(fields, name) == value)
+        return query
+
     @classmethod
-    def from_args(cls, args: Any) -> OfferSearch:
-        """From resolved `InstanceArgs`."""
+    def from_args(
+        cls, args: Any, *, machine_id: int | None = None, cluster_id: int | None = None
+    ) -> OfferSearch:
+        """From resolved `InstanceArgs`, on the machine or cluster of its volume if any."""
         query = known(args.query)
         return cls(
             query=parse_query(query) if isinstance(query, str) else query,
@@ -51,12 +92,14 @@ class OfferSearch:
             order=tuple(parse_order(known(args.order))),
             disk_gb=float(known(args.disk_gb)),
             bid=known(args.bid_price) is not None,
+            machine_id=machine_id,
+            cluster_id=cluster_id,
         )
 
 
 def with_room_for(query: Query | None, disk_gb: float) -> Query:
     """``query``, also asking for at least ``disk_gb`` of disk: an offer with less cannot
-    take the instance (a stricter ``disk_space`` condition of the query stays)."""
+    take the instance or volume (a stricter ``disk_space`` condition of the query stays)."""
     query = query or Query()
     floors = [
         float(c.value)  # type: ignore[arg-type]
@@ -65,21 +108,22 @@ def with_room_for(query: Query | None, disk_gb: float) -> Query:
     ]
     if floors and max(floors) >= disk_gb:
         return query
-    return query.and_(F.disk_space >= disk_gb)
+    return query.and_(Fields(query.vocabulary).disk_space >= disk_gb)
 
 
 class OfferBook:
     def __init__(self, client: VastClient) -> None:
         self._client = client
         self._lock = threading.Lock()
-        self._searches: dict[OfferSearch, SharedFetch[list[Offer]]] = {}
-        self._claimed: set[int] = set()
-        self._previewed: dict[str, int] = {}
+        self._searches: dict[OfferSearch, SharedFetch[list[MarketOffer]]] = {}
+        self._claimed: set[tuple[OfferKind, int]] = set()
+        self._previewed: dict[str, tuple[OfferKind, int]] = {}
         """Offer picked by each previewed resource (by its key), so that a check asked again
         answers the same: checking has no side effect beyond this memory."""
 
-    def ranked(self, search: OfferSearch, *, max_age: float) -> list[Offer]:
-        """Offers answering ``search``, best first, from a search at most ``max_age`` s old."""
+    def ranked(self, search: OfferSearch, *, max_age: float) -> list[Any]:
+        """Offers answering ``search``, best first, from a search at most ``max_age`` s old
+        (`Offer`s for GPU searches, `VolumeOffer`s for volume ones)."""
         with self._lock:
             shared = self._searches.get(search)
             if shared is None:
@@ -87,24 +131,28 @@ class OfferBook:
                 self._searches[search] = shared
         return list(shared.get(max_age=max_age).value)
 
-    def _search(self, search: OfferSearch) -> list[Offer]:
-        if search.offer_id is not None:
-            return self._client.offers.search(
-                {"id": {"eq": search.offer_id}},
-                defaults=False,
-                limit=1,
-                storage_gb=search.disk_gb,
-            )
-        found = self._client.offers.search(
-            with_room_for(search.query, search.disk_gb),
-            order=list(search.order),
-            limit=SEARCH_LIMIT,
-            offer_type=search.offer_type,
-            storage_gb=search.disk_gb,
-        )
-        return rank(found, search.order)
+    def _search(self, search: OfferSearch) -> list[MarketOffer]:
+        pinned = search.offer_id is not None
+        query: Any = {"id": {"eq": search.offer_id}} if pinned else search.narrowed()
+        common: dict[str, Any] = {
+            "defaults": not pinned,
+            "limit": 1 if pinned else SEARCH_LIMIT,
+            "storage_gb": search.disk_gb,
+        }
+        if not pinned:
+            common["order"] = list(search.order)
+        found: list[MarketOffer]
+        if search.kind == "gpu":
+            if not pinned:
+                common["offer_type"] = search.offer_type
+            found = list(self._client.offers.search(query, **common))
+        elif search.kind == "volume":
+            found = list(self._client.volumes.search(query, **common))
+        else:
+            found = list(self._client.network_volumes.search(query, **common))
+        return found if pinned else rank(found, search.order)
 
-    def preview_pick(self, offers: list[Offer], key: str) -> Offer | None:
+    def preview_pick(self, offers: list[Any], key: str, kind: OfferKind = "gpu") -> Any | None:
         """The offer a create of resource ``key`` would get: the best of ``offers`` that no
         other resource previewed in this process picked. The same key gets the same answer
         (while its offer still matches), however often it asks."""
@@ -112,23 +160,23 @@ class OfferBook:
             mine = self._previewed.get(key)
             others = {picked for owner, picked in self._previewed.items() if owner != key}
             for offer in offers:
-                if offer.id == mine:
+                if (kind, offer.id) == mine:
                     return offer
             for offer in offers:
-                if offer.id not in others:
-                    self._previewed[key] = offer.id
+                if (kind, offer.id) not in others:
+                    self._previewed[key] = (kind, offer.id)
                     return offer
             self._previewed.pop(key, None)
             return None
 
-    def claim(self, offer_id: int) -> bool:
+    def claim(self, offer_id: int, kind: OfferKind = "gpu") -> bool:
         """Reserve an offer for one create in this process; False if another has it."""
         with self._lock:
-            if offer_id in self._claimed:
+            if (kind, offer_id) in self._claimed:
                 return False
-            self._claimed.add(offer_id)
+            self._claimed.add((kind, offer_id))
             return True
 
-    def release(self, offer_id: int) -> None:
+    def release(self, offer_id: int, kind: OfferKind = "gpu") -> None:
         with self._lock:
-            self._claimed.discard(offer_id)
+            self._claimed.discard((kind, offer_id))

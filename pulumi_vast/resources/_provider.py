@@ -209,6 +209,9 @@ class VastProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args = self.table.parse(news)
         live = frozenset(self.table.changed_fields(olds, news)) - self.table.state_fields
+        if not live:  # only what steers pulumi-vast changed: stored, nothing sent
+            kept = {name: olds[name] for name in self.output_names if name in olds}
+            return UpdateResult(self._complete({**news, **kept}, "update"))
         with self.refusals("update", id_):
             outs = self._update(id_, olds, args, live)
         return UpdateResult(self._complete({**news, **outs}, "update"))

@@ -35,12 +35,14 @@ from pulumi_vast.api import (
     ResponseLost,
     Runtype,
     VastError,
+    VolumeAttachment,
 )
 from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.units import gib
 from pulumi_vast.market import describe_offer
 from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._connection import Connection
+from pulumi_vast.resources._errors import RentalFailed
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._owner import SPEC_TAG_ENV, Owner, spec_digest
@@ -86,14 +88,17 @@ _RUNTYPES: dict[tuple[str, bool], Runtype] = {
 }
 
 
-class RentalFailed(RuntimeError):
-    """Renting failed and nothing is left billing (the message says what happened)."""
-
-
 def plan_request(args: Any) -> CreateInstanceRequest:
     """The create body for resolved `InstanceArgs` (the tag is added per attempt)."""
+    mounts = known(args.volumes) or []
     return CreateInstanceRequest(
+        volume=(
+            VolumeAttachment.link(int(known(mounts[0].volume)), known(mounts[0].path))
+            if mounts
+            else None
+        ),
         image=known(args.image),
+        template_hash_id=known(args.template),
         disk=float(known(args.disk_gb)),
         env=dict(known(args.env) or {}),
         ports=tuple(str(port) for port in known(args.ports) or []),

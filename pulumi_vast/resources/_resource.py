@@ -9,12 +9,13 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi.dynamic
 
+from pulumi_vast.api import MAX_LABEL_LENGTH
 from pulumi_vast.resources._fields import ResourceArgs
 from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import InvalidInputs, describe
 from pulumi_vast.resources._provider import VastProvider
 
-__all__ = ["VastResource", "output_names", "provider_class_for", "registered"]
+__all__ = ["VastResource", "default_label", "output_names", "provider_class_for", "registered"]
 
 _REGISTRY: dict[str, type[VastResource]] = {}
 
@@ -127,3 +128,10 @@ def provider_class_for(type_token: str) -> type[VastProvider] | None:
     plugin host supplies to import a resource (the package's entry point names this)."""
     resource = registered().get(type_token)
     return resource.provider_class if resource is not None else None
+
+
+def default_label(project: str, stack: str, name: str) -> str:
+    """`project/stack/name`: how a resource names its object on Vast when not told, so that
+    it can be traced back to its stack. One line, at most Vast's label length."""
+    text = "".join(c for c in f"{project}/{stack}/{name}" if c.isprintable())
+    return text[:MAX_LABEL_LENGTH]

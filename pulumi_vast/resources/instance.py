@@ -31,6 +31,7 @@ from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
 from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._errors import RentalFailed
 from pulumi_vast.resources._fields import (
     COMPUTED,
     REPLACE,
@@ -53,8 +54,9 @@ from pulumi_vast.resources._rental import (
     offer_snapshot,
     plan_request,
 )
-from pulumi_vast.resources._resource import VastResource
+from pulumi_vast.resources._resource import VastResource, default_label
 from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
+from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources._waiting import (
     DEFAULT_READY_TIMEOUT,
     InstanceFailed,
@@ -69,6 +71,8 @@ __all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs"]
 REFRESH_MAX_AGE = 5.0
 """Seconds a listing may be reused by the reads of one `pulumi refresh`."""
 QUERY_EXAMPLE = "gpu_ram>=24 num_gpus=1 dph<=0.5"
+DEFAULT_DISK_GB = 10.0
+"""An instance's disk when neither it nor its template says."""
 
 # ------------------------------------------------------------------ what each input takes
 
@@ -167,7 +171,17 @@ def _is_control(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
 
 
+def _template_hash(text: str) -> str:
+    if not text.strip() or any(c.isspace() for c in text):
+        raise ValueError(
+            f"{text!r} is not a template's hash id (one word, e.g. "
+            "'4e17788f74f075dd9aab7d0d4427968f'); pass a Template, or its hash_id"
+        )
+    return text
+
+
 OfferQuery = Annotated[str | Query, PlainValidator(_query_text)]
+TemplateHash = Annotated[str, Field(max_length=256), AfterValidator(_template_hash)]
 Order = Annotated[str, AfterValidator(_order)]
 Image = Annotated[str, AfterValidator(_image)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
@@ -234,22 +248,32 @@ class InstanceArgs(ResourceArgs):
             examples=["dph+"],
         ),
     ] = "dph+"
-    image: Annotated[
-        Input[Image],
+    template: Annotated[
+        Input[TemplateHash] | None,
         REPLACE,
         Field(
-            description="Docker image to run.",
+            description="Create it from a template: a `Template` (its `hash_id`) or a hash "
+            "id. The instance's own inputs override the template's (Vast's precedence).",
+            examples=["4e17788f74f075dd9aab7d0d4427968f"],
+        ),
+    ] = None
+    image: Annotated[
+        Input[Image] | None,
+        REPLACE,
+        Field(
+            description="Docker image to run (optional with a template, which has one).",
             examples=["pytorch/pytorch:2.4.1-cuda12.1-cudnn9-devel"],
         ),
-    ]
+    ] = None
     disk_gb: Annotated[
-        Input[Positive],
+        Input[Positive] | None,
         REPLACE,
         Field(
-            description="Local disk in GB; fixed at create (it can grow by replacement only).",
+            description="Local disk in GB; fixed at create (it can grow by replacement only). "
+            f"Default: the template's, else {DEFAULT_DISK_GB:g}.",
             examples=[50],
         ),
-    ] = 10.0
+    ] = None
     env: Annotated[
         Input[dict[EnvName, Input[str]]] | None,
         REPLACE | SECRET,
@@ -313,14 +337,38 @@ class InstanceArgs(ResourceArgs):
     running: Annotated[
         Input[bool], UPDATE, Field(description="Whether the instance runs (false: stopped).")
     ] = True
+    volumes: Annotated[
+        Input[Annotated[list[Input[VolumeMount]], Field(max_length=1)]] | None,
+        REPLACE,
+        Field(
+            description='A volume to mount, `[VolumeMount(volume=vol, path="/data")]`: the '
+            "instance lands on the volume's machine (a `Volume`) or cluster (a "
+            "`NetworkVolume`). Vast mounts one volume per instance, at create.",
+        ),
+    ] = None
     ready: Annotated[
         Input[ReadyArgs] | None,
         STATE,
         Field(description="What must hold before `pulumi up` calls the instance created."),
     ] = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _template_resource(cls, data: Any) -> Any:
+        # `template=tmpl` with a Template resource: the hash of its content.
+        template = data.get("template") if isinstance(data, Mapping) else None
+        if template is not None and hasattr(template, "hash_id") and hasattr(template, "urn"):
+            return {**data, "template": template.hash_id}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> InstanceArgs:
+        if self.image is None and self.template is None:
+            raise InvalidField(
+                "image",
+                "is required, unless `template` names a template that has one: give a Docker "
+                "image such as 'pytorch/pytorch', or a template",
+            )
         if (self.query is None) == (self.offer_id is None):
             raise InvalidField(
                 "query",
@@ -332,12 +380,6 @@ class InstanceArgs(ResourceArgs):
                 "ready.ssh", "runtype 'args' starts no SSH server; use runtype 'ssh' or drop it"
             )
         return self
-
-
-def default_label(project: str, stack: str, name: str) -> str:
-    """`project/stack/name`, as a label Vast takes: one line, at most its length."""
-    text = "".join(c for c in f"{project}/{stack}/{name}" if not _is_control(c))
-    return text[:MAX_LABEL_LENGTH]
 
 
 def needs_ssh(ready: ReadyArgs | None) -> bool:
@@ -379,7 +421,9 @@ class InstanceProvider(VastProvider):
             elif (unusable := self.settings.ssh_key_problem()) is not None:
                 failures.append(unusable)
         if previous is not None:
-            old_disk, new_disk = float(previous.disk_gb), float(args.disk_gb)
+            if previous.disk_gb == args.disk_gb:  # no call needed to tell nothing shrinks
+                return failures
+            old_disk, new_disk = self._disk(previous), self._disk(args)
             if new_disk < old_disk:
                 failures.append(
                     (
@@ -390,8 +434,28 @@ class InstanceProvider(VastProvider):
                     )
                 )
         elif not failures:
-            failures += self._preview_rent(args, preview_key(news, args))
+            failures += self._preview_rent(self._with_disk(args), preview_key(news, args))
         return failures
+
+    def _disk(self, args: Any) -> float:
+        """The disk an instance gets: its own `disk_gb`, else its template's, else the
+        default (one call, when a template has to be asked)."""
+        if args.disk_gb is not None:
+            return float(known(args.disk_gb))
+        hash_id = known(args.template)
+        if hash_id is None:
+            return DEFAULT_DISK_GB
+        with self.refusals("look up the template of", field="template"):
+            template = self.client.templates.get(hash_id)
+        if template is None:
+            raise RentalFailed(
+                f"template: no template has the hash id {hash_id!r}; pass a Template of "
+                "this stack, or the hash_id of one that exists"
+            )
+        return float(template.recommended_disk_space or DEFAULT_DISK_GB)
+
+    def _with_disk(self, args: Any) -> Any:
+        return args.model_copy(update={"disk_gb": self._disk(args)})
 
     def _preview_rent(self, args: Any, key: str) -> list[Failure]:
         """Before renting: say what will be rented and what it costs, or why nothing can be.
@@ -400,12 +464,26 @@ class InstanceProvider(VastProvider):
         claims); the preview hands them out the same way, so the costs it shows add up, and
         answers the same for the same resource however often it is asked.
         """
-        search = OfferSearch.from_args(args)
+        placement, where = self._placement(args)
+        if where is not None:
+            return [where]
+        search = OfferSearch.from_args(args, **placement)
         offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
         field = "offer_id" if search.offer_id else "query"
         wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
         if not offers:
             room = "" if search.offer_id else f" with {search.disk_gb:g} GB of disk"
+            if placement:
+                mount = known(args.volumes)[0]
+                there = ", ".join(f"{k.replace('_id', '')} {v}" for k, v in placement.items())
+                return [
+                    (
+                        field,
+                        f"no offer on {there}, where volume {known(mount.volume)} (volumes[0]) "
+                        f"is, matches {wanted}{room}; loosen the query, or mount a volume on "
+                        "a machine with such GPUs",
+                    )
+                ]
             return [
                 (
                     field,
@@ -462,7 +540,9 @@ class InstanceProvider(VastProvider):
             # The old instance goes first (delete_before_replace): make sure a new one can be
             # rented before the plan says so, or the stack would be left without either.
             args = self.table.check(news).args
-            failures = self._preview_rent(args, preview_key(news, args)) if args else []
+            failures = (
+                self._preview_rent(self._with_disk(args), preview_key(news, args)) if args else []
+            )
             if failures:
                 field, reason = failures[0]
                 raise ValueError(
@@ -491,11 +571,38 @@ class InstanceProvider(VastProvider):
 
     # ---- the object's life ------------------------------------------------------------
 
+    def _placement(self, args: Any) -> tuple[dict[str, int], Failure | None]:
+        """Where a volume to mount puts the instance: its machine (a local volume) or its
+        cluster (a network volume); or why it cannot be mounted."""
+        mounts = known(args.volumes) or []
+        if not mounts:
+            return {}, None
+        mount = mounts[0]
+        volume_id, network = int(known(mount.volume)), bool(known(mount.network))
+        kind = "network volume" if network else "volume"
+        client = self.client.network_volumes if network else self.client.volumes
+        with self.refusals("look up", volume_id, field="volumes[0].volume"):
+            volume = client.get(volume_id)
+        if volume is None:
+            return {}, (
+                "volumes[0].volume",
+                f"the account has no {kind} {volume_id}; mount one it has (a `Volume` "
+                "resource gives its own id)"
+                + ("" if network else ", or set network: true for a network volume"),
+            )
+        if network:
+            return ({"cluster_id": volume.cluster_id} if volume.cluster_id else {}), None
+        return {"machine_id": int(volume.machine_id or 0)}, None
+
     def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+        args = self._with_disk(args)
+        placement, where = self._placement(args)
+        if where is not None:
+            raise RentalFailed(f"{where[0]}: {where[1]}")
         rental = Rental(
             connection=self.connection,
             request=plan_request(args),
-            search=OfferSearch.from_args(args),
+            search=OfferSearch.from_args(args, **placement),
             readiness=self.readiness(args),
             ssh_keys=tuple(known(args.ssh_keys)),
             owner=Owner.from_props(props),
