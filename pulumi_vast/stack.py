@@ -1,208 +1,332 @@
 """The project's own Pulumi program: resources built from stack config.
 
-`stacks/Pulumi.<stack>.yaml` declares, under the project's namespace:
+`stacks/Pulumi.<stack>.yaml` declares, under the project's namespace, a list of entries per
+kind of resource, each a `name` (the resource's) and its inputs (snake_case, as in the
+Python API); entries refer to each other by name:
 
     pulumi-vast:sshKeys:            # account SSH keys
       - name: dev
         publicKeyFile: .state/ssh/id_ed25519.pub
         generate: true              # make the key pair if the file is missing
-    pulumi-vast:instances:          # each entry: a name plus `InstanceArgs` fields
+    pulumi-vast:envVars:            # account env vars (values: pulumi config set --secret --path)
+      - name: HF_TOKEN
+        value: ...
+    pulumi-vast:templates:
+      - name: trainer
+        image: pytorch/pytorch
+    pulumi-vast:volumes:            # also pulumi-vast:networkVolumes
+      - name: data
+        query: disk_space>=100
+        size_gb: 100
+    pulumi-vast:instances:
       - name: gpu
         query: gpu_ram>=24 reliability>0.95
-        image: pytorch/pytorch
+        template: trainer           # a name from templates, or a hash id
+        volumes: [{volume: data, path: /data}]
         ssh_keys: [dev]             # names from sshKeys, or public key lines
 
-Bad config fails `pulumi preview` with the config path of the bad value and the fix, before
-anything is created.
+The keys, their entries and what a name may refer to come from the resource classes
+(`config_key`, `config_entry`, `config_refs`): a new resource is declared here by its own
+module. Bad config fails `pulumi preview` naming the config path of every bad value and the
+fix, before anything is declared.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pulumi_vast.resources import Instance, InstanceArgs, SshKey
+from pulumi_vast.resources import Instance
 from pulumi_vast.resources._problems import Failure, InvalidField, at, closest, validation_failures
-from pulumi_vast.resources._ssh_keys import OpenSshLine, PublicKey
+from pulumi_vast.resources._resource import ConfigRef, VastResource, registered
+from pulumi_vast.resources.ssh_key import SshKeyEntry, generate_key_pair
 
-__all__ = ["InstanceEntry", "SshKeyEntry", "StackSpec", "build", "load_spec", "main"]
+__all__ = [
+    "NAMESPACE",
+    "Entry",
+    "SshKeyEntry",
+    "StackSpec",
+    "build",
+    "generate_key_pair",
+    "load_spec",
+    "main",
+    "sections",
+]
 
 NAMESPACE = "pulumi-vast"
-_NAME_LENGTH = 100
-"""Longest ssh_keys entry quoted back when it is neither a name nor a key line."""
 
 Name = Annotated[str, Field(min_length=1)]
+_SEGMENT = re.compile(r"^(\w+)(\[\])?$")
 
 
-class SshKeyEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
-
-    name: Name = Field(description="a name for the key, unique among sshKeys")
-    public_key: OpenSshLine | None = Field(
-        None,
-        alias="publicKey",
-        description="the public key line",
-        examples=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... you@host"],
-    )
-    public_key_file: str | None = Field(
-        None,
-        alias="publicKeyFile",
-        description="the public key file",
-        examples=["~/.ssh/id_ed25519.pub"],
-    )
-    generate: bool = False
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SshKeyEntry:
-        if (self.public_key is None) == (self.public_key_file is None):
-            raise InvalidField("publicKey", "set exactly one of publicKey or publicKeyFile")
-        if self.generate and self.public_key_file is None:
-            raise InvalidField("generate", "generate needs publicKeyFile (where to write the pair)")
-        return self
-
-    def key_line(self) -> str:
-        """The key's line, from the file (made first when missing and `generate` is set)."""
-        if self.public_key is not None:
-            return self.public_key
-        assert self.public_key_file is not None
-        path = Path(self.public_key_file).expanduser()
-        if not path.exists() and self.generate:
-            generate_key_pair(path)
-        if not path.exists():
-            raise InvalidField(
-                "publicKeyFile", f"{path} does not exist; create it or set generate: true"
-            )
-        if path.is_dir():
-            raise InvalidField("publicKeyFile", f"{path} is a folder; name the .pub file in it")
-        try:
-            return PublicKey.parse(path.read_text(encoding="utf-8")).line()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidField("publicKeyFile", f"{path} cannot be read ({exc})") from None
-        except ValueError as exc:
-            raise InvalidField("publicKeyFile", f"{path}: {exc}") from None
-
-
-class InstanceEntry(BaseModel):
-    """A name plus `InstanceArgs` fields (snake_case, as in the Python API)."""
+class Entry(BaseModel):
+    """A name plus the resource's inputs."""
 
     model_config = ConfigDict(extra="allow", strict=True)
 
-    name: Name = Field(
-        description="a name for the instance (its resource name), unique among instances"
-    )
+    name: Name = Field(description="a name for it (the resource's name), unique among its kind")
+
+    def inputs(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+def sections() -> list[type[VastResource]]:
+    """The resources stack config may declare, each after those its entries may name."""
+    pending = [r for r in registered().values() if r.config_key]
+    ordered: list[type[VastResource]] = []
+    while pending:
+        keys = {r.config_key for r in ordered}
+        ready = [
+            r
+            for r in pending
+            if all(s in keys or s == r.config_key for ref in r.config_refs for s in ref.sections)
+        ]
+        if not ready:
+            raise TypeError(f"stack config references go round in circles: {pending}")
+        ordered += ready
+        pending = [r for r in pending if r not in ready]
+    return ordered
+
+
+def _keys() -> list[str]:
+    return [str(resource.config_key) for resource in sections()]
 
 
 class StackSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    """The project namespace's entries, by config key, in the order they are built."""
 
-    ssh_keys: list[SshKeyEntry] = Field(default_factory=list, alias="sshKeys")
-    instances: list[InstanceEntry] = Field(default_factory=list)
+    entries: dict[str, list[Any]]
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> StackSpec:
-        names = {
-            "sshKeys": [entry.name for entry in self.ssh_keys],
-            "instances": [entry.name for entry in self.instances],
-        }
-        for where, listed in names.items():
-            seen: dict[str, int] = {}
-            for index, name in enumerate(listed):
-                if name in seen:
-                    raise InvalidField(
-                        f"{where}[{index}].name",
-                        f"{name!r} is already the name of {where}[{seen[name]}]; "
-                        "give each a unique name",
-                    )
-                seen[name] = index
-        return self
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> StackSpec:
+        """Every key's entries, checked; all problems raise at once, naming their paths."""
+        failures: list[Failure] = []
+        entries: dict[str, list[Any]] = {}
+        for resource in sections():
+            key = str(resource.config_key)
+            value = raw.get(key)
+            if value is None:
+                entries[key] = []
+                continue
+            if not isinstance(value, list):
+                failures.append(
+                    (key, f"expected a list of entries, each with a name; got {_kind(value)}")
+                )
+                continue
+            model = resource.config_entry or Entry
+            parsed: list[Any] = []
+            for index, item in enumerate(value):
+                try:
+                    parsed.append(model.model_validate(item))
+                except ValidationError as exc:
+                    found = validation_failures(exc, model)
+                    failures += [(at(f"{key}[{index}]", path), reason) for path, reason in found]
+            failures += _duplicates(key, parsed)
+            entries[key] = parsed
+        if failures:
+            raise _invalid(failures)
+        return cls(entries=entries)
 
 
-SETTINGS = [info.alias or name for name, info in StackSpec.model_fields.items()]
-"""The keys of the project's namespace this program reads."""
+def _duplicates(key: str, entries: Sequence[Any]) -> list[Failure]:
+    seen: dict[str, int] = {}
+    failures: list[Failure] = []
+    for index, entry in enumerate(entries):
+        if entry.name in seen:
+            failures.append(
+                (
+                    f"{key}[{index}].name",
+                    f"{entry.name!r} is already the name of {key}[{seen[entry.name]}]; "
+                    "give each a unique name",
+                )
+            )
+        seen.setdefault(entry.name, index)
+    return failures
 
 
 def load_spec(config: pulumi.Config) -> StackSpec:
     """The stack's `pulumi-vast:` config, checked; a mistake fails naming its path."""
-    failures = [(key, _unknown(key)) for key in _namespace_keys() if key not in SETTINGS]
-    raw = {key: value for key in SETTINGS if (value := _value(config, key)) is not None}
-    try:
-        spec = StackSpec.model_validate(raw)
-    except ValidationError as exc:
-        failures += validation_failures(exc, StackSpec)
-        raise _invalid(failures) from None
-    if failures:
-        raise _invalid(failures)
-    return spec
+    keys = _keys()
+    unknown = [(key, _unknown(key, keys)) for key in _namespace_keys() if key not in keys]
+    if unknown:
+        raise _invalid(unknown)
+    raw = {key: value for key in keys if (value := _value(config, key)) is not None}
+    return StackSpec.parse(raw)
 
 
 def build(spec: StackSpec) -> dict[str, Instance]:
-    """The resources ``spec`` declares; bad entries fail (all of them named) before any is."""
+    """The resources ``spec`` declares; bad entries fail (all of them named) before any is.
+    Returns the instances, by name."""
     failures: list[Failure] = []
-    lines: dict[str, str] = {}
-    for index, key_entry in enumerate(spec.ssh_keys):
-        try:
-            lines[key_entry.name] = key_entry.key_line()
-        except InvalidField as exc:
-            failures.append((f"sshKeys[{index}].{exc.field}", str(exc)))
-    planned: list[tuple[str, InstanceArgs, list[str]]] = []
-    secret = Instance.provider_class.table.secret_fields
-    for index, entry in enumerate(spec.instances):
-        fields = dict(entry.model_extra or {})
-        entries = fields.get("ssh_keys")
-        named, problems = _account_keys(entries, lines)
-        if named and isinstance(entries, list):  # as the lines they stand for: indices match
-            fields["ssh_keys"] = [lines[k] if k in named else k for k in entries]
-        try:
-            args = InstanceArgs.model_validate(fields)
-        except ValidationError as exc:
-            told = {path for path, _ in problems}
-            found = validation_failures(exc, InstanceArgs, hide_inputs=secret)
-            problems += [(path, reason) for path, reason in found if path not in told]
-        failures += [(at(f"instances[{index}]", path), reason) for path, reason in problems]
-        if not problems:
-            own = [k for k in entries or [] if k not in named]
-            planned.append((entry.name, args.model_copy(update={"ssh_keys": own}), named))
+    planned: list[tuple[type[VastResource], str, Any, list[tuple[str, str]]]] = []
+    declared = {
+        key: {entry.name: entry for entry in entries} for key, entries in spec.entries.items()
+    }
+    for resource in sections():
+        key = str(resource.config_key)
+        secret = resource.provider_class.table.secret_fields
+        for index, entry in enumerate(spec.entries[key]):
+            where = f"{key}[{index}]"
+            try:
+                fields = entry.inputs()
+            except InvalidField as exc:
+                failures.append((at(where, exc.field), str(exc)))
+                continue
+            if "name" in resource.args_class.model_fields:
+                fields.setdefault("name", entry.name)
+            problems: list[Failure] = []
+            depends: list[tuple[str, str]] = []
+            renumbered: dict[str, dict[int, int]] = {}
+            for ref in resource.config_refs:
+                fields, found, deps, moved = _resolve(ref, fields, declared)
+                problems += found
+                depends += deps
+                renumbered.update(moved)
+            try:
+                args = resource.args_class.model_validate(_placeholders(fields))
+            except ValidationError as exc:
+                told = {path for path, _ in problems}
+                for path, reason in validation_failures(
+                    exc, resource.args_class, hide_inputs=secret
+                ):
+                    path = _original_index(path, renumbered)
+                    if path not in told:
+                        problems.append((path, reason))
+            failures += [(at(where, path), reason) for path, reason in problems]
+            if not problems:
+                planned.append((resource, entry.name, fields, depends))
     if failures:
         raise _invalid(failures)
 
-    keys = {name: SshKey(name, public_key=line) for name, line in lines.items()}
-    return {
-        name: Instance(name, args, pulumi.ResourceOptions(depends_on=[keys[k] for k in named]))
-        for name, args, named in planned
-    }
+    built: dict[tuple[str, str], VastResource] = {}
+    for resource, name, fields, depends in planned:
+        args = resource.args_class(**_real(fields, built))
+        waits = [built[dependency] for dependency in depends]
+        built[(str(resource.config_key), name)] = resource(
+            name, args, pulumi.ResourceOptions(depends_on=waits)
+        )
+    return {name: r for (key, name), r in built.items() if isinstance(r, Instance)}
 
 
-def _account_keys(entries: Any, lines: dict[str, str]) -> tuple[list[str], list[Failure]]:
-    """The names of sshKeys among an entry's ``ssh_keys``, and the entries that look like
-    names but are not among them.
+class _Named:
+    """A reference by name to another entry, until that resource exists."""
 
-    A name from sshKeys is an account key, which Vast puts on every instance: the instance
-    only has to wait for it. Key lines are attached to this instance alone.
-    """
-    if not isinstance(entries, list):
-        return [], []  # InstanceArgs says what it should be
-    named = [k for k in entries if isinstance(k, str) and k in lines]
-    problems: list[Failure] = []
-    for position, key in enumerate(entries):
-        if isinstance(key, str) and key not in lines and _looks_like_a_name(key):
-            declared = ", ".join(lines) or "none declared"
-            problems.append(
+    def __init__(self, section: str, name: str) -> None:
+        self.section = section
+        self.name = name
+
+
+def _resolve(
+    ref: ConfigRef, fields: dict[str, Any], declared: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, Any], list[Failure], list[tuple[str, str]], dict[str, dict[int, int]]]:
+    """``fields`` with the names ``ref`` may hold put in place (a `_Named` until the
+    resource exists, or dropped for a dependency); the names it could not place; the
+    dependencies; how the indices of a list that lost names map back to the entry's."""
+    failures: list[Failure] = []
+    depends: list[tuple[str, str]] = []
+    renumbered: dict[str, dict[int, int]] = {}
+
+    def place(value: Any, path: str) -> tuple[bool, Any]:
+        """(keep it, what to keep) for one value at ``path``."""
+        for section in ref.sections:
+            if isinstance(value, str) and value in declared.get(section, {}):
+                if ref.use == "depend":
+                    depends.append((section, value))
+                    return False, None
+                return True, _Named(section, value)
+        if ref.literal(value):
+            return True, value
+        if isinstance(value, str) and not any(c.isspace() for c in value):
+            names = sorted({n for s in ref.sections for n in declared.get(s, {})})
+            under = " or ".join(f"{NAMESPACE}:{s}" for s in ref.sections)
+            listed = ", ".join(names) or "none declared"
+            failures.append(
                 (
-                    f"ssh_keys[{position}]",
-                    f"{key!r} is neither a name from {NAMESPACE}:sshKeys ({declared}) nor a "
-                    "public key line ('ssh-ed25519 AAAA... you@host'); declare it under "
-                    f"{NAMESPACE}:sshKeys or give the key line",
+                    path,
+                    f"{value!r} is neither a name declared under {under} ({listed})"
+                    f"{closest(value, names)} nor {ref.what}",
                 )
             )
-    return named, problems
+            return True, value
+        return True, value  # the args model says what it should be
+
+    head, *rest = ref.path.split(".")
+    match = _SEGMENT.match(head)
+    assert match is not None, ref.path
+    field, is_list = match.group(1), bool(match.group(2))
+    value = fields.get(field)
+    if value is None:
+        return fields, failures, depends, renumbered
+    if not is_list:
+        keep, placed = place(value, field)
+        return (
+            {**fields, field: placed} if keep else _without(fields, field),
+            failures,
+            depends,
+            renumbered,
+        )
+    if not isinstance(value, list):
+        return fields, failures, depends, renumbered
+    items: list[Any] = []
+    kept_from: dict[int, int] = {}
+    for index, item in enumerate(value):
+        if rest and isinstance(item, dict) and rest[0] in item:
+            keep, placed = place(item[rest[0]], f"{field}[{index}].{rest[0]}")
+            item = {**item, rest[0]: placed}
+        elif not rest:
+            keep, item = place(item, f"{field}[{index}]")
+        else:
+            keep = True
+        if keep:
+            kept_from[len(items)] = index
+            items.append(item)
+    if len(items) != len(value):
+        renumbered[field] = kept_from
+    return {**fields, field: items}, failures, depends, renumbered
 
 
-def _looks_like_a_name(text: str) -> bool:
-    return 0 < len(text) <= _NAME_LENGTH and not any(c.isspace() for c in text)
+def _without(fields: dict[str, Any], name: str) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k != name}
+
+
+def _placeholders(value: Any) -> Any:
+    """What validation sees for a reference: an unresolved Output, checked once known."""
+    if isinstance(value, _Named):
+        return pulumi.Output.from_input(None).apply(lambda _: None)
+    if isinstance(value, dict):
+        return {k: _placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v) for v in value]
+    return value
+
+
+def _real(value: Any, built: Mapping[tuple[str, str], VastResource]) -> Any:
+    """References replaced by the resources they name."""
+    if isinstance(value, _Named):
+        return built[(value.section, value.name)]
+    if isinstance(value, dict):
+        return {k: _real(v, built) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_real(v, built) for v in value]
+    return value
+
+
+def _original_index(path: str, renumbered: Mapping[str, Mapping[int, int]]) -> str:
+    for field, kept_from in renumbered.items():
+        found = re.match(rf"^{field}\[(\d+)\](.*)$", path)
+        if found:
+            index = int(found.group(1))
+            return f"{field}[{kept_from.get(index, index)}]{found.group(2)}"
+    return path
+
+
+def _kind(value: Any) -> str:
+    return "a mapping" if isinstance(value, dict) else f"{type(value).__name__}"
 
 
 def _namespace_keys() -> list[str]:
@@ -219,8 +343,8 @@ def _value(config: pulumi.Config, key: str) -> Any:
         return config.get(key)
 
 
-def _unknown(key: str) -> str:
-    full = [f"{NAMESPACE}:{name}" for name in SETTINGS]
+def _unknown(key: str, keys: Sequence[str]) -> str:
+    full = [f"{NAMESPACE}:{name}" for name in keys]
     suggestion = closest(f"{NAMESPACE}:{key}", full).replace("'", "")
     return f"is not a setting of this program{suggestion or ';'} valid: {', '.join(full)}"
 
@@ -242,25 +366,3 @@ def main() -> None:
                 "ssh": instance.ssh_command,
             },
         )
-
-
-def generate_key_pair(public_path: Path) -> None:
-    """An ed25519 pair: private key beside the public one, without the .pub suffix."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    private_path = public_path.with_suffix("") if public_path.suffix == ".pub" else public_path
-    public_path = private_path.with_name(private_path.name + ".pub")
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    private_bytes = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    )
-    public_bytes = key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    private_path.touch(mode=0o600)
-    private_path.write_bytes(private_bytes)
-    public_path.write_text(public_bytes.decode() + " pulumi-vast\n")

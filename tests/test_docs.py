@@ -34,14 +34,17 @@ def test_the_readme_stack_config_example_passes_check(tmp_path: Path) -> None:
     readme = (REFERENCE.parents[1] / "README.md").read_text()
     [block] = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "instances" in b]
     config = yaml.safe_load(block)["config"]
-    spec = StackSpec.model_validate(
-        {"sshKeys": config["pulumi-vast:sshKeys"], "instances": config["pulumi-vast:instances"]}
-    )
+    raw = {
+        key.removeprefix("pulumi-vast:"): value
+        for key, value in config.items()
+        if key.startswith("pulumi-vast:")
+    }
+    spec = StackSpec.parse(raw)
     generate_key_pair(tmp_path / "me.pub")
     key_line = (tmp_path / "me.pub").read_text().strip()
-    assert spec.instances
-    for entry in spec.instances:
-        fields = entry.model_dump(exclude={"name"})
+    assert spec.entries["instances"]
+    for entry in spec.entries["instances"]:
+        fields = entry.inputs()
         # The stack program turns key names into the keys' lines.
         fields["ssh_keys"] = [key_line for _name in fields.get("ssh_keys", [])]
         assert InstanceProvider.table.check(fields).failures == [], entry.name

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 import pulumi
 import pulumi.dynamic
@@ -15,7 +17,14 @@ from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import InvalidInputs, describe
 from pulumi_vast.resources._provider import VastProvider
 
-__all__ = ["VastResource", "default_label", "output_names", "provider_class_for", "registered"]
+__all__ = [
+    "ConfigRef",
+    "VastResource",
+    "default_label",
+    "output_names",
+    "provider_class_for",
+    "registered",
+]
 
 _REGISTRY: dict[str, type[VastResource]] = {}
 
@@ -38,12 +47,40 @@ def output_names(cls: type) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class ConfigRef:
+    """An input that stack config may fill by naming another resource declared there.
+
+    ``path`` is the input (``template``), a list's items (``ssh_keys[]``) or a field of
+    them (``volumes[].volume``); ``sections`` the config keys whose entries it may name. A
+    named entry is replaced by the resource itself (``use="resource"``: its args model takes
+    a resource there) or dropped from the list and only waited for (``use="depend"``, e.g.
+    an account SSH key, which Vast gives every instance). Anything else must pass
+    ``literal`` (a hash id, a key line) or is refused naming the declared names.
+    """
+
+    path: str
+    sections: tuple[str, ...]
+    use: Literal["resource", "depend"] = "resource"
+    literal: Callable[[Any], bool] = field(default=lambda value: False, compare=False)
+    what: str = "a literal value"
+    """How a literal is described in a refusal."""
+
+
 class VastResource(pulumi.dynamic.Resource):
     """Base of the public resource classes (`Instance`, `SshKey`, ...)."""
 
     provider_class: ClassVar[type[VastProvider]]
     args_class: ClassVar[type[ResourceArgs]]
     output_properties: ClassVar[list[str]] = []
+    config_key: ClassVar[str | None] = None
+    """The key of its entries in stack config (`pulumi-vast:<key>`), if it may be declared
+    there: a list of entries, each a `name` (the resource's) and its inputs."""
+    config_entry: ClassVar[type[Any] | None] = None
+    """A model for its stack-config entries when they are not simply `name` plus its inputs;
+    it has ``name`` and ``inputs() -> dict`` (raising `InvalidField`)."""
+    config_refs: ClassVar[tuple[ConfigRef, ...]] = ()
+    """Its inputs that stack config may fill by naming other resources."""
     rents: ClassVar[bool] = False
     """Whether it bills: then it carries its stack's tag (`stack_tag`), so that nothing it
     rents can be lost by an interrupted run."""

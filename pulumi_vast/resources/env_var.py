@@ -114,4 +114,5 @@ class EnvVar(VastResource, module="vast", name="EnvVar"):
     """
 
     provider_class = EnvVarProvider
+    config_key = "envVars"
     args_class = EnvVarArgs

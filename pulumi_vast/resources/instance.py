@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -54,7 +55,7 @@ from pulumi_vast.resources._rental import (
     offer_snapshot,
     plan_request,
 )
-from pulumi_vast.resources._resource import VastResource, default_label
+from pulumi_vast.resources._resource import ConfigRef, VastResource, default_label
 from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources._waiting import (
@@ -380,6 +381,17 @@ class InstanceArgs(ResourceArgs):
                 "ready.ssh", "runtype 'args' starts no SSH server; use runtype 'ssh' or drop it"
             )
         return self
+
+
+_HASH_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _is_key_line(value: Any) -> bool:
+    try:
+        PublicKey.parse(value)
+    except (ValueError, AttributeError):
+        return False
+    return True
 
 
 def needs_ssh(ready: ReadyArgs | None) -> bool:
@@ -770,6 +782,28 @@ class Instance(VastResource, module="vast", name="Instance"):
     provider_class = InstanceProvider
     args_class = InstanceArgs
     rents = True
+    config_key = "instances"
+    config_refs = (
+        ConfigRef(
+            "template",
+            ("templates",),
+            literal=lambda value: isinstance(value, str) and _HASH_ID.match(value) is not None,
+            what="a template's hash id",
+        ),
+        ConfigRef(
+            "volumes[].volume",
+            ("volumes", "networkVolumes"),
+            literal=lambda value: isinstance(value, int) and not isinstance(value, bool),
+            what="a volume id",
+        ),
+        ConfigRef(
+            "ssh_keys[]",
+            ("sshKeys",),
+            use="depend",
+            literal=_is_key_line,
+            what="a public key line ('ssh-ed25519 AAAA... you@host')",
+        ),
+    )
 
     @classmethod
     def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:

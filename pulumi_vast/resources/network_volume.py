@@ -31,4 +31,5 @@ class NetworkVolume(VolumeResource, module="vast", name="NetworkVolume"):
     """
 
     provider_class = NetworkVolumeProvider
+    config_key = "networkVolumes"
     kind = "network"

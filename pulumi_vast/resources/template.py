@@ -52,10 +52,13 @@ class TemplateArgs(ResourceArgs):
     `hash_id`; instances created from the old one keep running as they are)."""
 
     name: Annotated[
-        Input[Annotated[str, Field(min_length=1, max_length=256)]],
+        Input[Annotated[str, Field(min_length=1, max_length=256)]] | None,
         UPDATE,
-        Field(description="The template's name on Vast.", examples=["pytorch-trainer"]),
-    ]
+        Field(
+            description="The template's name on Vast; defaults to the resource's name.",
+            examples=["pytorch-trainer"],
+        ),
+    ] = None
     image: Annotated[
         Input[Image],
         UPDATE,
@@ -117,7 +120,7 @@ class TemplateArgs(ResourceArgs):
         """What Vast is sent for these (resolved) inputs."""
         login = known(self.docker_login)
         return TemplateRequest(
-            name=known(self.name),
+            name=known(self.name) or "",
             image=known(self.image),
             tag=known(self.tag),
             env={k: known(v) for k, v in (known(self.env) or {}).items()},
@@ -218,7 +221,14 @@ class Template(VastResource, module="vast", name="Template"):
     """
 
     provider_class = TemplateProvider
+    config_key = "templates"
     args_class = TemplateArgs
+
+    @classmethod
+    def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:
+        if isinstance(args, TemplateArgs) and args.name is None:
+            return args.model_copy(update={"name": resource_name})
+        return args
 
     template_id: pulumi.Output[int]
     """Vast's id of the template (it stays the same across updates)."""

@@ -38,4 +38,5 @@ class Volume(VolumeResource, module="vast", name="Volume"):
     """
 
     provider_class = VolumeProvider
+    config_key = "volumes"
     kind = "local"
