@@ -190,10 +190,67 @@ def stack_tag_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
     provider.delete(created.id, sent(created.outs))
 
 
+def template_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # env and the registry login are declared secret
+    news = {
+        "name": "secret-template",
+        "image": "pytorch/pytorch",
+        "env": {"HF_TOKEN": HF_TOKEN},
+        "docker_login": {"username": "me", "password": HF_TOKEN},
+    }
+    secrets = {"env", "docker_login"}
+    checked = provider.check({}, sent(news))
+    yield "check inputs", checked.inputs, secrets
+    created = provider.create(sent(checked.inputs))
+    yield "create outputs", created.outs, secrets
+    read = provider.read(created.id, sent(created.outs))
+    yield "read outputs", read.outs, secrets
+    yield "read inputs", read.inputs, secrets
+    updated = provider.update(created.id, sent(read.outs), sent({**checked.inputs, "disk_gb": 20}))
+    yield "update outputs", updated.outs, secrets
+    provider.delete(created.id, sent(updated.outs))
+
+
+def env_var_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    checked = provider.check({}, sent({"name": "HF_TOKEN", "value": HF_TOKEN}))
+    yield "check inputs", checked.inputs, {"value"}
+    created = provider.create(sent(checked.inputs))
+    yield "create outputs", created.outs, {"value"}
+    read = provider.read(created.id, sent(created.outs))
+    yield "read outputs", read.outs, {"value"}
+    yield "read inputs", read.inputs, {"value"}
+    news = sent({"name": "HF_TOKEN", "value": HF_TOKEN + "_2"})
+    updated = provider.update(created.id, sent(read.outs), news)
+    yield "update outputs", updated.outs, {"value"}
+    provider.delete(created.id, sent(updated.outs))
+
+
+def volume_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # nothing declared secret: a name the program marked secret must stay secret
+    news = {
+        "query": "disk_space>=10",
+        "size_gb": 10,
+        "name": "private-name",
+        "on_destroy": "delete",
+    }
+    checked = provider.check({}, sent(news, marked={"name"}))
+    yield "check inputs", checked.inputs, {"name"}
+    created = provider.create(sent(checked.inputs, marked={"name"}))
+    yield "create outputs", created.outs, {"name"}
+    read = provider.read(created.id, sent(created.outs, marked={"name"}))
+    yield "read outputs", read.outs, {"name"}
+    yield "read inputs", read.inputs, {"name"}
+    provider.delete(created.id, sent(created.outs))
+
+
 LIFECYCLES: dict[type[VastProvider], Lifecycle] = {
+    resources.EnvVarProvider: env_var_lifecycle,
     resources.InstanceProvider: instance_lifecycle,
+    resources.NetworkVolumeProvider: volume_lifecycle,
     resources.SshKeyProvider: ssh_key_lifecycle,
     resources.StackTagProvider: stack_tag_lifecycle,
+    resources.TemplateProvider: template_lifecycle,
+    resources.VolumeProvider: volume_lifecycle,
 }
 
 
