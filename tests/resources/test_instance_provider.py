@@ -251,8 +251,12 @@ def test_a_lost_create_answer_adopts_the_instance_instead_of_renting_twice(
 def test_an_outbid_create_destroys_the_instance_its_refusal_names(
     provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
 ) -> None:
+    # Preview refuses a bid under the best offer's minimum; a create can still meet one when
+    # the minimum rose after the preview, and must leave nothing behind.
+    fields = {"query": QUERY, "image": IMAGE, "label": "test", "bid_price": 0.001}
+    inputs = provider.table.check(fields).inputs
     with pytest.raises(RentalFailed, match=r"invalid_price.*yet instance (\d+) was created"):
-        provider.create(checked(provider, bid_price=0.001))
+        provider.create(inputs)
 
     (stranded,) = sim_admin.ledger(vast_account)["instances"]
     assert stranded["status"] == "destroyed"
