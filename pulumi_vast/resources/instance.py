@@ -358,7 +358,7 @@ class InstanceArgs(ResourceArgs):
     def _template_resource(cls, data: Any) -> Any:
         # `template=tmpl` with a Template resource: the hash of its content.
         template = data.get("template") if isinstance(data, Mapping) else None
-        if template is not None and hasattr(template, "hash_id") and hasattr(template, "urn"):
+        if isinstance(template, pulumi.Resource) and hasattr(template, "hash_id"):
             return {**data, "template": template.hash_id}
         return data
 
