@@ -75,7 +75,8 @@ class _ValueOrOutput:
 
 
 def _unless_output(value: Any, validate: core_schema.ValidatorFunctionWrapHandler) -> Any:
-    return value if isinstance(value, pulumi.Output) else validate(value)
+    # An engine's unknown stands where a program had an Output: checked once it is known.
+    return value if isinstance(value, pulumi.Output | Unknown) else validate(value)
 
 
 def _strict(schema: CoreSchema) -> CoreSchema:
@@ -272,7 +273,10 @@ class FieldTable:
         normalized: dict[str, Any] = dict(plain)
         arrived = _ARRIVED_SECRET.set(frozenset(secret))
         try:
-            model = self.args_model.model_validate(plain)
+            # Unknowns stand in as such, so that checks across fields see them as given.
+            model = self.args_model.model_validate(
+                {**plain, **{name: Unknown() for name in unknown}}  # type: ignore[no-untyped-call]
+            )
         except ValidationError as exc:
             hidden = secret | self.secret_fields
             failures = [
@@ -281,7 +285,7 @@ class FieldTable:
                 if path.split(".")[0].split("[")[0] not in unknown
             ]
         else:
-            normalized = model.model_dump(mode="json", exclude_none=True)
+            normalized = model.model_dump(mode="json", exclude_none=True, exclude=unknown)
             if not unknown:
                 args = model
         finally:
