@@ -555,6 +555,11 @@ class InstanceProvider(VastProvider):
             failures = (
                 self._preview_rent(self._with_disk(args), preview_key(news, args)) if args else []
             )
+            if failures and self._frees_what_it_needs(olds, args):
+                progress.note(
+                    f"will rent offer {olds['offer']['id']} again once instance {id_} frees it"
+                )
+                failures = []
             if failures:
                 field, reason = failures[0]
                 raise ValueError(
@@ -562,6 +567,24 @@ class InstanceProvider(VastProvider):
                     "The instance is kept as it is"
                 )
         return result
+
+    def _frees_what_it_needs(self, olds: Mapping[str, Any], args: Any) -> bool:
+        """Whether the offer the old instance holds, given back first, takes the new one:
+        it satisfies the new query, has the room, and is where a mounted volume is."""
+        offer = olds.get("offer") or {}
+        if args is None or not offer.get("id"):
+            return False
+        search = OfferSearch.from_args(self._with_disk(args))
+        if search.offer_id is not None:
+            return bool(search.offer_id == offer["id"])
+        mounts = known(args.volumes) or []
+        if mounts and not known(mounts[0].network):
+            with self.refusals("look up", known(mounts[0].volume), field="volumes[0].volume"):
+                volume = self.client.volumes.get(int(known(mounts[0].volume)))
+            if volume is None or volume.machine_id != offer.get("machine_id"):
+                return False
+        wanted = search.narrowed().filters
+        return matches({k: v for k, v in wanted.items() if k in offer}, offer)
 
     def replaces_on_change(
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
