@@ -446,7 +446,7 @@ class InstanceProvider(VastProvider):
                     )
                 )
         elif not failures:
-            failures += self._preview_rent(self._with_disk(args), preview_key(news, args))
+            failures += self._preview_rent(self._with_disk(args), preview_key(news, args), news)
         return failures
 
     def _disk(self, args: Any) -> float:
@@ -469,7 +469,7 @@ class InstanceProvider(VastProvider):
     def _with_disk(self, args: Any) -> Any:
         return args.model_copy(update={"disk_gb": self._disk(args)})
 
-    def _preview_rent(self, args: Any, key: str) -> list[Failure]:
+    def _preview_rent(self, args: Any, key: str, news: Mapping[str, Any]) -> list[Failure]:
         """Before renting: say what will be rented and what it costs, or why nothing can be.
 
         Instances of one stack that ask alike get different offers at create (`OfferBook`
@@ -483,6 +483,10 @@ class InstanceProvider(VastProvider):
         offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
         field = "offer_id" if search.offer_id else "query"
         wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
+        if not offers and (held := self._held_for(search, news)) is not None:
+            # A replacement: the old instance, destroyed first, frees an offer that fits.
+            progress.note(f"will rent the offer instance {held} holds, once it is destroyed")
+            return []
         if not offers:
             room = "" if search.offer_id else f" with {search.disk_gb:g} GB of disk"
             if placement:
@@ -553,13 +557,10 @@ class InstanceProvider(VastProvider):
             # rented before the plan says so, or the stack would be left without either.
             args = self.table.check(news).args
             failures = (
-                self._preview_rent(self._with_disk(args), preview_key(news, args)) if args else []
+                self._preview_rent(self._with_disk(args), preview_key(news, args), news)
+                if args
+                else []
             )
-            if failures and self._frees_what_it_needs(olds, args):
-                progress.note(
-                    f"will rent offer {olds['offer']['id']} again once instance {id_} frees it"
-                )
-                failures = []
             if failures:
                 field, reason = failures[0]
                 raise ValueError(
@@ -568,23 +569,18 @@ class InstanceProvider(VastProvider):
                 )
         return result
 
-    def _frees_what_it_needs(self, olds: Mapping[str, Any], args: Any) -> bool:
-        """Whether the offer the old instance holds, given back first, takes the new one:
-        it satisfies the new query, has the room, and is where a mounted volume is."""
-        offer = olds.get("offer") or {}
-        if args is None or not offer.get("id"):
-            return False
-        search = OfferSearch.from_args(self._with_disk(args))
-        if search.offer_id is not None:
-            return bool(search.offer_id == offer["id"])
-        mounts = known(args.volumes) or []
-        if mounts and not known(mounts[0].network):
-            with self.refusals("look up", known(mounts[0].volume), field="volumes[0].volume"):
-                volume = self.client.volumes.get(int(known(mounts[0].volume)))
-            if volume is None or volume.machine_id != offer.get("machine_id"):
-                return False
+    def _held_for(self, search: OfferSearch, news: Mapping[str, Any]) -> int | None:
+        """This resource's own live instance whose machine fits ``search``: a replacement
+        destroys it first (delete before replace), and its offer is then free again."""
+        owner = Owner.from_props(news)
+        if owner is None or search.offer_id is not None:
+            return None
         wanted = search.narrowed().filters
-        return matches({k: v for k, v in wanted.items() if k in offer}, offer)
+        for live in self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.values():
+            held = offer_snapshot(live)
+            if owner.owns(live) and matches({k: v for k, v in wanted.items() if k in held}, held):
+                return live.id
+        return None
 
     def replaces_on_change(
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
