@@ -25,6 +25,13 @@ class Connection:
     watcher: InstanceWatcher
     offers: OfferBook
 
+    def written(self, method: str, _route: str) -> None:
+        """A write of ours makes a listing taken before it stale; a destroy or delete gives
+        an offer back, so searches taken before it may now miss a match."""
+        self.watcher.forget()
+        if method == "DELETE":
+            self.offers.forget()
+
 
 _lock = threading.Lock()
 _connections: dict[ProviderSettings, Connection] = {}
@@ -36,8 +43,7 @@ def connection_for(settings: ProviderSettings) -> Connection:
         if connection is None:
             client = api.VastClient(_resolve_url(settings), settings.effective_api_key)
             connection = Connection(client, InstanceWatcher(client), OfferBook(client))
-            # A write of ours makes any listing taken before it stale.
-            client.on_write(lambda _method, _route: connection.watcher.forget())
+            client.on_write(connection.written)
             _connections[settings] = connection
         return connection
 

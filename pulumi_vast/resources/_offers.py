@@ -152,6 +152,12 @@ class OfferBook:
             found = list(self._client.network_volumes.search(query, **common))
         return found if pinned else rank(found, search.order)
 
+    def forget(self) -> None:
+        """Drop the searches kept: something given back (a destroy) may match them now."""
+        with self._lock:
+            for shared in self._searches.values():
+                shared.forget()
+
     def preview_pick(self, offers: list[Any], key: str, kind: OfferKind = "gpu") -> Any | None:
         """The offer a create of resource ``key`` would get: the best of ``offers`` that no
         other resource previewed in this process picked. The same key gets the same answer
