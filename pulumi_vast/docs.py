@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import re
 import sys
 import textwrap
 
@@ -72,6 +73,7 @@ def resource_section(resource: type[VastResource]) -> str:
         "|---|---|",
         *(f"| `{name}` | {outputs.get(name, '')} |" for name in resource.output_properties),
         "",
+        *_examples(resource),
         "### Import",
         "",
         "A dynamic resource is adopted from its program (the CLI's `pulumi import` cannot "
@@ -79,6 +81,23 @@ def resource_section(resource: type[VastResource]) -> str:
         '`opts=pulumi.ResourceOptions(import_="ID")`, run `pulumi up`, then drop the option.',
     ]
     return "\n".join(lines)
+
+
+def python_example(resource: type[VastResource]) -> str:
+    """The code of the ``## Example Usage`` section of its docstring ("" without one)."""
+    doc = inspect.getdoc(resource) or ""
+    found = re.search(r"## Example Usage\s*```python\n(.*?)```", doc, re.S)
+    return found.group(1) if found else ""
+
+
+def _examples(resource: type[VastResource]) -> list[str]:
+    lines: list[str] = []
+    code = python_example(resource)
+    if code:
+        lines += ["### In Python", "", "```python", code.rstrip(), "```", ""]
+    if resource.config_example:
+        lines += ["### In stack config", "", "```yaml", resource.config_example.strip(), "```", ""]
+    return lines
 
 
 def nested_section(args: type[ResourceArgs]) -> str:

@@ -79,6 +79,8 @@ class VastResource(pulumi.dynamic.Resource):
     config_entry: ClassVar[type[Any] | None] = None
     """A model for its stack-config entries when they are not simply `name` plus its inputs;
     it has ``name`` and ``inputs() -> dict`` (raising `InvalidField`)."""
+    config_example: ClassVar[str] = ""
+    """How it is declared in stack config (YAML), shown in the docs and run by a test."""
     config_refs: ClassVar[tuple[ConfigRef, ...]] = ()
     """Its inputs that stack config may fill by naming other resources."""
     rents: ClassVar[bool] = False

@@ -115,4 +115,9 @@ class EnvVar(VastResource, module="vast", name="EnvVar"):
 
     provider_class = EnvVarProvider
     config_key = "envVars"
+    config_example = """
+pulumi-vast:envVars:   # pulumi config set --secret --path 'pulumi-vast:envVars[0].value' ...
+  - name: HF_TOKEN
+    value: hf_...
+"""
     args_class = EnvVarArgs

@@ -780,6 +780,7 @@ class Instance(VastResource, module="vast", name="Instance"):
     ## Example Usage
 
     ```python
+    import pulumi
     import pulumi_vast as vast
 
     gpu = vast.Instance(
@@ -802,6 +803,13 @@ class Instance(VastResource, module="vast", name="Instance"):
     args_class = InstanceArgs
     rents = True
     config_key = "instances"
+    config_example = """
+pulumi-vast:instances:
+  - name: trainer
+    query: gpu_ram>=24 num_gpus=1 reliability>0.95 dph<=0.5
+    image: pytorch/pytorch:2.4.1-cuda12.1-cudnn9-devel
+    disk_gb: 50
+"""
     config_refs = (
         ConfigRef(
             "template",

@@ -32,4 +32,10 @@ class NetworkVolume(VolumeResource, module="vast", name="NetworkVolume"):
 
     provider_class = NetworkVolumeProvider
     config_key = "networkVolumes"
+    config_example = """
+pulumi-vast:networkVolumes:
+  - name: shared
+    query: disk_space>=500
+    size_gb: 500
+"""
     kind = "network"

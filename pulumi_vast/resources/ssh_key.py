@@ -174,6 +174,11 @@ class SshKey(VastResource, module="vast", name="SshKey"):
     provider_class = SshKeyProvider
     args_class = SshKeyArgs
     config_key = "sshKeys"
+    config_example = """
+pulumi-vast:sshKeys:
+  - name: me
+    publicKeyFile: ~/.ssh/id_ed25519.pub
+"""
     config_entry = SshKeyEntry
 
     key_id: pulumi.Output[int]

@@ -222,6 +222,17 @@ class Template(VastResource, module="vast", name="Template"):
 
     provider_class = TemplateProvider
     config_key = "templates"
+    config_example = """
+pulumi-vast:templates:
+  - name: trainer
+    image: pytorch/pytorch
+    tag: 2.4.1-cuda12.1-cudnn9-devel
+    disk_gb: 50
+pulumi-vast:instances:
+  - name: gpu
+    query: gpu_ram>=24
+    template: trainer       # a name from templates, or a hash id
+"""
     args_class = TemplateArgs
 
     @classmethod

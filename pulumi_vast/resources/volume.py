@@ -39,4 +39,16 @@ class Volume(VolumeResource, module="vast", name="Volume"):
 
     provider_class = VolumeProvider
     config_key = "volumes"
+    config_example = """
+pulumi-vast:volumes:
+  - name: data
+    query: disk_space>=100 reliability>0.98
+    size_gb: 100
+    on_destroy: keep        # or delete
+pulumi-vast:instances:
+  - name: gpu
+    query: num_gpus>=1
+    image: pytorch/pytorch
+    volumes: [{volume: data, path: /data}]
+"""
     kind = "local"

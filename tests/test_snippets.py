@@ -1,0 +1,107 @@
+"""Every snippet the docs show runs: each resource's Python example and stack-config form
+(docs/resources.md), and the README's, as `pulumi preview` would run them (the program under
+Pulumi's mocks, each resource checked by its provider against the simulator)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pulumi_vast import docs
+from pulumi_vast.resources._resource import registered
+from pulumi_vast.resources.ssh_key import generate_key_pair
+from tests.resources.bad_inputs.preview import preview
+from tests.resources.bad_inputs.rows import Files, Program, StackConfig
+
+pytestmark = pytest.mark.slow
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+RESOURCES = [r for r in registered().values() if docs.python_example(r) or r.config_example]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME with ~/.ssh/id_ed25519(.pub), as the examples assume."""
+    home = tmp_path / "home"
+    generate_key_pair(home / ".ssh" / "id_ed25519.pub")
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("VAST_API_KEY", "VAST_URL", "VAST_SSH_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def base(sim_url: str, vast_account: str, home: Path) -> dict[str, Any]:
+    return {
+        "vast:apiUrl": sim_url,
+        "vast:apiKey": vast_account,
+        "vast:sshPrivateKeyFile": str(home / ".ssh" / "id_ed25519"),
+        "pulumi-vast:hf": "hf_example_secret",
+    }
+
+
+@pytest.fixture
+def files(home: Path) -> Iterator[Files]:
+    key = home / ".ssh" / "id_ed25519"
+    pub = key.with_name("id_ed25519.pub")
+    yield Files(
+        key=key,
+        pub=pub,
+        public_line=pub.read_text().strip(),
+        private_text=key.read_text(),
+        garbage=pub,
+        folder=home,
+        missing=home / "missing",
+    )
+
+
+def run_code(code: str) -> Program:
+    return Program(lambda _files: exec(compile(code, "<snippet>", "exec"), {}))
+
+
+def assert_accepted(result: Any, what: str) -> None:
+    assert not result.refused, f"{what}: {result.text()}"
+    assert result.resources, what
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.__name__)
+def test_each_resources_python_example_runs(
+    resource: Any, base: dict[str, Any], files: Files
+) -> None:
+    code = docs.python_example(resource)
+    if not code:
+        pytest.skip(f"{resource.__name__} has no Python example")
+    assert_accepted(preview(run_code(code), base, files), resource.__name__)
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.__name__)
+def test_each_resources_stack_config_form_runs(
+    resource: Any, base: dict[str, Any], files: Files
+) -> None:
+    if not resource.config_example:
+        pytest.skip(f"{resource.__name__} is not declared in stack config")
+    config = yaml.safe_load(resource.config_example)
+    base = {k: v for k, v in base.items() if k != "pulumi-vast:hf"}
+    result = preview(StackConfig({"pulumi-vast:instances": [], **config}), base, files)
+    assert_accepted(result, resource.__name__)
+
+
+def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Files) -> None:
+    text = README.read_text()
+    [code] = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "vast." in b]
+    code = code.replace("/home/me/", "~/").replace(
+        'open("~/.ssh/id_ed25519.pub")',
+        'open(__import__("os").path.expanduser("~/.ssh/id_ed25519.pub"))',
+    )
+    assert_accepted(preview(run_code(code), base, files), "README Python")
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "instances" in b]
+    config = {
+        k: v for k, v in yaml.safe_load(block)["config"].items() if k.startswith("pulumi-vast:")
+    }
+    base = {k: v for k, v in base.items() if k != "pulumi-vast:hf"}
+    assert_accepted(preview(StackConfig(config), base, files), "README stack config")
