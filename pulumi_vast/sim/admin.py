@@ -72,7 +72,7 @@ from pulumi_vast.sim.clock import MAX_ADVANCE
 from pulumi_vast.sim.errors import BadRequest, Forbidden, Unauthorized
 from pulumi_vast.sim.reading import parse_id, parse_json_body
 from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, Phase, new_key
-from pulumi_vast.sim.urls import ADMIN_PREFIX
+from pulumi_vast.sim.routing import ADMIN_PREFIX
 
 if TYPE_CHECKING:
     from pulumi_vast.sim.app import Simulator
@@ -303,7 +303,7 @@ async def instance(request: Request) -> dict[str, Any]:
     instance_id = _id(request, "instance_id")
     sim = _sim(request)
     await sim.tick(wait=True)
-    return sim.backend.internal_json(instance_id)
+    return sim.backend.internal_json(instance_id, folder=sim.hosts.instance_dir(instance_id))
 
 
 @router.post("/instances/{instance_id}/host_lost")
@@ -313,7 +313,7 @@ async def host_lost(request: Request) -> dict[str, Any]:
     body = await _body(request, HostLost)
     sim = _sim(request)
     sim.backend.host_lost(instance_id, Phase(body.status))
-    await sim.hosts.sync([instance_id])
+    await sim.settle()
     return {"success": True}
 
 
@@ -324,7 +324,7 @@ async def preempt(request: Request) -> dict[str, Any]:
     await _body(request, Nothing)
     sim = _sim(request)
     sim.backend.preempt(instance_id)
-    await sim.hosts.sync([instance_id])
+    await sim.settle()
     return {"success": True}
 
 

@@ -1,12 +1,15 @@
-"""One real SSH server (`ssh.SshHost`) per running instance, kept in step with the backend.
+"""What the backend's instances are on this machine: a folder each, and one real SSH server
+(`ssh.SshHost`) per running instance, kept in step with the backend.
 
-This is the only module that imports the SSH server. `boot(ids)` ends due boots: it starts
-an instance's SSH server (proxy port and direct 22/tcp port, same ports as before when
-free) and only then lets the backend call it `running` with those ports, then starts its
-onstart script; so no answer says running before SSH listens and the port map is filled.
-`sync(ids)` makes reality match the backend otherwise: a `running` instance without a
-server gets one (after a restart of the simulator), any other loses its own. Both are
-guarded per instance, so concurrent calls never start a server twice.
+This is the only module that imports the SSH server or touches the instance folders.
+`boot(ids)` ends due boots: it starts an instance's SSH server (proxy port and direct
+22/tcp port, same ports as before when free) and only then lets the backend call it
+`running` with those ports, then starts its onstart script; so no answer says running
+before SSH listens and the port map is filled. `sync(changes)` makes reality match the
+backend for what the change log names: a live instance has its folder, a `running` one
+without a server gets one (after a restart of the simulator), any other loses its own, and
+a destroyed one loses its folder too. Both are guarded per instance, so concurrent calls
+never start a server twice.
 """
 
 from __future__ import annotations
@@ -14,17 +17,53 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from pulumi_vast.sim import envflags
 from pulumi_vast.sim.gpu_tools import install_gpu_tools
 from pulumi_vast.sim.models import SimBackend
-from pulumi_vast.sim.records import Phase
+from pulumi_vast.sim.models.base import Changes
+from pulumi_vast.sim.records import LOOPBACK, Instance, Phase
 from pulumi_vast.sim.ssh import SshHost, ensure_host_key
 
-__all__ = ["HOST_KEY_NAME", "HostManager"]
+__all__ = ["HOST_KEY_NAME", "INSTANCES_DIR", "HostManager", "host_env", "plan_ports"]
 
 HOST_KEY_NAME = "ssh_host_ed25519_key"
+INSTANCES_DIR = "instances"
+
+
+def plan_ports(
+    instance: Instance, *, in_use: set[int], allocate: Callable[[set[int]], int]
+) -> dict[str, int]:
+    """Host ports for the SSH proxy, the direct 22/tcp and every `-p` mapping, keeping the
+    ones the instance had (`in_use`: the ports others hold)."""
+    used = in_use - set(instance.ports.values())
+    ports: dict[str, int] = {}
+    for name in ("ssh", "22/tcp", *envflags.port_mappings(instance.env)):
+        port = instance.ports.get(name) or allocate(used)
+        used.add(port)
+        ports[name] = port
+    return ports
+
+
+def host_env(instance: Instance, ports: Mapping[str, int], api_url: str) -> dict[str, str]:
+    """The environment Vast gives the container, plus the user's `-e` variables."""
+    env = envflags.user_variables(instance.env)
+    env.setdefault("VAST_URL", api_url)
+    env.update(
+        {
+            "CONTAINER_ID": str(instance.id),
+            "CONTAINER_API_KEY": instance.container_key,
+            "VAST_CONTAINERLABEL": f"C.{instance.id}",
+            "PUBLIC_IPADDR": LOOPBACK,
+        }
+    )
+    for name, port in ports.items():
+        if name != "ssh":
+            number, proto = name.split("/")
+            env[f"VAST_{proto.upper()}_PORT_{number}"] = str(port)
+    return env
 
 
 class HostManager:
@@ -38,16 +77,20 @@ class HostManager:
     def host_key_path(self) -> Path:
         return self._backend.data_dir / HOST_KEY_NAME
 
+    def instance_dir(self, instance_id: int) -> Path:
+        """The instance's folder: its container's filesystem, where SSH sessions start."""
+        return self._backend.data_dir / INSTANCES_DIR / str(instance_id)
+
     def running_hosts(self) -> dict[int, list[int]]:
         return {instance_id: list(host.ports) for instance_id, host in self._hosts.items()}
 
-    async def sync(self, instance_ids: Iterable[int]) -> None:
-        for instance_id in list(instance_ids):
+    async def sync(self, changes: Changes) -> None:
+        for instance_id in sorted(changes.instances):
             await self._sync_one(instance_id)
 
     async def sync_all(self) -> None:
         alive = [i.id for i in self._backend.instances.values() if i.phase is Phase.RUNNING]
-        await self.sync([*alive, *self._hosts])
+        await self.sync(Changes(instances={*alive, *self._hosts}))
 
     async def boot(self, instance_ids: Iterable[int]) -> None:
         for instance_id in list(instance_ids):
@@ -59,8 +102,11 @@ class HostManager:
     async def _sync_one(self, instance_id: int) -> None:
         async with self._lock(instance_id):
             instance = self._backend.instances.get(instance_id)
+            alive = instance is not None and instance.alive
             should_run = instance is not None and instance.phase is Phase.RUNNING
             host = self._hosts.get(instance_id)
+            if alive:
+                self.instance_dir(instance_id).mkdir(parents=True, exist_ok=True)
             if should_run and host is None:
                 host, ports = await self._serve(instance_id)
                 self._backend.set_ports(instance_id, ports)
@@ -68,7 +114,8 @@ class HostManager:
             elif not should_run and host is not None:
                 del self._hosts[instance_id]
                 await host.stop()
-            if instance is None or not instance.alive:
+            if not alive:
+                shutil.rmtree(self.instance_dir(instance_id), ignore_errors=True)
                 self._busy.pop(instance_id, None)
 
     async def _boot_one(self, instance_id: int) -> None:
@@ -85,10 +132,11 @@ class HostManager:
         """A listening SSH server for the instance, and its ports."""
         backend = self._backend
         instance = backend.instances[instance_id]
-        ports = backend.plan_ports(instance)
-        root = backend.instance_dir(instance_id)
+        ports = plan_ports(instance, in_use=backend.used_ports(), allocate=backend.allocate_port)
+        root = self.instance_dir(instance_id)
+        root.mkdir(parents=True, exist_ok=True)
         ensure_host_key(self.host_key_path)
-        env = backend.host_env(instance, ports, self._api_url())
+        env = host_env(instance, ports, self._api_url())
         tools = install_gpu_tools(root, backend.instance_json(instance))
         env["PATH"] = os.pathsep.join([tools, os.environ.get("PATH", os.defpath)])
         host = SshHost(
@@ -111,6 +159,3 @@ class HostManager:
     async def stop_all(self) -> None:
         hosts, self._hosts = self._hosts, {}
         await asyncio.gather(*(host.stop() for host in hosts.values()), return_exceptions=True)
-
-    def remove_folder(self, instance_id: int) -> None:
-        shutil.rmtree(self._backend.instance_dir(instance_id), ignore_errors=True)
