@@ -48,8 +48,10 @@ def plan_ports(
 
 
 def host_env(instance: Instance, ports: Mapping[str, int], api_url: str) -> dict[str, str]:
-    """The environment Vast gives the container, plus the user's `-e` variables."""
-    env = envflags.user_variables(instance.env)
+    """The environment Vast gives the container: the account's env vars, the instance's
+    own `-e` variables over them, and Vast's own."""
+    env = dict(instance.account_env)
+    env.update(envflags.user_variables(instance.env))
     env.setdefault("VAST_URL", api_url)
     env.update(
         {

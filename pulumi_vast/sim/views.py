@@ -220,6 +220,7 @@ def internal_view(
             "container_key": mask_key(instance.container_key),
             "jupyter_token": HIDDEN,
             "env": mask_env(instance.env),
+            "account_env": mask_env(instance.account_env),
             "onstart": HIDDEN if instance.onstart else instance.onstart,
             "folder": str(folder),
             "authorized_keys": list(authorized_keys),

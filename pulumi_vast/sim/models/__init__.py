@@ -1,7 +1,7 @@
 """The backend: the simulated Vast service's state and operations, in moto's style.
 
 As `moto/ec2/models` composes one backend per EC2 object, `SimBackend` composes one mixin
-per Vast object (`accounts`, `market`, `ssh_keys`, `instances`), each with its records,
+per Vast object (`accounts`, `market`, `ssh_keys`, `env_vars`, `instances`), each with its records,
 its store tables, its id sequences, its load/reset and, if it has a lifecycle, its tick
 (`base` derives the registries from them). A mixin that uses another object's state
 inherits that object's mixin (an instance rents from the market, its keys are the
@@ -21,6 +21,7 @@ from typing import Any
 
 from pulumi_vast.sim.ledger import ledger_report
 from pulumi_vast.sim.models.accounts import AccountsBackend
+from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.instances import MAX_BID, MIN_BID, InstancesBackend
 from pulumi_vast.sim.models.market import MarketBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend
@@ -30,7 +31,7 @@ from pulumi_vast.sim.views import user_view
 __all__ = ["MAX_BID", "MIN_BID", "SimBackend"]
 
 
-class SimBackend(InstancesBackend, SshKeysBackend, MarketBackend, AccountsBackend):
+class SimBackend(InstancesBackend, EnvVarsBackend, SshKeysBackend, MarketBackend, AccountsBackend):
     """The whole simulated service (no HTTP, no hosting here)."""
 
     def ledger(self, api_key: str | None = None) -> dict[str, Any]:

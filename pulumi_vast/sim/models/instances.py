@@ -7,8 +7,9 @@ taken; destroy -> gone (the offer returns). Host loss: offline/exited. Preemptio
 (outbid): stopped with ``cur_state == intended_status == next_state == "stopped"``.
 A stopped instance releases its GPUs, as on Vast. Billing: see `records`.
 
-An instance's secrets are stored sealed (`records.SEALED_FIELDS`). The SSH keys that may
-log in are the account's (`ssh_keys`) and those attached to the instance alone.
+An instance's secrets are stored sealed (`records.SEALED_FIELDS`). It takes the account's
+env vars (`env_vars`) as they are when it is created. The SSH keys that may log in are the
+account's (`ssh_keys`) and those attached to the instance alone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pulumi_vast.sim.errors import BadRequest, Gone, InvalidPrice, NoSuchAsk, No
 from pulumi_vast.sim.ledger import LedgerSection, instance_entry
 from pulumi_vast.sim.marketplace import storage_dph
 from pulumi_vast.sim.models.base import Changes
+from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.market import MarketBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend, same_key, valid_public_key
 from pulumi_vast.sim.records import (
@@ -43,7 +45,7 @@ FIRST_INSTANCE_ID = 21_000_001
 _ACTIVE = frozenset({*PENDING, Phase.RUNNING, Phase.SCHEDULING})
 
 
-class InstancesBackend(SshKeysBackend, MarketBackend):
+class InstancesBackend(EnvVarsBackend, SshKeysBackend, MarketBackend):
     TABLES = ("instances",)
     COUNTERS: ClassVar[dict[str, int]] = {"instance": FIRST_INSTANCE_ID}
 
@@ -163,6 +165,7 @@ class InstancesBackend(SshKeysBackend, MarketBackend):
             container_key=new_key(INSTANCE_KEY_PREFIX),
             jupyter_token=secrets.token_hex(32),
             ports={"ssh": self.allocate_port(self.used_ports())},
+            account_env=self.env_values(account),
         )
         if outbid:
             instance.intended = "stopped"
