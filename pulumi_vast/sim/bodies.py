@@ -13,18 +13,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pulumi_vast.sim.errors import BadRequest
 
 __all__ = [
+    "DEFAULT_DISK",
     "MAX_LABEL",
     "MAX_ONSTART",
     "RUNTYPE_TOKENS",
     "CreateInstanceBody",
     "ManageInstanceBody",
     "SshKeyBody",
+    "invalid_args",
     "parse_body",
 ]
 
 MAX_ONSTART = 4048
 """openapi: "`onstart` field is limited to 4048 characters"."""
 MAX_LABEL = 1024
+DEFAULT_DISK = 10.0
+"""GB of disk an instance gets when neither its request nor its template says."""
 RUNTYPE_TOKENS = frozenset(
     {
         "ssh",
@@ -47,7 +51,8 @@ class CreateInstanceBody(BaseModel):
 
     image: str | None = None
     template_hash_id: str | None = None
-    disk: float = Field(default=10.0, gt=0)
+    disk: float | None = Field(default=None, gt=0)
+    """GB; absent: the template's recommended disk, else `DEFAULT_DISK`."""
     env: Any = None
     onstart: str | None = Field(default=None, max_length=MAX_ONSTART)
     label: str | None = Field(default=None, max_length=MAX_LABEL)
@@ -93,8 +98,13 @@ def parse_body(model: type[_Model], body: Any) -> _Model:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise BadRequest(f"Invalid args: {problems}") from exc
+        raise invalid_args(exc) from exc
+
+
+def invalid_args(exc: ValidationError) -> BadRequest:
+    """A 400 ``invalid_args`` naming each bad field and why (never the value given)."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+        for error in exc.errors()
+    )
+    return BadRequest(f"Invalid args: {problems}")

@@ -1,13 +1,13 @@
 """The backend: the simulated Vast service's state and operations, in moto's style.
 
 As `moto/ec2/models` composes one backend per EC2 object, `SimBackend` composes one mixin
-per Vast object (`accounts`, `market`, `ssh_keys`, `env_vars`, `instances`), each with its records,
-its store tables, its id sequences, its load/reset and, if it has a lifecycle, its tick
-(`base` derives the registries from them). A mixin that uses another object's state
-inherits that object's mixin (an instance rents from the market, its keys are the
-account's SSH keys); the few questions asked the other way (which instances hold an
-offer's GPUs) are hooks the dependent mixin answers. Adding an object is one module here
-and one line below.
+per Vast object (`accounts`, `market`, `ssh_keys`, `env_vars`, `templates`, `instances`),
+each with its records, its store tables, its id sequences, its load/reset and, if it has a
+lifecycle, its tick (`base` derives the registries from them). A mixin that uses another
+object's state inherits that object's mixin (an instance rents from the market, is made
+from a template, takes the account's env vars; its keys are the account's SSH keys); the
+few questions asked the other way (which instances hold an offer's GPUs) are hooks the
+dependent mixin answers. Adding an object is one module here and one line below.
 
 State is plain objects in memory, written through to SQLite (`store`) on every change, so
 reads are cheap and a restarted simulator sees the same world. All methods run on the
@@ -25,13 +25,21 @@ from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.instances import MAX_BID, MIN_BID, InstancesBackend
 from pulumi_vast.sim.models.market import MarketBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend
+from pulumi_vast.sim.models.templates import TemplatesBackend
 from pulumi_vast.sim.records import Account
 from pulumi_vast.sim.views import user_view
 
 __all__ = ["MAX_BID", "MIN_BID", "SimBackend"]
 
 
-class SimBackend(InstancesBackend, EnvVarsBackend, SshKeysBackend, MarketBackend, AccountsBackend):
+class SimBackend(
+    InstancesBackend,
+    TemplatesBackend,
+    EnvVarsBackend,
+    SshKeysBackend,
+    MarketBackend,
+    AccountsBackend,
+):
     """The whole simulated service (no HTTP, no hosting here)."""
 
     def ledger(self, api_key: str | None = None) -> dict[str, Any]:

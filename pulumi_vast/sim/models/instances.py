@@ -7,19 +7,22 @@ taken; destroy -> gone (the offer returns). Host loss: offline/exited. Preemptio
 (outbid): stopped with ``cur_state == intended_status == next_state == "stopped"``.
 A stopped instance releases its GPUs, as on Vast. Billing: see `records`.
 
-An instance's secrets are stored sealed (`records.SEALED_FIELDS`). It takes the account's
-env vars (`env_vars`) as they are when it is created. The SSH keys that may log in are the
+An instance's secrets are stored sealed (`records.SEALED_FIELDS`). It is made from its
+request over its template (`templates`) and takes the account's env vars (`env_vars`) as
+they are when it is created. The SSH keys that may log in are the
 account's (`ssh_keys`) and those attached to the instance alone.
 """
 
 from __future__ import annotations
 
 import secrets
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pulumi_vast.sim import envflags
-from pulumi_vast.sim.bodies import CreateInstanceBody
+from pulumi_vast.sim.bodies import DEFAULT_DISK, CreateInstanceBody
 from pulumi_vast.sim.errors import BadRequest, Gone, InvalidPrice, NoSuchAsk, NotFound
 from pulumi_vast.sim.ledger import LedgerSection, instance_entry
 from pulumi_vast.sim.marketplace import storage_dph
@@ -27,8 +30,8 @@ from pulumi_vast.sim.models.base import Changes
 from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.market import MarketBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend, same_key, valid_public_key
+from pulumi_vast.sim.models.templates import TemplatesBackend
 from pulumi_vast.sim.records import (
-    DEFAULT_IMAGE,
     INSTANCE_KEY_PREFIX,
     PENDING,
     Account,
@@ -36,6 +39,7 @@ from pulumi_vast.sim.records import (
     Phase,
     new_key,
 )
+from pulumi_vast.sim.records.templates import Template
 from pulumi_vast.sim.views import instance_columns, instance_view, internal_view
 
 __all__ = ["FIRST_INSTANCE_ID", "MAX_BID", "MIN_BID", "InstancesBackend"]
@@ -45,7 +49,20 @@ FIRST_INSTANCE_ID = 21_000_001
 _ACTIVE = frozenset({*PENDING, Phase.RUNNING, Phase.SCHEDULING})
 
 
-class InstancesBackend(EnvVarsBackend, SshKeysBackend, MarketBackend):
+@dataclass(frozen=True)
+class _Made:
+    """An instance's make-up: its request over its template's values."""
+
+    template: Template | None
+    image: str
+    env: dict[str, str]
+    onstart: str | None
+    runtype: str
+    args: list[str]
+    disk: float
+
+
+class InstancesBackend(TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketBackend):
     TABLES = ("instances",)
     COUNTERS: ClassVar[dict[str, int]] = {"instance": FIRST_INSTANCE_ID}
 
@@ -114,18 +131,13 @@ class InstancesBackend(EnvVarsBackend, SshKeysBackend, MarketBackend):
                 f"error 404/3603: no_such_ask Instance type by id {offer_id} is not available.",
                 ask_id=offer_id,
             )
-        image = request.image or (DEFAULT_IMAGE if request.template_hash_id else None)
-        if not image:
+        made = self._made_from(account, offer_id, request)
+        if made.disk > offer.disk_space:
             raise BadRequest(
-                "Invalid args: 'image' is required (or a template_hash_id)", ask_id=offer_id
-            )
-        if request.disk > offer.disk_space:
-            raise BadRequest(
-                f"Invalid args: disk {request.disk:g} GB exceeds the offer's "
+                f"Invalid args: disk {made.disk:g} GB exceeds the offer's "
                 f"{offer.disk_space:g} GB of disk_space",
                 ask_id=offer_id,
             )
-        env = envflags.normalize_env(request.env)
         bid = request.price
         if bid is not None and not MIN_BID <= bid <= MAX_BID:
             raise InvalidPrice(
@@ -148,17 +160,17 @@ class InstancesBackend(EnvVarsBackend, SshKeysBackend, MarketBackend):
             offer_id=offer.id,
             machine_id=offer.machine.id,
             num_gpus=offer.num_gpus,
-            image=image,
-            disk=request.disk,
-            env=env,
-            onstart=request.onstart,
+            image=made.image,
+            disk=made.disk,
+            env=made.env,
+            onstart=made.onstart,
             label=request.label,
-            runtype=request.runtype or ("args" if request.args else "ssh"),
-            image_args=list(request.args or []),
+            runtype=made.runtype,
+            image_args=made.args,
             template_hash_id=request.template_hash_id,
             is_bid=bid is not None,
             gpu_dph=bid if bid is not None else offer.dph_base,
-            storage_dph=storage_dph(offer.machine.storage_cost, request.disk),
+            storage_dph=storage_dph(offer.machine.storage_cost, made.disk),
             created_at=now,
             phase=Phase.STOPPED,
             intended="running",
@@ -166,6 +178,8 @@ class InstancesBackend(EnvVarsBackend, SshKeysBackend, MarketBackend):
             jupyter_token=secrets.token_hex(32),
             ports={"ssh": self.allocate_port(self.used_ports())},
             account_env=self.env_values(account),
+            template_id=made.template.id if made.template is not None else None,
+            template_name=made.template.content.name if made.template is not None else None,
         )
         if outbid:
             instance.intended = "stopped"
@@ -184,6 +198,8 @@ class InstancesBackend(EnvVarsBackend, SshKeysBackend, MarketBackend):
         self._index(instance)
         self._save(instance)
         self._changed(instance)
+        if made.template is not None:
+            self.note_template_use(made.template, now)
         if outbid:
             # Vast's clients read the stranded instance from `new_contract`, to destroy it.
             raise InvalidPrice(
@@ -193,6 +209,41 @@ class InstancesBackend(EnvVarsBackend, SshKeysBackend, MarketBackend):
                 new_contract=instance_id,
             )
         return instance
+
+    def _made_from(self, account: Account, offer_id: int, request: CreateInstanceBody) -> _Made:
+        """What the instance is made of: the request, over its template's values where it
+        leaves them out (Vast's precedence: the request's scalars win, env merges by name
+        with the request's values winning)."""
+        template, content = None, None
+        if request.template_hash_id:
+            template, content = self.resolve_template(account, request.template_hash_id)
+        image = request.image or (content.full_image if content is not None else None)
+        if not image:
+            raise BadRequest(
+                "Invalid args: 'image' is required (or a template_hash_id)", ask_id=offer_id
+            )
+        env = envflags.normalize_env(request.env)
+        if content is not None:
+            env = {**content.env_vars(), **env}
+        args = list(request.args or [])
+        if not args and content is not None and content.args_str:
+            args = shlex.split(content.args_str)
+        runtype = request.runtype or (content.runtype if content is not None else None)
+        onstart = request.onstart
+        if onstart is None and content is not None:
+            onstart = content.onstart
+        disk = request.disk
+        if disk is None:
+            disk = content.recommended_disk_space if content is not None else DEFAULT_DISK
+        return _Made(
+            template=template,
+            image=image,
+            env=env,
+            onstart=onstart,
+            runtype=runtype or ("args" if args else "ssh"),
+            args=args,
+            disk=disk,
+        )
 
     def _begin_loading(self, instance: Instance, account: Account, now: float) -> None:
         stuck = self.faults.stuck_loading(account.digest)

@@ -188,6 +188,8 @@ class Instance:
     detached_key_ids: list[int] = field(default_factory=list)
     account_env: dict[str, str] = field(default_factory=dict)
     """The account's env vars when the instance was created (its own `env` wins)."""
+    template_id: int | None = None
+    template_name: str | None = None
 
     @property
     def dph_total(self) -> float:
