@@ -16,10 +16,12 @@ __all__ = [
     "DEFAULT_DISK",
     "MAX_LABEL",
     "MAX_ONSTART",
+    "MAX_VOLUME_GB",
     "RUNTYPE_TOKENS",
     "CreateInstanceBody",
     "ManageInstanceBody",
     "SshKeyBody",
+    "VolumeInfoBody",
     "invalid_args",
     "parse_body",
 ]
@@ -27,6 +29,8 @@ __all__ = [
 MAX_ONSTART = 4048
 """openapi: "`onstart` field is limited to 4048 characters"."""
 MAX_LABEL = 1024
+MAX_VOLUME_GB = 1e6
+"""More than any disk offers (a petabyte): larger asks are refused, not compared."""
 DEFAULT_DISK = 10.0
 """GB of disk an instance gets when neither its request nor its template says."""
 RUNTYPE_TOKENS = frozenset(
@@ -46,6 +50,20 @@ RUNTYPE_TOKENS = frozenset(
 ("ssh_direc ssh_proxy")."""
 
 
+class VolumeInfoBody(BaseModel):
+    """A create's volume: a new one from a volume offer, or one of the account's, mounted at
+    `mount_path` (openapi; the official client also sends `name` for a new one)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    create_new: bool = False
+    volume_id: int = Field(gt=0)
+    """A volume offer's id (`create_new`), else an existing volume's."""
+    size: float | None = Field(default=None, gt=0, le=MAX_VOLUME_GB)
+    mount_path: str = Field(min_length=1, max_length=1024)
+    name: str | None = Field(default=None, max_length=MAX_LABEL)
+
+
 class CreateInstanceBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -62,6 +80,7 @@ class CreateInstanceBody(BaseModel):
     price: float | None = None
     target_state: Literal["running", "stopped"] | None = None
     cancel_unavail: bool | None = None
+    volume_info: VolumeInfoBody | None = None
 
     @field_validator("runtype")
     @classmethod

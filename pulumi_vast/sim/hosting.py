@@ -1,36 +1,51 @@
-"""What the backend's instances are on this machine: a folder each, and one real SSH server
-(`ssh.SshHost`) per running instance, kept in step with the backend.
+"""What the backend's instances and volumes are on this machine: a folder each, and one real
+SSH server (`ssh.SshHost`) per running instance, kept in step with the backend.
 
-This is the only module that imports the SSH server or touches the instance folders.
+This is the only module that imports the SSH server or touches the instance and volume
+folders. A volume is a real folder (`volumes/<id>` in the data folder), surviving the
+instances that mount it: each of them has a symbolic link to it where its mount path lands
+in its folder (`container_paths`), so the instances that mount one volume share its files.
 `boot(ids)` ends due boots: it starts an instance's SSH server (proxy port and direct
 22/tcp port, same ports as before when free) and only then lets the backend call it
 `running` with those ports, then starts its onstart script; so no answer says running
 before SSH listens and the port map is filled. `sync(changes)` makes reality match the
-backend for what the change log names: a live instance has its folder, a `running` one
-without a server gets one (after a restart of the simulator), any other loses its own, and
-a destroyed one loses its folder too. Both are guarded per instance, so concurrent calls
+backend for what the change log names: a live instance has its folder and mounts, a
+`running` one without a server gets one (after a restart of the simulator), any other
+loses its own, and a destroyed one loses its folder too (its volumes keep theirs until
+they are deleted). Both are guarded per instance, so concurrent calls
 never start a server twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from pulumi_vast.sim import envflags
+from pulumi_vast.sim.container_paths import mount_folder
 from pulumi_vast.sim.gpu_tools import install_gpu_tools
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.models.base import Changes
 from pulumi_vast.sim.records import LOOPBACK, Instance, Phase
 from pulumi_vast.sim.ssh import SshHost, ensure_host_key
 
-__all__ = ["HOST_KEY_NAME", "INSTANCES_DIR", "HostManager", "host_env", "plan_ports"]
+__all__ = [
+    "HOST_KEY_NAME",
+    "INSTANCES_DIR",
+    "VOLUMES_DIR",
+    "HostManager",
+    "host_env",
+    "plan_ports",
+]
 
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 INSTANCES_DIR = "instances"
+VOLUMES_DIR = "volumes"
+_log = logging.getLogger(__name__)
 
 
 def plan_ports(
@@ -83,12 +98,44 @@ class HostManager:
         """The instance's folder: its container's filesystem, where SSH sessions start."""
         return self._backend.data_dir / INSTANCES_DIR / str(instance_id)
 
+    def volume_dir(self, volume_id: int) -> Path:
+        """The volume's folder: what the instances that mount it see at their mount path."""
+        return self._backend.data_dir / VOLUMES_DIR / str(volume_id)
+
     def running_hosts(self) -> dict[int, list[int]]:
         return {instance_id: list(host.ports) for instance_id, host in self._hosts.items()}
 
     async def sync(self, changes: Changes) -> None:
+        for volume_id in sorted(changes.volumes):
+            self._sync_volume(volume_id)
         for instance_id in sorted(changes.instances):
             await self._sync_one(instance_id)
+
+    def _sync_volume(self, volume_id: int) -> None:
+        volume = self._backend.volumes.get(volume_id)
+        if volume is not None and volume.alive:
+            self.volume_dir(volume_id).mkdir(parents=True, exist_ok=True)
+        else:
+            shutil.rmtree(self.volume_dir(volume_id), ignore_errors=True)
+
+    def _furnish(self, instance: Instance) -> Path:
+        """The instance's folder, with its volumes mounted in it."""
+        root = self.instance_dir(instance.id)
+        root.mkdir(parents=True, exist_ok=True)
+        for mount in instance.mounts:
+            target = self.volume_dir(mount["volume_id"])
+            target.mkdir(parents=True, exist_ok=True)
+            relative = mount_folder(mount["mount_path"])
+            if relative is None:
+                continue  # refused at create; an older record cannot hold one
+            link = root / relative
+            if link.is_symlink() or link.exists():
+                if not (link.is_symlink() and link.readlink() == target):
+                    _log.warning("instance %s: %s is taken, not mounted", instance.id, link)
+                continue
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(target, target_is_directory=True)
+        return root
 
     async def sync_all(self) -> None:
         alive = [i.id for i in self._backend.instances.values() if i.phase is Phase.RUNNING]
@@ -107,8 +154,8 @@ class HostManager:
             alive = instance is not None and instance.alive
             should_run = instance is not None and instance.phase is Phase.RUNNING
             host = self._hosts.get(instance_id)
-            if alive:
-                self.instance_dir(instance_id).mkdir(parents=True, exist_ok=True)
+            if instance is not None and alive:
+                self._furnish(instance)
             if should_run and host is None:
                 host, ports = await self._serve(instance_id)
                 self._backend.set_ports(instance_id, ports)
@@ -135,8 +182,7 @@ class HostManager:
         backend = self._backend
         instance = backend.instances[instance_id]
         ports = plan_ports(instance, in_use=backend.used_ports(), allocate=backend.allocate_port)
-        root = self.instance_dir(instance_id)
-        root.mkdir(parents=True, exist_ok=True)
+        root = self._furnish(instance)
         ensure_host_key(self.host_key_path)
         env = host_env(instance, ports, self._api_url())
         tools = install_gpu_tools(root, backend.instance_json(instance))

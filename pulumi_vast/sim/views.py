@@ -84,8 +84,14 @@ _STATES: dict[Phase, tuple[str, str]] = {
 """(cur_state, next_state) of the contract in each phase."""
 
 
-def instance_view(instance: Instance, market: Market, now: float) -> dict[str, Any]:
-    """The instance as `GET /api/v0/instances/{id}/` and the v1 list return it."""
+def instance_view(
+    instance: Instance,
+    market: Market,
+    now: float,
+    volume_info: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The instance as `GET /api/v0/instances/{id}/` and the v1 list return it
+    (`volume_info`: the volumes it mounts, as the row lists them)."""
     offer = market.offers[instance.offer_id]
     row = market.render(
         offer,
@@ -168,7 +174,7 @@ def instance_view(instance: Instance, market: Market, now: float) -> dict[str, A
             "client_run_time": instance.costs(now).running_seconds / 3600,
             "host_run_time": max(0.0, now - market.epoch) / 3600,
             "country_code": offer.machine.country,
-            "volume_info": [],
+            "volume_info": list(volume_info),
         }
     )
     return row

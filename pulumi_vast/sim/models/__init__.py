@@ -1,12 +1,13 @@
 """The backend: the simulated Vast service's state and operations, in moto's style.
 
 As `moto/ec2/models` composes one backend per EC2 object, `SimBackend` composes one mixin
-per Vast object (`accounts`, `market`, `ssh_keys`, `env_vars`, `templates`, `instances`),
-each with its records, its store tables, its id sequences, its load/reset and, if it has a
-lifecycle, its tick (`base` derives the registries from them). A mixin that uses another
-object's state inherits that object's mixin (an instance rents from the market, is made
-from a template, takes the account's env vars; its keys are the account's SSH keys); the
-few questions asked the other way (which instances hold an offer's GPUs) are hooks the
+per Vast object (`accounts`, `market`, `ssh_keys`, `env_vars`, `templates`, `volumes`,
+`instances`), each with its records, its store tables, its id sequences, its load/reset,
+its tick if it has a lifecycle, and its ledger section if it bills (`base` derives the
+registries from them). A mixin that uses another object's state inherits that object's
+mixin (an instance rents from the market, is made from a template, takes the account's env
+vars, mounts volumes; its keys are the account's SSH keys); the few questions asked the
+other way (which instances hold an offer's GPUs, which mount a volume) are hooks the
 dependent mixin answers. Adding an object is one module here and one line below.
 
 State is plain objects in memory, written through to SQLite (`store`) on every change, so
@@ -26,6 +27,7 @@ from pulumi_vast.sim.models.instances import MAX_BID, MIN_BID, InstancesBackend
 from pulumi_vast.sim.models.market import MarketBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend
 from pulumi_vast.sim.models.templates import TemplatesBackend
+from pulumi_vast.sim.models.volumes import VolumesBackend
 from pulumi_vast.sim.records import Account
 from pulumi_vast.sim.views import user_view
 
@@ -34,6 +36,7 @@ __all__ = ["MAX_BID", "MIN_BID", "SimBackend"]
 
 class SimBackend(
     InstancesBackend,
+    VolumesBackend,
     TemplatesBackend,
     EnvVarsBackend,
     SshKeysBackend,

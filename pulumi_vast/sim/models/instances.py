@@ -8,9 +8,9 @@ taken; destroy -> gone (the offer returns). Host loss: offline/exited. Preemptio
 A stopped instance releases its GPUs, as on Vast. Billing: see `records`.
 
 An instance's secrets are stored sealed (`records.SEALED_FIELDS`). It is made from its
-request over its template (`templates`) and takes the account's env vars (`env_vars`) as
-they are when it is created. The SSH keys that may log in are the
-account's (`ssh_keys`) and those attached to the instance alone.
+request over its template (`templates`), takes the account's env vars (`env_vars`) as they
+are when it is created, and may mount a volume (`volumes`: rented with it, or linked). The
+SSH keys that may log in are the account's (`ssh_keys`) and those attached to it alone.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.market import MarketBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend, same_key, valid_public_key
 from pulumi_vast.sim.models.templates import TemplatesBackend
+from pulumi_vast.sim.models.volumes import VolumesBackend
 from pulumi_vast.sim.records import (
     INSTANCE_KEY_PREFIX,
     PENDING,
@@ -62,7 +63,9 @@ class _Made:
     disk: float
 
 
-class InstancesBackend(TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketBackend):
+class InstancesBackend(
+    VolumesBackend, TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketBackend
+):
     TABLES = ("instances",)
     COUNTERS: ClassVar[dict[str, int]] = {"instance": FIRST_INSTANCE_ID}
 
@@ -151,6 +154,8 @@ class InstancesBackend(TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketB
                 error="no_such_ask",
                 ask_id=offer_id,
             )
+        if request.volume_info is not None:
+            self.plan_mount(account, offer.machine, request.volume_info)
         now = self.now()
         instance_id = self._take_id("instance")
         instance = Instance(
@@ -194,6 +199,10 @@ class InstancesBackend(TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketB
         else:
             instance.enter(Phase.NEW, now)
             instance.phase_ends_at = now + self.created_delay(account) / 2
+        if request.volume_info is not None:
+            volume = self.mount_volume(account, request.volume_info)
+            mount = {"volume_id": volume.id, "mount_path": request.volume_info.mount_path}
+            instance.mounts.append(mount)
         self.instances[instance_id] = instance
         self._index(instance)
         self._save(instance)
@@ -276,7 +285,27 @@ class InstancesBackend(TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketB
         return self.instances[instance_id] if instance_id is not None else None
 
     def instance_json(self, instance: Instance) -> dict[str, Any]:
-        return instance_view(instance, self.market, self.now())
+        mounted = [
+            {
+                "id": volume.id,
+                "name": volume.name,
+                "type": f"{volume.kind}_volume",
+                "mount_path": mount["mount_path"],
+                "total_space": volume.size,
+                "avail_space": volume.size,
+            }
+            for mount in instance.mounts
+            for volume in [self.volumes[mount["volume_id"]]]
+        ]
+        return instance_view(instance, self.market, self.now(), mounted)
+
+    def _volume_users(self, volume_id: int) -> list[dict[str, Any]]:
+        return [
+            {"id": instance.id, "mount_path": mount["mount_path"]}
+            for instance in sorted(self._all_live(), key=lambda i: i.id)
+            for mount in instance.mounts
+            if mount["volume_id"] == volume_id
+        ]
 
     def instance_columns(self) -> list[str]:
         if self._columns is None:

@@ -190,6 +190,8 @@ class Instance:
     """The account's env vars when the instance was created (its own `env` wins)."""
     template_id: int | None = None
     template_name: str | None = None
+    mounts: list[dict[str, Any]] = field(default_factory=list)
+    """The volumes it mounts: ``{"volume_id", "mount_path"}`` each."""
 
     @property
     def dph_total(self) -> float:
