@@ -19,8 +19,9 @@ route takes at once (1: 429s come easily).
 
 **Masking.** No admin answer shows a key or a secret value in clear, save the one that
 makes a fresh account key: an API key shows as its prefix and last four characters
-(``vastsim-…1a2b``, or just ``…`` when short), env values, the onstart script and the
-jupyter token as ``…`` (see `masking`). Nor does the data folder hold them in clear
+(``vastsim-…1a2b``, or just ``…`` when short), env values (the instance's own and the
+account env vars it was given), the onstart script and the jupyter token as ``…`` (see
+`masking`). Nor does the data folder hold them in clear
 (`sealing`). A test that needs an instance's CONTAINER_API_KEY reads it where a user
 would: from the instance's environment, over SSH.
 
@@ -30,7 +31,8 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
 ``?keys=`` cannot silently widen a query.
 
     GET    /_sim/health                       {"ok", "pid", "data_dir", "url", "hosts"}
-    POST   /_sim/reset                        forget every account, instance, key; clock to now
+    POST   /_sim/reset                        forget every account and what it holds; clock
+                                              to now
     POST   /_sim/accounts                     {key?, credit?, boot_delay?, created_delay?,
                                                rate_limits?, rate_burst?}
                                               -> {"api_key", "id"} (a fresh key, in clear,
@@ -44,7 +46,8 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
     PUT    /_sim/faults                       {key, errors?, delays?, lost?, stuck_loading?,
                                                taken_offers?, snatched_offers?} (merged in)
     DELETE /_sim/faults?key=K                 clear them (every key's without `key`)
-    GET    /_sim/ledger[?key=K]               instances ever created, costs, totals
+    GET    /_sim/ledger[?key=K]               instances and volumes ever rented, costs,
+                                              totals (what still bills)
     GET    /_sim/requests[?key=K]             the key's request counts per route name and
                                               status; without `key`, {"keys": [{"key"
                                               (masked), "routes"}]}
