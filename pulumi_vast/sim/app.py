@@ -91,7 +91,7 @@ class Simulator:
 
     async def reset(self) -> None:
         self.backend.reset()
-        await self.settle(wait=True)
+        await self.settle()
         self.limiter.reset()
         self._counts.clear()
 
@@ -116,14 +116,9 @@ class Simulator:
         return timeout is not None and self.idle_for > timeout and not self.backend.busy()
 
     async def tick(self, *, wait: bool) -> None:
-        """Apply due transitions, then `settle`."""
+        """Apply due transitions and end due boots, the hosts following the change log
+        (awaited, or in the background: a boot then ends a moment later)."""
         self.backend.tick()
-        await self.settle(wait=wait)
-
-    async def settle(self, *, wait: bool = True) -> None:
-        """Make the hosts follow the backend's change log and end due boots, starting and
-        stopping SSH servers (awaited, or in the background: a boot then ends a moment
-        later). The one place hosting follows the backend: after every tick and request."""
         changes = self.backend.take_changes()
         booting = self.backend.due_boots()
         if not changes and not booting:
@@ -135,6 +130,14 @@ class Simulator:
             task = asyncio.create_task(work)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    async def settle(self) -> None:
+        """Make the hosts follow what a request or an admin event changed before it is
+        answered (a stopped instance's SSH server is gone when the stop returns). With
+        `tick`, the one place hosting follows the backend."""
+        changes = self.backend.take_changes()
+        if changes:
+            await self.hosts.sync(changes)
 
     async def _follow(self, changes: Changes, booting: list[int]) -> None:
         await self.hosts.sync(changes)
