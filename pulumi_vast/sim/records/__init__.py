@@ -1,4 +1,5 @@
-"""The simulator's records: accounts, SSH keys and instances, with their billing arithmetic.
+"""The simulator's records: accounts, SSH keys and instances, with their billing arithmetic
+(the other objects' records are this package's modules: `env_vars`, `templates`, `volumes`).
 
 Plain dataclasses held in memory by the backend (`models`) and persisted as JSON
 (`to_record`/`from_record`, or `dataclasses.asdict`). Owners are named by the digest of
