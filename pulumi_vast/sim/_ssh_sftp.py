@@ -1,10 +1,6 @@
-"""SFTP (and scp) rooted at an instance's folder, the way paths look inside a Vast container.
-
-Inside a real instance the user is root with home ``/root`` and data under ``/workspace``.
-The simulator has one folder per instance, so both of those, and every other absolute
-path, land in it: ``/root/x``, ``/workspace/x`` and ``/x`` are all ``<folder>/x``, and
-relative paths start there too. Paths are reported back under ``/root``, the home a client
-expects from ``realpath(".")``.
+"""SFTP (and scp) rooted at an instance's folder, the way paths look inside a Vast container
+(`container_paths`). Paths are reported back under ``/root``, the home a client expects
+from ``realpath(".")``.
 """
 
 from __future__ import annotations
@@ -15,23 +11,9 @@ from pathlib import Path
 
 import asyncssh
 
-__all__ = ["CONTAINER_HOME", "ContainerSFTPServer", "container_relative"]
+from pulumi_vast.sim.container_paths import CONTAINER_HOME, container_relative
 
-#: The home directory of root inside a Vast container; SFTP sessions start there.
-CONTAINER_HOME = "/root"
-#: Container directories that are the instance's folder itself in the simulator.
-_FOLDER_ALIASES = (b"/root", b"/workspace")
-
-
-def container_relative(path: bytes) -> bytes:
-    """The part of a client path below the instance folder (b"" for the folder itself)."""
-    normalized = posixpath.normpath(posixpath.join(CONTAINER_HOME.encode(), path))
-    for alias in _FOLDER_ALIASES:
-        if normalized == alias:
-            return b""
-        if normalized.startswith(alias + b"/"):
-            return normalized[len(alias) + 1 :]
-    return normalized.lstrip(b"/")
+__all__ = ["ContainerSFTPServer"]
 
 
 class ContainerSFTPServer(asyncssh.SFTPServer):

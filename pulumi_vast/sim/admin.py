@@ -19,8 +19,9 @@ route takes at once (1: 429s come easily).
 
 **Masking.** No admin answer shows a key or a secret value in clear, save the one that
 makes a fresh account key: an API key shows as its prefix and last four characters
-(``vastsim-…1a2b``, or just ``…`` when short), env values, the onstart script and the
-jupyter token as ``…`` (see `masking`). Nor does the data folder hold them in clear
+(``vastsim-…1a2b``, or just ``…`` when short), env values (the instance's own and the
+account env vars it was given), the onstart script and the jupyter token as ``…`` (see
+`masking`). Nor does the data folder hold them in clear
 (`sealing`). A test that needs an instance's CONTAINER_API_KEY reads it where a user
 would: from the instance's environment, over SSH.
 
@@ -30,7 +31,8 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
 ``?keys=`` cannot silently widen a query.
 
     GET    /_sim/health                       {"ok", "pid", "data_dir", "url", "hosts"}
-    POST   /_sim/reset                        forget every account, instance, key; clock to now
+    POST   /_sim/reset                        forget every account and what it holds; clock
+                                              to now
     POST   /_sim/accounts                     {key?, credit?, boot_delay?, created_delay?,
                                                rate_limits?, rate_burst?}
                                               -> {"api_key", "id"} (a fresh key, in clear,
@@ -44,7 +46,8 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
     PUT    /_sim/faults                       {key, errors?, delays?, lost?, stuck_loading?,
                                                taken_offers?, snatched_offers?} (merged in)
     DELETE /_sim/faults?key=K                 clear them (every key's without `key`)
-    GET    /_sim/ledger[?key=K]               instances ever created, costs, totals
+    GET    /_sim/ledger[?key=K]               instances and volumes ever rented, costs,
+                                              totals (what still bills)
     GET    /_sim/requests[?key=K]             the key's request counts per route name and
                                               status; without `key`, {"keys": [{"key"
                                               (masked), "routes"}]}
@@ -72,7 +75,7 @@ from pulumi_vast.sim.clock import MAX_ADVANCE
 from pulumi_vast.sim.errors import BadRequest, Forbidden, Unauthorized
 from pulumi_vast.sim.reading import parse_id, parse_json_body
 from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, Phase, new_key
-from pulumi_vast.sim.urls import ADMIN_PREFIX
+from pulumi_vast.sim.routing import ADMIN_PREFIX
 
 if TYPE_CHECKING:
     from pulumi_vast.sim.app import Simulator
@@ -303,7 +306,7 @@ async def instance(request: Request) -> dict[str, Any]:
     instance_id = _id(request, "instance_id")
     sim = _sim(request)
     await sim.tick(wait=True)
-    return sim.backend.internal_json(instance_id)
+    return sim.backend.internal_json(instance_id, folder=sim.hosts.instance_dir(instance_id))
 
 
 @router.post("/instances/{instance_id}/host_lost")
@@ -313,7 +316,7 @@ async def host_lost(request: Request) -> dict[str, Any]:
     body = await _body(request, HostLost)
     sim = _sim(request)
     sim.backend.host_lost(instance_id, Phase(body.status))
-    await sim.hosts.sync([instance_id])
+    await sim.settle()
     return {"success": True}
 
 
@@ -324,7 +327,7 @@ async def preempt(request: Request) -> dict[str, Any]:
     await _body(request, Nothing)
     sim = _sim(request)
     sim.backend.preempt(instance_id)
-    await sim.hosts.sync([instance_id])
+    await sim.settle()
     return {"success": True}
 
 

@@ -31,6 +31,7 @@ from pulumi_vast.sim.faults import FaultBook, LostResponse
 from pulumi_vast.sim.hosting import HostManager
 from pulumi_vast.sim.masking import mask_key
 from pulumi_vast.sim.models import SimBackend
+from pulumi_vast.sim.models.base import Changes
 from pulumi_vast.sim.options import SimOptions
 from pulumi_vast.sim.ratelimit import DEFAULT_BURST, RateLimiter, too_frequent_message
 from pulumi_vast.sim.reading import ClientGone, parse_json_body, read_body, replay
@@ -89,11 +90,8 @@ class Simulator:
         self.store.close()
 
     async def reset(self) -> None:
-        ids = list(self.backend.instances)
         self.backend.reset()
-        await self.hosts.sync(ids)
-        for instance_id in ids:
-            self.hosts.remove_folder(instance_id)
+        await self.settle()
         self.limiter.reset()
         self._counts.clear()
 
@@ -118,13 +116,14 @@ class Simulator:
         return timeout is not None and self.idle_for > timeout and not self.backend.busy()
 
     async def tick(self, *, wait: bool) -> None:
-        """Apply due transitions and end due boots, starting and stopping SSH hosts for
-        them (awaited, or in the background: a boot then ends a moment later)."""
-        changed = self.backend.tick()
+        """Apply due transitions and end due boots, the hosts following the change log
+        (awaited, or in the background: a boot then ends a moment later)."""
+        self.backend.tick()
+        changes = self.backend.take_changes()
         booting = self.backend.due_boots()
-        if not changed and not booting:
+        if not changes and not booting:
             return
-        work = self._follow(changed, booting)
+        work = self._follow(changes, booting)
         if wait:
             await work
         else:
@@ -132,8 +131,16 @@ class Simulator:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    async def _follow(self, changed: list[int], booting: list[int]) -> None:
-        await self.hosts.sync(changed)
+    async def settle(self) -> None:
+        """Make the hosts follow what a request or an admin event changed before it is
+        answered (a stopped instance's SSH server is gone when the stop returns). With
+        `tick`, the one place hosting follows the backend."""
+        changes = self.backend.take_changes()
+        if changes:
+            await self.hosts.sync(changes)
+
+    async def _follow(self, changes: Changes, booting: list[int]) -> None:
+        await self.hosts.sync(changes)
         await self.hosts.boot(booting)
 
     # ---- per-key policy and counters ----------------------------------------------------
@@ -342,7 +349,7 @@ async def _json_body(request: Request) -> Any:
 
 
 def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Response]]:
-    handler: Callable[[responses.Call], Awaitable[Any]] = getattr(responses, route.name)
+    handler = responses.HANDLERS[route.name]
 
     async def endpoint(request: Request) -> Response:
         await sim.tick(wait=False)
@@ -354,13 +361,17 @@ def _endpoint(route: Route, sim: Simulator) -> Callable[[Request], Awaitable[Res
         )
         call = responses.Call(
             backend=sim.backend,
-            hosts=sim.hosts,
             principal=principal,
             params=request.path_params,
             query=request.query_params,
             body=await _json_body(request),
         )
-        return JSONResponse(await handler(call))
+        try:
+            answer = await handler(call)
+        finally:
+            # Also after a refused request: a create refused for its bid left an instance.
+            await sim.settle()
+        return JSONResponse(answer)
 
     endpoint.__name__ = route.name
     return endpoint

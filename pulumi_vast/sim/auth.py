@@ -1,7 +1,7 @@
 """Who is calling: an account (any non-empty key), an instance's scoped key, or nobody.
 
 The key comes from ``Authorization: Bearer <key>`` (or the legacy ``?api_key=`` query
-argument). How a missing or bad key is answered depends on the route (`urls`).
+argument). How a missing or bad key is answered depends on the route (`routing`).
 An instance's CONTAINER_API_KEY may only show, stop/start or destroy that one instance.
 """
 
@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pulumi_vast.sim.errors import NotAuthorized, NotFound, SimError, Unauthorized
-from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.records import Account
-from pulumi_vast.sim.urls import Route
+from pulumi_vast.sim.routing import Route
+
+if TYPE_CHECKING:
+    from pulumi_vast.sim.models import SimBackend
 
 __all__ = ["BAD_KEY_MESSAGE", "Principal", "api_key_of", "resolve"]
 

@@ -6,7 +6,7 @@
     pulumi-vast sim status [--data DIR]                    is one serving DIR?
     pulumi-vast sim stop [--data DIR]                      stop it (SIGTERM, waits)
     pulumi-vast sim ledger [--data DIR | --url URL [--token T]] [--json]
-                                                           instances and their cost
+                                                           instances, volumes, their cost
 
 The admin routes (`/_sim/...`, see `pulumi_vast.sim.admin`) take the token kept in the data
 folder's `admin.token`; `ledger` reads it from `--data` unless `--token` gives it.
@@ -125,7 +125,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     stop = commands.add_parser("stop", help="stop the simulator serving the data folder")
     _data_argument(stop)
     stop.set_defaults(handler=_stop)
-    ledger = commands.add_parser("ledger", help="every instance ever created, and its cost")
+    ledger = commands.add_parser(
+        "ledger", help="every instance and volume ever rented, and its cost"
+    )
     _data_argument(ledger)
     ledger.add_argument("--url", default=argparse.SUPPRESS, help="a running simulator's URL")
     ledger.add_argument(
@@ -280,20 +282,17 @@ def _duration(seconds: float) -> str:
     return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
 def format_ledger(ledger: dict[str, Any]) -> str:
-    """A readable table of the ledger, then its totals."""
-    header = (
-        "ID",
-        "ACCOUNT",
-        "LABEL",
-        "GPU",
-        "$/HR",
-        "STATUS",
-        "CREATED (UTC)",
-        "RUN TIME",
-        "COST",
-    )
-    rows = [
+    """A readable table of the instances, one of the volumes if any, then the totals."""
+    instances = [
         (
             str(entry["id"]),
             str(entry["account_id"]),
@@ -307,16 +306,53 @@ def format_ledger(ledger: dict[str, Any]) -> str:
         )
         for entry in ledger["instances"]
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
+    header = (
+        "ID",
+        "ACCOUNT",
+        "LABEL",
+        "GPU",
+        "$/HR",
+        "STATUS",
+        "CREATED (UTC)",
+        "RUN TIME",
+        "COST",
+    )
+    lines = _table(header, instances)
+    volumes = [
+        (
+            str(entry["id"]),
+            str(entry["account_id"]),
+            (entry["label"] or "-")[:24],
+            entry["type"],
+            f"{entry['size']:g} GB",
+            f"{entry['storage_dph']:.4f}",
+            entry["status"],
+            _when(entry["created_at"]),
+            _when(entry["deleted_at"]),
+            f"${entry['total_cost']:.4f}",
+        )
+        for entry in ledger.get("volumes", [])
     ]
+    if volumes:
+        volume_header = (
+            "VOLUME",
+            "ACCOUNT",
+            "NAME",
+            "TYPE",
+            "SIZE",
+            "$/HR",
+            "STATUS",
+            "CREATED (UTC)",
+            "DELETED (UTC)",
+            "COST",
+        )
+        lines += ["", *_table(volume_header, volumes)]
     totals = ledger["totals"]
     lines.append("")
     lines.append(
         f"instances: {totals['instances']} ever, {totals['alive']} not destroyed, "
-        f"{totals['running']} running; billing now: {totals['billing']} "
+        f"{totals['running']} running; volumes: {totals.get('volumes', 0)} ever, "
+        f"{totals.get('volumes_alive', 0)} not deleted; billing now: {totals['billing']} "
         f"at ${totals['dph_now']:.4f}/h; total cost: ${totals['total_cost']:.4f}"
     )
     return "\n".join(lines)

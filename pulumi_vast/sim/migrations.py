@@ -68,6 +68,6 @@ def _owned(record: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
 def _instance(record: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
     upgraded = _owned(record, keyring)
     upgraded["phase_ends_at"] = upgraded.pop("ready_at")
-    secret = {name: upgraded.pop(name) for name in SEALED_FIELDS}
+    secret = {name: upgraded.pop(name) for name in SEALED_FIELDS if name in upgraded}
     upgraded["sealed"] = keyring.seal(json.dumps(secret))
     return upgraded

@@ -30,6 +30,7 @@ __all__ = [
     "page_after",
     "parse_order_by",
     "select_instances",
+    "select_typed",
 ]
 
 MAX_PAGE = 25
@@ -223,6 +224,20 @@ def select_instances(
         return [row for row in rows if matches(select_filters, row)]
     except FilterError as exc:
         raise InvalidRequest(f"Error in query parameters: {exc}") from exc
+
+
+def select_typed(rows: Sequence[Row], select_filters: Any, filterable: frozenset[str]) -> list[Row]:
+    """`select_instances` for a list the official CLI filters with its query language,
+    which sends numbers and booleans as text (``{"count_created": {"gt": "100"}}``):
+    each value is read as its column's type first."""
+    if select_filters in (None, {}) or not rows:
+        return select_instances(rows, select_filters, filterable)
+    select_instances([], select_filters, filterable)  # the same checks, on no rows
+    typed = {
+        column: {op: _typed(wanted, rows[0].get(column)) for op, wanted in clause.items()}
+        for column, clause in select_filters.items()
+    }
+    return select_instances(rows, typed, filterable)
 
 
 def _compare(a: Any, b: Any) -> int:

@@ -3,23 +3,27 @@
 The serving process keeps the world in memory and writes every change through to
 `<data>/sim.db` (WAL, one small transaction per change). Records are JSON documents keyed
 by id; the schema is a handful of tables, not an ORM, because only the simulator reads it.
+Each object's backend declares its tables (`models`); `ensure` creates the missing ones, so
+a world written before an object existed opens with that object's table empty.
 Other processes (e.g. `pulumi-vast sim ledger --data DIR`) may read it concurrently.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 __all__ = ["DB_NAME", "Store", "Table"]
 
 DB_NAME = "sim.db"
-Table = Literal["accounts", "instances", "ssh_keys"]
-_TABLES: tuple[Table, ...] = ("accounts", "instances", "ssh_keys")
+Table = str
+"""A table's name: one per kind of record, declared by the backend that keeps them."""
+_NAME = re.compile(r"^[a-z_]+$")
 
 
 class Store:
@@ -36,10 +40,18 @@ class Store:
             # Deleted and overwritten content is zeroed, not left in free pages.
             self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            for table in _TABLES:
+        self._tables: set[Table] = set()
+
+    def ensure(self, tables: Iterable[Table]) -> None:
+        """Make `tables` known (and, unless read-only, create the missing ones)."""
+        for table in tables:
+            if not _NAME.match(table):
+                raise ValueError(f"not a table name: {table!r}")
+            if not self.readonly:
                 self._db.execute(
                     f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, data TEXT NOT NULL)"
                 )
+            self._tables.add(table)
 
     def close(self) -> None:
         self._db.close()
@@ -65,7 +77,16 @@ class Store:
             (key, json.dumps(value)),
         )
 
+    def _exists(self, table: Table) -> bool:
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        return found is not None
+
     def load(self, table: Table) -> list[dict[str, Any]]:
+        """Every record of `table` (none when a read-only world predates the table)."""
+        if self.readonly and not self._exists(table):
+            return []
         rows = self._db.execute(f"SELECT data FROM {table}").fetchall()
         return [json.loads(data) for (data,) in rows]
 
@@ -81,7 +102,7 @@ class Store:
 
     def clear(self) -> None:
         with self.transaction():
-            for table in _TABLES:
+            for table in sorted(self._tables):
                 self._db.execute(f"DELETE FROM {table}")
 
     def compact(self) -> None:

@@ -84,8 +84,14 @@ _STATES: dict[Phase, tuple[str, str]] = {
 """(cur_state, next_state) of the contract in each phase."""
 
 
-def instance_view(instance: Instance, market: Market, now: float) -> dict[str, Any]:
-    """The instance as `GET /api/v0/instances/{id}/` and the v1 list return it."""
+def instance_view(
+    instance: Instance,
+    market: Market,
+    now: float,
+    volume_info: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The instance as `GET /api/v0/instances/{id}/` and the v1 list return it
+    (`volume_info`: the volumes it mounts, as the row lists them)."""
     offer = market.offers[instance.offer_id]
     row = market.render(
         offer,
@@ -115,9 +121,9 @@ def instance_view(instance: Instance, market: Market, now: float) -> dict[str, A
             "next_state": next_state,
             "status_msg": instance.status_msg,
             "label": instance.label,
-            "template_id": None,
+            "template_id": instance.template_id,
             "template_hash_id": instance.template_hash_id,
-            "template_name": None,
+            "template_name": instance.template_name,
             "image_uuid": instance.image,
             "image_args": instance.image_args,
             "image_runtype": instance.runtype,
@@ -168,7 +174,7 @@ def instance_view(instance: Instance, market: Market, now: float) -> dict[str, A
             "client_run_time": instance.costs(now).running_seconds / 3600,
             "host_run_time": max(0.0, now - market.epoch) / 3600,
             "country_code": offer.machine.country,
-            "volume_info": [],
+            "volume_info": list(volume_info),
         }
     )
     return row
@@ -220,6 +226,7 @@ def internal_view(
             "container_key": mask_key(instance.container_key),
             "jupyter_token": HIDDEN,
             "env": mask_env(instance.env),
+            "account_env": mask_env(instance.account_env),
             "onstart": HIDDEN if instance.onstart else instance.onstart,
             "folder": str(folder),
             "authorized_keys": list(authorized_keys),

@@ -30,6 +30,10 @@ PATHS = (
     "/api/v0/ssh",
     "/api/v0/ssh/{id}",
     "/api/v0/users/current",
+    "/api/v0/secrets",
+    "/api/v0/template",
+    "/api/v0/volumes",
+    "/api/v0/volumes/search",
 )
 _COMPONENT = "#/components/schemas/"
 

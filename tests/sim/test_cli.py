@@ -9,6 +9,7 @@ import pytest
 
 from pulumi_vast.sim import cli, server
 from pulumi_vast.sim.options import SimOptions
+from tests.sim.models.world import World
 
 
 @pytest.fixture
@@ -41,3 +42,27 @@ def test_loopback_is_served_quietly(
 ) -> None:
     assert cli.main(["--host", host, "--port", "0", "--data", str(tmp_path)]) == 0
     assert served and "WARNING" not in capsys.readouterr().err
+
+
+def test_the_ledger_shows_instances_then_volumes_then_what_still_bills(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    alice = world.backend.account("alice")
+    world.create(label="trainer")
+    offer = next(o for o in world.backend.volume_market if o.kind == "network")
+    volume = world.backend.create_volume(alice, offer.id, kind="network", size=40, name="ckpt")
+
+    lines = cli.format_ledger(world.backend.ledger()).splitlines()
+
+    assert lines[0].split()[:3] == ["ID", "ACCOUNT", "LABEL"] and "trainer" in lines[1]
+    volumes = lines.index("") + 1
+    assert lines[volumes].split()[:4] == ["VOLUME", "ACCOUNT", "NAME", "TYPE"]
+    assert lines[volumes + 1].split()[:5] == [
+        str(volume.id),
+        str(alice.id),
+        "ckpt",
+        "network_volume",
+        "40",
+    ]
+    assert lines[-1].startswith("instances: 1 ever, 1 not destroyed, 0 running; volumes: 1 ever")
+    assert f"billing now: 1 at ${volume.storage_dph:.4f}/h" in lines[-1]
+    world.backend.store.close()

@@ -234,3 +234,19 @@ def test_unknown_fault_route_is_refused_with_the_valid_names(
 ) -> None:
     with pytest.raises(RuntimeError, match=r"valid:.*create_instance"):
         sim_admin.set_faults(vast_account, errors={"create": {"count": 1}})
+
+
+def test_faults_apply_to_every_objects_routes(
+    api: httpx.Client, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    sim_admin.set_faults(
+        vast_account,
+        errors={"create_volume": {"count": 1, "status": 503}},
+        lost={"create_env_var": {}},
+    )
+    offer = api.post("/api/v0/volumes/search/", json={}).json()["offers"][0]
+    assert api.put("/api/v0/volumes/", json={"id": offer["id"]}).status_code == 503
+    assert api.put("/api/v0/volumes/", json={"id": offer["id"]}).status_code == 200
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.post("/api/v0/secrets/", json={"key": "LOST", "value": "1"})
+    assert api.get("/api/v0/secrets/").json()["secrets"] == {"LOST": "1"}, "committed"

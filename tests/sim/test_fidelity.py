@@ -7,7 +7,7 @@
    response schema of `../shared/vast-api/openapi.yaml` (OpenAPI 3.1 = JSON Schema
    2020-12, `$ref`s resolved; read from the repository's extract of it,
    `openapi_subset`), except where the document is known to disagree with the real
-   service (`DEVIATIONS`).
+   service (`fidelity.DEVIATIONS`).
 3. The official Python SDK (`vastai.VastAI`), called back to back as scripts call it,
    walks an instance through its life and leaves nothing behind.
 """
@@ -15,20 +15,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from functools import cache
-from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
 import yaml
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from vastai import VastAI
 from vastai.api.client import VastClient
 from vastai.api.instances import build_create_instance_payload
@@ -36,106 +26,12 @@ from vastai.api.query import offers_alias, offers_fields, offers_mult, parse_que
 
 from pulumi_vast.sim.testing import SimAdmin
 from tests.sim import openapi_subset
+from tests.sim.fidelity import CliRunner, assert_schema, ok
 from tests.sim.sshutil import new_key, public_line
 
 pytestmark = pytest.mark.slow
 
-SPEC_URI = "urn:vast-openapi"
-VASTAI = Path(sys.executable).parent / "vastai"
-
-DEVIATIONS = """
-- GET /api/v0/instances/{id}: the `Instance` component types `ports` as an array of
-  integers and `extra_env` as an array of strings; the service (openapi's own v1 list
-  schema, and the official client: `ports["22/tcp"][0]["HostPort"]`, `extra_env` read as
-  [key, value] pairs) sends Docker's port map and pairs. Validated against the v1 shapes.
-- GET /api/v0/instances/{id}: a destroyed instance answers {"instances": null} (NOTES field
-  notes; the official CLI handles it), which the schema does not allow.
-- 429: openapi shows a JSON {"detail": ...} body; NOTES field notes say the real service
-  sends plain text without Retry-After. The simulator follows the field notes.
-"""
-
-
-@cache
-def _spec() -> dict[str, Any]:
-    patched = openapi_subset.load()
-    v1_row = patched["paths"]["/api/v1/instances"]["get"]["responses"]["200"]["content"][
-        "application/json"
-    ]["schema"]["properties"]["instances"]["items"]["properties"]
-    instance = patched["components"]["schemas"]["Instance"]["properties"]
-    instance["ports"] = v1_row["ports"]
-    instance["extra_env"] = v1_row["extra_env"]
-    show = patched["paths"]["/api/v0/instances/{id}"]["get"]["responses"]["200"]["content"][
-        "application/json"
-    ]["schema"]["properties"]
-    show["instances"] = {"anyOf": [show["instances"], {"type": "null"}]}
-    return patched
-
-
-@cache
-def _registry() -> Registry:
-    resource = Resource.from_contents(_spec(), default_specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
-
-
-def _pointer(*parts: str) -> str:
-    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def assert_schema(path: str, method: str, status: int, body: Any) -> None:
-    """`body` validates against openapi's response schema for (path, method, status)."""
-    responses = _spec()["paths"][path][method]["responses"]
-    assert str(status) in responses, f"openapi documents no {status} for {method} {path}"
-    pointer = _pointer(
-        "paths", path, method, "responses", str(status), "content", "application/json", "schema"
-    )
-    validator = jsonschema.Draft202012Validator({"$ref": SPEC_URI + pointer}, registry=_registry())
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-    assert not errors, "\n".join(
-        f"{method.upper()} {path} {status}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in errors[:10]
-    )
-
-
 # ---- the CLI ---------------------------------------------------------------------------------
-
-CliRunner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def vastai(sim_url: str, vast_account: str, tmp_path: Path) -> CliRunner:
-    """Run the official CLI as a user would, against the simulator, in a clean home."""
-    env = {
-        **os.environ,
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "VAST_URL": sim_url,  # the CLI also fetches GPU names from here at import time
-        "VASTAI_NO_UPDATE_CHECK": "1",
-        "COLUMNS": "250",
-        "LINES": "1000",
-    }
-
-    def run(*args: str, raw: bool = False) -> subprocess.CompletedProcess[str]:
-        command = [str(VASTAI), "--url", sim_url, "--api-key", vast_account, "--full", "--no-color"]
-        if raw:
-            command.append("--raw")
-        result = subprocess.run(
-            [*command, *args], capture_output=True, text=True, env=env, timeout=120
-        )
-        return result
-
-    return run
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _ok(result: subprocess.CompletedProcess[str]) -> str:
-    """The command's output, without terminal colours, after checking it exited 0."""
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return _ANSI.sub("", result.stdout)
 
 
 def test_official_cli_walks_an_instance_through_its_life(
@@ -143,16 +39,16 @@ def test_official_cli_walks_an_instance_through_its_life(
 ) -> None:
     sim_admin.set_boot_delay(vast_account, 600)
     sim_admin.set_created_delay(vast_account, 600)
-    table = _ok(vastai("search", "offers", "gpu_ram>=24 num_gpus=1"))
+    table = ok(vastai("search", "offers", "gpu_ram>=24 num_gpus=1"))
     header = table.splitlines()[0]
     for column in ("ID", "Model", "$/hr", "VRAM", "R", "country"):
         assert column in header
-    offers = json.loads(_ok(vastai("search", "offers", "gpu_ram>=24 num_gpus=1", raw=True)))
+    offers = json.loads(ok(vastai("search", "offers", "gpu_ram>=24 num_gpus=1", raw=True)))
     assert offers
     assert all(o["gpu_ram"] >= 24000 and o["num_gpus"] == 1 for o in offers)
     assert str(offers[0]["id"]) in table
 
-    started = _ok(
+    started = ok(
         vastai(
             "create",
             "instance",
@@ -170,57 +66,57 @@ def test_official_cli_walks_an_instance_through_its_life(
 
     pending = []
     for _ in range(3):  # no status yet, created, loading
-        pending.append(json.loads(_ok(vastai("show", "instance", instance_id, raw=True))))
-        assert instance_id in _ok(vastai("show", "instance", instance_id))
+        pending.append(json.loads(ok(vastai("show", "instance", instance_id, raw=True))))
+        assert instance_id in ok(vastai("show", "instance", instance_id))
         sim_admin.advance(300)
     assert [row["actual_status"] for row in pending] == [None, "created", "loading"]
-    assert "loading" in _ok(vastai("show", "instance", instance_id))
+    assert "loading" in ok(vastai("show", "instance", instance_id))
     sim_admin.advance(600)
-    raw = json.loads(_ok(vastai("show", "instance", instance_id, raw=True)))
+    raw = json.loads(ok(vastai("show", "instance", instance_id, raw=True)))
     assert (raw["id"], raw["actual_status"], raw["image_uuid"]) == (
         int(instance_id),
         "running",
         "pytorch/pytorch",
     )
     assert raw["disk_space"] == 20
-    listing = _ok(vastai("show", "instances"))
+    listing = ok(vastai("show", "instances"))
     assert "Total: 1 instances" in listing
     assert instance_id in listing and "running" in listing
-    rows = json.loads(_ok(vastai("show", "instances", raw=True)))
+    rows = json.loads(ok(vastai("show", "instances", raw=True)))
     assert [row["id"] for row in rows] == [int(instance_id)]
 
-    assert _ok(vastai("label", "instance", instance_id, "my-job")).strip() == (
+    assert ok(vastai("label", "instance", instance_id, "my-job")).strip() == (
         f"label for {instance_id} set to my-job."
     )
-    assert "my-job" in _ok(vastai("show", "instances"))
+    assert "my-job" in ok(vastai("show", "instances"))
     assert (
-        _ok(vastai("stop", "instance", instance_id)).strip() == f"stopping instance {instance_id}."
+        ok(vastai("stop", "instance", instance_id)).strip() == f"stopping instance {instance_id}."
     )
-    assert json.loads(_ok(vastai("show", "instance", instance_id, raw=True)))["actual_status"] == (
+    assert json.loads(ok(vastai("show", "instance", instance_id, raw=True)))["actual_status"] == (
         "stopped"
     )
     assert (
-        _ok(vastai("start", "instance", instance_id)).strip() == f"starting instance {instance_id}."
+        ok(vastai("start", "instance", instance_id)).strip() == f"starting instance {instance_id}."
     )
-    assert _ok(vastai("destroy", "instance", instance_id, "-y")).strip() == (
+    assert ok(vastai("destroy", "instance", instance_id, "-y")).strip() == (
         f"destroying instance {instance_id}."
     )
     gone = vastai("show", "instance", instance_id)
     assert gone.returncode == 1
     assert "not found or no longer exists" in gone.stderr
-    assert "No instances found." in _ok(vastai("show", "instances"))
+    assert "No instances found." in ok(vastai("show", "instances"))
 
 
 def test_official_cli_manages_ssh_keys(vastai: CliRunner) -> None:
     key = public_line(new_key())
-    created = _ok(vastai("create", "ssh-key", key))
+    created = ok(vastai("create", "ssh-key", key))
     assert "ssh-key created" in created and "'success': True" in created
-    listed = json.loads(_ok(vastai("show", "ssh-keys", raw=True)))
+    listed = json.loads(ok(vastai("show", "ssh-keys", raw=True)))
     assert [k["key"] for k in listed] == [key]
-    assert key in _ok(vastai("show", "ssh-keys"))
-    deleted = _ok(vastai("delete", "ssh-key", str(listed[0]["id"])))
+    assert key in ok(vastai("show", "ssh-keys"))
+    deleted = ok(vastai("delete", "ssh-key", str(listed[0]["id"])))
     assert "'success': True" in deleted
-    assert json.loads(_ok(vastai("show", "ssh-keys", raw=True))) == []
+    assert json.loads(ok(vastai("show", "ssh-keys", raw=True))) == []
 
 
 def test_official_cli_reports_api_errors(vastai: CliRunner) -> None:
@@ -231,13 +127,6 @@ def test_official_cli_reports_api_errors(vastai: CliRunner) -> None:
 
 
 # ---- response bodies against openapi -------------------------------------------------------
-
-
-@pytest.fixture
-def official(sim_url: str, vast_account: str, sim_admin: SimAdmin) -> Iterator[VastClient]:
-    """The official client's HTTP layer, as the CLI builds it."""
-    sim_admin.set_rate_limits(vast_account, False)
-    yield VastClient(api_key=vast_account, server_url=sim_url, retry=1)
 
 
 def test_every_response_validates_against_openapi(

@@ -127,3 +127,59 @@ def test_a_whole_lifecycle_leaves_no_key_or_secret_in_the_data_folder(tmp_path: 
         assert not _in_clear(data, needles), "after the destroy"
     assert not _in_clear(data, needles), "after the server stopped"
     assert not _not_private(data)
+
+
+@pytest.mark.slow
+def test_env_vars_and_templates_leave_no_value_or_docker_login_in_the_data_folder(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "sim"
+    needles = {
+        name: f"{name.replace(' ', '-')}-{secrets.token_hex(12)}"
+        for name in ("env var", "rotated env var", "template env", "docker user", "docker pass")
+    }
+    login = new_key()
+    with SimulatorProcess.start(data, boot_delay=0, rate_limits=False) as sim:
+        key = sim.admin.new_account()
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=sim.url, headers=headers, trust_env=False, timeout=30) as api:
+            api.post("/api/v0/ssh/", json={"ssh_key": public_line(login)})
+            api.post("/api/v0/secrets/", json={"key": "HF_TOKEN", "value": needles["env var"]})
+            template = api.post(
+                "/api/v0/template/",
+                json={
+                    "name": "private-image",
+                    "image": "registry.example/private",
+                    "env": f"-e TEMPLATE_TOKEN={needles['template env']}",
+                    "docker_login_repo": "registry.example",
+                    "docker_login_user": needles["docker user"],
+                    "docker_login_pass": needles["docker pass"],
+                },
+            ).json()["template"]
+            offer = api.post("/api/v0/bundles/", json={"num_gpus": {"eq": 1}}).json()["offers"][0]
+            created = api.put(
+                f"/api/v0/asks/{offer['id']}/", json={"template_hash_id": template["hash_id"]}
+            )
+            instance_id = created.json()["new_contract"]
+            sim.admin.advance(1)
+            shown = api.get(f"/api/v0/instances/{instance_id}/").json()["instances"]
+            _, out = ssh_run(shown["ssh_port"], login, "echo $HF_TOKEN $TEMPLATE_TOKEN")
+            assert out.split() == [needles["env var"], needles["template env"]]
+            api.put(
+                "/api/v0/secrets/", json={"key": "HF_TOKEN", "value": needles["rotated env var"]}
+            )
+            found = api.get("/api/v0/template/").json()["templates"]
+            assert needles["docker pass"] not in json.dumps(found)
+            assert needles["docker user"] not in json.dumps(found)
+
+            admin_answers = json.dumps(
+                [sim.admin.instance(instance_id), sim.admin.ledger(key), sim.admin.request_counts()]
+            )
+            assert not [name for name, needle in needles.items() if needle in admin_answers]
+            assert not _in_clear(data, needles), "while running"
+            api.request("DELETE", f"/api/v0/instances/{instance_id}/")
+            api.request("DELETE", "/api/v0/template/", json={"template_id": template["id"]})
+            api.request("DELETE", "/api/v0/secrets/", json={"key": "HF_TOKEN"})
+        assert not _in_clear(data, needles), "after deleting them"
+    assert not _in_clear(data, needles), "after the server stopped"
+    assert not _not_private(data)

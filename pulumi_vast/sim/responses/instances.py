@@ -1,103 +1,58 @@
-"""The Vast routes: parse the request, call the backend, serialize as the real service does.
-
-One coroutine per route of `urls.ROUTES`, named like the route. Each receives a `Call`
-(the caller, path parameters, query, JSON body) and returns the JSON body of a 200, or
-raises a `SimError`. Response shapes follow openapi, except where the official client and
-NOTES show the real service differs (commented where it matters).
-"""
+"""The instances' routes: create (rent an offer), show, list, manage, destroy, and the SSH
+keys attached to one instance."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from pulumi_vast.sim.auth import Principal
 from pulumi_vast.sim.bodies import CreateInstanceBody, ManageInstanceBody, SshKeyBody, parse_body
 from pulumi_vast.sim.errors import BadRequest, Gone, InvalidRequest
-from pulumi_vast.sim.hosting import HostManager
-from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.querying import order_instances, page_after, parse_order_by, select_instances
-from pulumi_vast.sim.reading import parse_id, parse_json
+from pulumi_vast.sim.responses._call import JSON, Call
+from pulumi_vast.sim.routing import Route
 from pulumi_vast.sim.views import FILTERABLE_INSTANCE_COLUMNS
 
 __all__ = [
-    "Call",
+    "ROUTES",
     "attach_ssh_key",
     "create_instance",
-    "create_ssh_key",
-    "current_user",
-    "delete_ssh_key",
     "destroy_instance",
     "detach_ssh_key",
-    "gpu_names",
     "instance_filters",
     "instance_ssh_keys",
     "list_instances",
     "list_instances_v0",
-    "list_ssh_keys",
     "manage_instance",
-    "search_asks",
-    "search_offers",
     "show_instance",
-    "update_ssh_key",
 ]
 
-JSON = dict[str, Any] | list[Any]
-
-
-@dataclass(frozen=True)
-class Call:
-    backend: SimBackend
-    hosts: HostManager
-    principal: Principal
-    params: Mapping[str, str]
-    query: Mapping[str, str]
-    body: Any
-
-    def int_param(self, name: str, what: str) -> int:
-        return parse_id(self.params[name], what)
-
-    def json_arg(self, name: str, default: Any) -> Any:
-        """A query argument the official client sends JSON-encoded (`select_filters`...)."""
-        raw = self.query.get(name)
-        if raw is None or raw == "":
-            return default
-        return parse_json(raw, what=f"{name} (it must be JSON)")
-
-
-# ---- offers --------------------------------------------------------------------------------
-
-
-async def search_offers(call: Call) -> JSON:
-    body = call.body if call.body is not None else {}
-    if not isinstance(body, dict):
-        raise InvalidRequest("Invalid json body: expected an object of filters")
-    return {"offers": call.backend.search_offers(call.principal.account, body)}
-
-
-async def search_asks(call: Call) -> JSON:
-    """`PUT /api/v0/search/asks/` (the CLI's `--new`): ``{"select_cols": [...], "q": {...}}``."""
-    body = call.body if call.body is not None else {}
-    if not isinstance(body, dict):
-        raise InvalidRequest('Invalid json body: expected {"q": {...}, "select_cols": [...]}')
-    query = body.get("q", {})
-    if not isinstance(query, dict):
-        raise InvalidRequest('"q" must be an object of filters')
-    offers = call.backend.search_offers(call.principal.account, query)
-    columns = body.get("select_cols") or ["*"]
-    if "*" not in columns:
-        offers = [{column: offer.get(column) for column in columns} for offer in offers]
-    return {"offers": offers}
-
-
-async def gpu_names(call: Call) -> JSON:
-    return {"gpu_names": list(call.backend.gpu_names())}
-
-
-# ---- instances -----------------------------------------------------------------------------
+ROUTES = (
+    Route("create_instance", "PUT", "/api/v0/asks/{id}", threshold=4.5),
+    Route("list_instances", "GET", "/api/v1/instances", threshold=1.0),
+    Route("list_instances_v0", "GET", "/api/v0/instances"),
+    Route("instance_filters", "GET", "/api/v0/instances/filters"),
+    Route("show_instance", "GET", "/api/v0/instances/{id}", threshold=2.0, scoped=True),
+    Route("manage_instance", "PUT", "/api/v0/instances/{id}", threshold=1.0, scoped=True),
+    Route(
+        "destroy_instance",
+        "DELETE",
+        "/api/v0/instances/{id}",
+        bad_key_status=404,
+        threshold=3.0,
+        scoped=True,
+    ),
+    Route("attach_ssh_key", "POST", "/api/v0/instances/{id}/ssh"),
+    Route("instance_ssh_keys", "GET", "/api/v0/instances/{id}/ssh"),
+    Route(
+        "detach_ssh_key",
+        "DELETE",
+        "/api/v0/instances/{id}/ssh/{key_id}",
+        bad_key_status=404,
+        threshold=2.0,
+    ),
+)
 
 
 async def create_instance(call: Call) -> JSON:
@@ -182,7 +137,6 @@ async def manage_instance(call: Call) -> JSON:
         call.backend.set_label(account, instance_id, request.label)
     if request.state is not None:
         call.backend.set_state(account, instance_id, request.state)
-        await call.hosts.sync([instance_id])
     return {"success": True}
 
 
@@ -191,12 +145,7 @@ async def destroy_instance(call: Call) -> JSON:
     instance_id = call.int_param("id", "instance_id")
     call.principal.require_instance(instance_id)
     call.backend.destroy(account, instance_id)
-    await call.hosts.sync([instance_id])
-    call.hosts.remove_folder(instance_id)
     return {"success": True}
-
-
-# ---- ssh keys ------------------------------------------------------------------------------
 
 
 async def attach_ssh_key(call: Call) -> JSON:
@@ -223,38 +172,3 @@ async def detach_ssh_key(call: Call) -> JSON:
     key_id = call.int_param("key_id", "ssh_key_id")
     call.backend.detach_ssh_key(account, instance_id, key_id)
     return {"success": True, "msg": "SSH key removed from instance."}
-
-
-async def list_ssh_keys(call: Call) -> JSON:
-    """openapi: a bare array."""
-    account = call.principal.require_account()
-    return [key.to_json() for key in call.backend.account_keys(account)]
-
-
-async def create_ssh_key(call: Call) -> JSON:
-    account = call.principal.require_account()
-    request = parse_body(SshKeyBody, call.body if call.body is not None else {})
-    key = call.backend.create_ssh_key(account, request.ssh_key)
-    return {"success": True, "key": key.to_created_json()}
-
-
-async def update_ssh_key(call: Call) -> JSON:
-    account = call.principal.require_account()
-    key_id = call.int_param("id", "ssh key id")
-    request = parse_body(SshKeyBody, call.body)
-    key = call.backend.update_ssh_key(account, key_id, request.ssh_key)
-    return {"success": True, "key": key.to_created_json()}
-
-
-async def delete_ssh_key(call: Call) -> JSON:
-    account = call.principal.require_account()
-    key_id = call.int_param("id", "ssh key id")
-    call.backend.delete_ssh_key(account, key_id)
-    return {"success": True}
-
-
-# ---- users ---------------------------------------------------------------------------------
-
-
-async def current_user(call: Call) -> JSON:
-    return call.backend.user_json(call.principal.require_account())

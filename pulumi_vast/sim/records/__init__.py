@@ -1,4 +1,5 @@
-"""The simulator's records: accounts, SSH keys and instances, with their billing arithmetic.
+"""The simulator's records: accounts, SSH keys and instances, with their billing arithmetic
+(the other objects' records are this package's modules: `env_vars`, `templates`, `volumes`).
 
 Plain dataclasses held in memory by the backend (`models`) and persisted as JSON
 (`to_record`/`from_record`, or `dataclasses.asdict`). Owners are named by the digest of
@@ -49,9 +50,10 @@ def new_key(prefix: str) -> str:
     return prefix + secrets.token_hex(20)
 
 
-SEALED_FIELDS = ("env", "onstart", "container_key", "jupyter_token")
+SEALED_FIELDS = ("env", "onstart", "container_key", "jupyter_token", "account_env")
 """What an instance keeps that must not be stored in clear: env values (often tokens),
-the onstart script (which may export some), and its own keys."""
+the onstart script (which may export some), its own keys, and the account's env vars
+it was given."""
 LOOPBACK = "127.0.0.1"
 DEFAULT_CREDIT = 100.0
 DEFAULT_IMAGE = "vastai/base-image:@vastai-automatic-tag"
@@ -185,6 +187,12 @@ class Instance:
     destroyed_at: float | None = None
     attached_keys: list[dict[str, Any]] = field(default_factory=list)
     detached_key_ids: list[int] = field(default_factory=list)
+    account_env: dict[str, str] = field(default_factory=dict)
+    """The account's env vars when the instance was created (its own `env` wins)."""
+    template_id: int | None = None
+    template_name: str | None = None
+    mounts: list[dict[str, Any]] = field(default_factory=list)
+    """The volumes it mounts: ``{"volume_id", "mount_path"}`` each."""
 
     @property
     def dph_total(self) -> float:

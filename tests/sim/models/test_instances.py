@@ -3,93 +3,15 @@ the ledger, bids and preemption, SSH keys, and persistence across a reopen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pulumi_vast.sim.bodies import CreateInstanceBody
 from pulumi_vast.sim.errors import BadRequest, Gone, InvalidPrice, NoSshKey, NoSuchAsk, NotFound
-from pulumi_vast.sim.faults import FaultBook
-from pulumi_vast.sim.marketplace import HOURS_PER_MONTH, OfferSpec
-from pulumi_vast.sim.models import SimBackend
+from pulumi_vast.sim.hosting import host_env
+from pulumi_vast.sim.marketplace import HOURS_PER_MONTH
 from pulumi_vast.sim.records import DEFAULT_CREDIT, Phase
-from pulumi_vast.sim.store import Store
-
-BOOT = 60.0
-PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RyZWFsbHlub3RhcmVhbGtleWF0YWxsMTIz test"
-OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNvbWVvdGhlcmtleXRoYXRpc25vdHJlYWxhdGFsbA other"
-
-
-class World:
-    """A backend on a fake wall clock, with ports handed out from a counter."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.wall = 1_800_000_000.0
-        self.faults = FaultBook()
-        self._port = 40_000
-        self.backend = self.open()
-
-    def open(self) -> SimBackend:
-        return SimBackend(
-            Store(self.data_dir),
-            data_dir=self.data_dir,
-            seed=0,
-            default_boot_delay=BOOT,
-            wall=lambda: self.wall,
-            faults=self.faults,
-            allocate_port=self._next_port,
-        )
-
-    def _next_port(self, used: set[int]) -> int:
-        self._port += 1
-        return self._port
-
-    def pass_time(self, seconds: float) -> list[int]:
-        """Let time pass; boots that end do so at once (as hosting does once SSH listens)."""
-        self.wall += seconds
-        changed = self.backend.tick()
-        for instance_id in self.backend.due_boots():
-            instance = self.backend.instances[instance_id]
-            assert self.backend.finish_boot(instance_id, self.backend.plan_ports(instance))
-            changed.append(instance_id)
-        return list(dict.fromkeys(changed))
-
-    def create(self, key: str = "alice", offer: OfferSpec | None = None, **body: Any) -> int:
-        offer = offer or self.cheapest(key)
-        account = self.backend.account(key)
-        request = CreateInstanceBody.model_validate(
-            {"image": "pytorch/pytorch", "disk": 20, **body}
-        )
-        return self.backend.create_instance(account, offer.id, request).id
-
-    def cheapest(self, key: str = "alice", num_gpus: int = 1) -> OfferSpec:
-        offers = [
-            o
-            for o in self.backend.market
-            if o.num_gpus == num_gpus and self.backend.offer_available(self.owner(key), o)
-        ]
-        return min(offers, key=lambda o: o.dph_base)
-
-    def owner(self, key: str = "alice") -> str:
-        """How the backend (and its faults) know the account of `key`."""
-        return self.backend.digest(key)
-
-    def visible_ids(self, key: str = "alice", **filters: Any) -> set[int]:
-        rows = self.backend.search_offers(self.backend.account(key), {"limit": 1000, **filters})
-        return {row["id"] for row in rows}
-
-    def json(self, instance_id: int) -> dict[str, Any]:
-        return self.backend.instance_json(self.backend.instances[instance_id])
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    world = World(tmp_path)
-    yield world
-    world.backend.store.close()
+from tests.sim.models.world import BOOT, OTHER_KEY, PUBLIC_KEY, World
 
 
 def test_boot_goes_loading_then_running_at_the_boot_delay(world: World) -> None:
@@ -350,21 +272,21 @@ def test_env_ports_and_container_key(world: World) -> None:
     instance_id = world.create(env={"FOO": "bar", "-p 8080:8080": "1"})
     world.pass_time(BOOT)
     instance = world.backend.instances[instance_id]
-    ports = world.backend.plan_ports(instance)
+    ports = world.ports(instance_id)
     assert set(ports) == {"ssh", "22/tcp", "8080/tcp"}
     world.backend.set_ports(instance_id, ports)
     row = world.json(instance_id)
     assert row["ports"]["8080/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": str(ports["8080/tcp"])}]
     assert row["ssh_port"] == ports["ssh"]
     assert ["FOO", "bar"] in row["extra_env"]
-    env = world.backend.host_env(instance, ports, "http://127.0.0.1:1")
+    env = host_env(instance, ports, "http://127.0.0.1:1")
     assert env["CONTAINER_ID"] == str(instance_id)
     assert env["VAST_CONTAINERLABEL"] == f"C.{instance_id}"
     assert env["VAST_TCP_PORT_22"] == str(ports["22/tcp"])
     assert env["VAST_TCP_PORT_8080"] == str(ports["8080/tcp"])
     assert env["FOO"] == "bar"
     assert world.backend.instance_by_container_key(env["CONTAINER_API_KEY"]) is instance
-    assert world.backend.plan_ports(instance) == ports, "a restart keeps its ports"
+    assert world.ports(instance_id) == ports, "a restart keeps its ports"
 
 
 def test_ssh_keys_reach_every_instance_of_the_account(world: World) -> None:
