@@ -34,6 +34,7 @@ __all__ = ["PROJECT", "Preview", "preview"]
 
 PROJECT = "pulumi-vast"
 STACK = "test"
+_LOOP = asyncio.new_event_loop()
 
 
 @dataclass
@@ -85,10 +86,14 @@ def preview(given: StackConfig | Program, base: dict[str, Any], files: Files) ->
 
 
 def _run_program(program: Any, raw: dict[str, str], recorder: _Recorder, result: Preview) -> None:
-    # A loop of its own, as the language host gives each run: a test before this one may
-    # have left none set (asyncio.run does).
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    # The harness's own loop, set for each run: a test before this one may have left none
+    # set (asyncio.run does), and the SDK keeps objects bound to the loop of earlier runs,
+    # so it is one loop for them all, never closed.
+    asyncio.set_event_loop(_LOOP)
+    # Outputs an earlier test made outside a program stay pending in the SDK's settings,
+    # bound to that test's loop; a run awaits its own only.
+    settings = pulumi.runtime.settings.SETTINGS
+    settings.outputs = set()
     try:
         pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=STACK, preview=True)
         pulumi.runtime.set_all_config(raw, [])
@@ -99,7 +104,6 @@ def _run_program(program: Any, raw: dict[str, str], recorder: _Recorder, result:
         result.tracebacks.append(traceback.format_exc())
     finally:
         asyncio.set_event_loop(None)
-        loop.close()
 
 
 def _check(
