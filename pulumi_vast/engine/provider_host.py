@@ -14,6 +14,8 @@ with these differences from `python -m pulumi.dynamic`:
   on that resource's row instead of as anonymous stderr lines;
 - a `Read` without a provider (an `import_`) gets one from the package's registered
   provider class (`adoption`), so dynamic resources can be imported;
+- it takes part in previews (`supportsPreview`): a preview of an update shows the outputs
+  the update leaves as they are, so what a program derives from them stays known;
 - a create that failed after making something that still exists (`CreatedButFailed`) is
   answered as the engine's partial failure, so the engine keeps it in the state (to be
   replaced by the next `up`, destroyed by `destroy`) instead of forgetting it.
@@ -166,6 +168,56 @@ def describe_error(exc: Exception) -> str:
     return message or type(exc).__name__
 
 
+def _preview_updates(module: ModuleType, servicer: Any) -> None:
+    """Take part in previews: tell the engine so (`supportsPreview`), answer a preview's
+    Create with its inputs (as the engine does itself otherwise) and a preview's Update with
+    what the provider says the update will leave (`preview_update`: no call to Vast).
+    Without this the engine takes an updated resource's inputs for its outputs, and what a
+    program derives from its outputs shows as unknown."""
+    import asyncio
+
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2
+
+    sdk_configure, sdk_create, sdk_update = servicer.Configure, servicer.Create, servicer.Update
+
+    def configure(request: Any, context: Any) -> Any:
+        response = sdk_configure(request, context)
+        response.supportsPreview = True
+        return response
+
+    def serialized(outs: dict[str, Any], provider_blob: Any) -> Any:
+        outs[PROVIDER_KEY] = provider_blob
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(rpc.serialize_properties(outs, {}))
+        finally:
+            loop.close()
+
+    def create(request: Any, context: Any) -> Any:
+        if not request.preview:
+            return sdk_create(request, context)
+        props = rpc.deserialize_properties(request.properties, True)
+        previewing = getattr(module.get_provider(props, servicer._config), "preview_create", None)
+        if previewing is None:  # another package's dynamic provider: as the engine would
+            return provider_pb2.CreateResponse(properties=request.properties)
+        outs = previewing(props)
+        return provider_pb2.CreateResponse(properties=serialized(outs, props[PROVIDER_KEY]))
+
+    def update(request: Any, context: Any) -> Any:
+        if not request.preview:
+            return sdk_update(request, context)
+        olds = rpc.deserialize_properties(request.olds, True)
+        news = rpc.deserialize_properties(request.news, True)
+        previewing = getattr(module.get_provider(news, servicer._config), "preview_update", None)
+        if previewing is None:
+            return provider_pb2.UpdateResponse(properties=request.news)
+        outs = previewing(request.id, olds, news)
+        return provider_pb2.UpdateResponse(properties=serialized(outs, news[PROVIDER_KEY]))
+
+    servicer.Configure, servicer.Create, servicer.Update = configure, create, update
+
+
 def partial_failure(method: str, request: Any, exc: Exception) -> list[Any]:
     """A create that failed after making something (`CreatedButFailed`) as the engine's
     partial failure, so that it records the object (to be replaced, refreshed or deleted)
@@ -227,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if progress.engine() is not None:
         _route_sdk_logging_to_engine(module, progress.engine())
     servicer = module.DynamicResourceProviderServicer()
+    _preview_updates(module, servicer)
 
     def register(server: Any) -> None:
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)

@@ -24,6 +24,7 @@ from pulumi_vast.api import (
     parse_order,
     parse_query,
 )
+from pulumi_vast.api.filters import matches
 from pulumi_vast.api.query import Fields, OfferType
 from pulumi_vast.api.vocabulary import Vocabulary
 from pulumi_vast.market import rank
@@ -120,6 +121,10 @@ class OfferBook:
         self._previewed: dict[str, tuple[OfferKind, int]] = {}
         """Offer picked by each previewed resource (by its key), so that a check asked again
         answers the same: checking has no side effect beyond this memory."""
+        self._freed: dict[str, Offer] = {}
+        """The offer a resource being replaced holds, free again once it is destroyed."""
+        self._said: dict[str, str] = {}
+        """What a preview last said of each resource."""
 
     def ranked(self, search: OfferSearch, *, max_age: float) -> list[Any]:
         """Offers answering ``search``, best first, from a search at most ``max_age`` s old
@@ -151,6 +156,35 @@ class OfferBook:
         else:
             found = list(self._client.network_volumes.search(query, **common))
         return found if pinned else rank(found, search.order)
+
+    def freeing(self, key: str, offer: Offer) -> None:
+        """Resource ``key`` is being replaced, its old instance destroyed first: ``offer``,
+        which that instance holds, is free for the new one."""
+        with self._lock:
+            self._freed[key] = offer
+
+    def with_freed(self, offers: list[Any], search: OfferSearch, key: str) -> list[Any]:
+        """``offers`` and, for a replacement, the offer its old instance frees, where that
+        one answers ``search``, ranked together."""
+        with self._lock:
+            freed = self._freed.get(key)
+        if freed is None or any(offer.id == freed.id for offer in offers):
+            return offers
+        row = freed.as_row()
+        wanted = search.narrowed().filters
+        if search.offer_id not in (None, freed.id) or not matches(
+            {k: v for k, v in wanted.items() if k in row}, row
+        ):
+            return offers
+        return rank([*offers, freed], search.order)
+
+    def first_word(self, key: str, text: str) -> bool:
+        """Whether ``text`` is news about resource ``key`` (not what was said of it last)."""
+        with self._lock:
+            if self._said.get(key) == text:
+                return False
+            self._said[key] = text
+            return True
 
     def forget(self) -> None:
         """Drop the searches kept: something given back (a destroy) may match them now."""

@@ -40,6 +40,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
 from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import Redactor, VastError
@@ -115,6 +116,9 @@ class VastProvider(ResourceProvider):
     output_names: ClassVar[frozenset[str]] = frozenset()
     """The outputs its resource class declares (set by `VastResource`): every result of
     create, read and update carries them all."""
+    changed_in_place: ClassVar[frozenset[str]] = frozenset()
+    """Outputs an update in place may change besides its inputs (unknown in its preview);
+    every other output stays as it is."""
     api_fields: ClassVar[Mapping[str, str]] = {}
     """Vast's request field names -> the inputs they come from, to name the input an error
     is about."""
@@ -219,6 +223,24 @@ class VastProvider(ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self.refusals("delete", id_):
             self._delete(id_, props)
+
+    def preview_create(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """What a create will give, without making it (a preview): the inputs, and every
+        output unknown; secrets marked as on every result."""
+        outs: dict[str, Any] = {**props}
+        outs.update({name: Unknown() for name in self.output_names if props.get(name) is None})  # type: ignore[no-untyped-call]
+        return self.table.with_secrets(outs, arrived=secret_names(props))
+
+    def preview_update(
+        self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What an update in place will leave, without making it (a preview): the new
+        inputs, the outputs it does not touch as they are, the others unknown. Without it
+        the engine takes the inputs for the outputs, and everything a program derives from
+        an output of a resource being updated shows as unknown."""
+        outs: dict[str, Any] = {**olds, **news}
+        outs.update({name: Unknown() for name in self.changed_in_place})  # type: ignore[no-untyped-call]
+        return self.table.with_secrets(outs, arrived=secret_names(news) | secret_names(olds))
 
     def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
         """Make the object; its id and outputs. A failure must leave nothing behind."""

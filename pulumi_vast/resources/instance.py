@@ -414,6 +414,9 @@ class InstanceProvider(VastProvider):
             "ssh_key": "ssh_keys",
         }
     )
+    changed_in_place = frozenset(
+        {"status", "ssh_command", "ssh_host", "ssh_port", "public_ip", "dph_total"}
+    )
     # Two live copies of a GPU instance bill twice; Vast offers are single-use anyway.
     delete_before_replace = True
 

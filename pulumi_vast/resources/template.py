@@ -140,6 +140,7 @@ class TemplateArgs(ResourceArgs):
 class TemplateProvider(VastProvider):
     table = FieldTable(TemplateArgs)
     kind = "template"
+    changed_in_place = frozenset({"hash_id"})
     api_fields = MappingProxyType(
         {
             "name": "name",
