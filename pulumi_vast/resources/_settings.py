@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 from urllib.parse import urlsplit
@@ -186,8 +187,9 @@ def _namespace_values(config: _ConfigSource | None) -> dict[str, Any]:
     """The `vast:` keys of ``config`` (all of them, when it can list them)."""
     if config is None:
         return {}
-    everything = getattr(config, "_props", None)  # pulumi.dynamic.Config has no listing
-    if isinstance(everything, dict):
+    # A mapping lists its keys; pulumi.dynamic.Config does not, but keeps them in `_props`.
+    everything = config if isinstance(config, Mapping) else getattr(config, "_props", None)
+    if isinstance(everything, Mapping):
         prefix = f"{NAMESPACE}:"
         return {k.removeprefix(prefix): v for k, v in everything.items() if k.startswith(prefix)}
     return {key: config.get(f"{NAMESPACE}:{key}") for key in _KEYS}
