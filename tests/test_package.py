@@ -12,6 +12,7 @@ import pulumi_vast.resources
 from pulumi_vast.resources._resource import registered
 
 PUBLIC = [
+    "Account",
     "DockerLoginArgs",
     "EnvVar",
     "EnvVarArgs",

@@ -109,7 +109,7 @@ class VastResource(pulumi.dynamic.Resource):
         if self.rents:
             from pulumi_vast.resources.stack_tag import owner_input  # it is a VastResource
 
-            props[OWNER_INPUT] = owner_input(resource_name)
+            props[OWNER_INPUT] = owner_input(resource_name, self._provider_in(opts))
         secret_outputs = sorted(self.provider_class.table.secret_fields)
         for name in secret_outputs:
             # Secret as an input too: the engine stores inputs beside outputs in the state.
@@ -119,6 +119,18 @@ class VastResource(pulumi.dynamic.Resource):
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
         super().__init__(self.provider_class(), resource_name, props, opts)
+
+    @classmethod
+    def _provider_in(cls, opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+        """The explicit provider (an `Account`) the resource will run under, if any: its
+        own, else its parent's."""
+        if opts is None:
+            return None
+        if isinstance(opts.provider, pulumi.ProviderResource):
+            return opts.provider
+        if opts.parent is not None:
+            return opts.parent.get_provider(f"pulumi-python:{cls._resource_type_name}")
+        return None
 
     @classmethod
     def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import typing
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 from urllib.parse import urlsplit
@@ -33,6 +34,8 @@ __all__ = [
     "LOCAL",
     "LOCAL_API_KEY",
     "NAMESPACE",
+    "SECRET_SETTINGS",
+    "SETTING_KEYS",
     "SIM_DATA_DIR",
     "InvalidSettings",
     "ProviderSettings",
@@ -154,7 +157,7 @@ class ProviderSettings(BaseModel):
         try:
             settings = cls.model_validate({k: v for k, v in given.items() if k in _KEYS})
         except ValidationError as exc:
-            hidden = ("apiKey", "sshPrivateKey")
+            hidden = [SETTING_KEYS[name].removeprefix(f"{NAMESPACE}:") for name in SECRET_SETTINGS]
             found = validation_failures(exc, cls, hide_inputs=hidden)
             failures += [(at(f"{NAMESPACE}:", path), reason) for path, reason in found]
         if failures:
@@ -173,7 +176,24 @@ class ProviderSettings(BaseModel):
             raise InvalidSettings([(f"{NAMESPACE}:apiKey", reason)])
 
 
+def _types_in(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _types_in(arg)
+
+
 _KEYS = [info.alias or name for name, info in ProviderSettings.model_fields.items()]
+SETTING_KEYS = {
+    name: f"{NAMESPACE}:{info.alias or name}"
+    for name, info in ProviderSettings.model_fields.items()
+}
+"""Each setting's config key, by its Python name (`api_key` -> `vast:apiKey`)."""
+SECRET_SETTINGS = frozenset(
+    name
+    for name, info in ProviderSettings.model_fields.items()
+    if SecretStr in set(_types_in(info.annotation))
+)
+"""The settings that are secrets (`api_key`, `ssh_private_key`)."""
 _ENVIRONMENT = {
     "apiUrl": API_URL_ENV,
     "apiKey": API_KEY_ENV,
