@@ -94,6 +94,7 @@ class VastResource(pulumi.dynamic.Resource):
         if provider is not None:
             # The outputs are declared once, here; the provider's results must carry them.
             provider.output_names = frozenset(cls.output_properties)
+            provider.class_name = cls.__name__
             _REGISTRY[f"pulumi-python:{cls._resource_type_name}"] = cls
 
     def __init__(
