@@ -124,16 +124,27 @@ def get_offers(
     """The offers ``query`` matches right now, best first by ``order``, with their cost
     for ``hours`` (the disk included): what `pulumi-vast offers` lists.
 
-    ```python
-    best = vast.get_offers("gpu_ram>=24 num_gpus=1 reliability>0.95", limit=3)[0]
-    gpu = vast.Instance("trainer", offer_id=best.offer_id, image="pytorch/pytorch")
-    ```
-
     It runs in the program, with the stack's settings (`vast:apiUrl`, `vast:apiKey`;
     `local` starts the simulator): Pulumi's dynamic provider cannot serve invokes. It makes
     one search per call, in preview too, and returns plain values (an empty list when
     nothing matches). Arguments are checked as an `Instance`'s inputs are; a mistake, bad
     settings or an error from Vast end the program with one line saying which.
+
+    ## Example Usage
+
+    ```python
+    import pulumi
+    import pulumi_vast as vast
+
+    best = vast.get_offers("gpu_ram>=24 num_gpus=1 reliability>0.95", limit=3)[0]
+    gpu = vast.Instance(
+        "trainer",
+        offer_id=best.offer_id,
+        image="pytorch/pytorch",
+        # The market moves, and the offer rented leaves it: keep the instance once rented.
+        opts=pulumi.ResourceOptions(ignore_changes=["offer_id"]),
+    )
+    ```
     """
     owner = "get_offers()"
     try:

@@ -1,5 +1,6 @@
 """Lookups in a program run by the real CLI: `get` reads objects made outside Pulumi
-without managing them, and `get_offers` ranks the market with the stack's settings."""
+without managing them, and `get_offers` ranks the market with the stack's settings, its
+best offer rented as the docs show it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def test_get_reads_without_managing_and_get_offers_ranks_the_market(
     stack.set_config("instanceId", str(instance_id))
     stack.set_config("keyId", str(key.id))
     stack.set_config("query", QUERY)
+    monkeypatch.setenv("VAST_API_KEY", vast_account)
+    assert main(["offers", QUERY, "--url", sim_url, "--limit", "3", "--hours", "10", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
 
     stack.up()
 
@@ -50,13 +54,15 @@ def test_get_reads_without_managing_and_get_offers_ranks_the_market(
     assert outputs["seen_label"] == "made-by-hand"
     assert outputs["seen_image"] == "ubuntu:22.04"
     assert outputs["key_fingerprint"].startswith("SHA256:")
-    monkeypatch.setenv("VAST_API_KEY", vast_account)
-    assert main(["offers", QUERY, "--url", sim_url, "--limit", "3", "--hours", "10", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)
     assert outputs["offer_ids"] == [row["offer"] for row in listed]
     assert outputs["best_cost"] == pytest.approx(listed[0]["est. cost"], abs=0.01)
+    assert outputs["picked_offer"] == listed[0]["offer"]
     read = {r["urn"].split("::")[-1]: r for r in stack.resources()}
     assert read["seen"]["external"] and read["their-key"]["external"]
+    # The offer rented has left the market, so the best is another now; the instance stays.
+    assert main(["offers", QUERY, "--url", sim_url, "--limit", "3", "--json"]) == 0
+    assert listed[0]["offer"] not in [row["offer"] for row in json.loads(capsys.readouterr().out)]
+    stack.preview("--expect-no-changes")
 
     stack.destroy()
 
