@@ -46,7 +46,7 @@ from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import Redactor, VastError
 from pulumi_vast.resources import _connection
 from pulumi_vast.resources import _progress as progress
-from pulumi_vast.resources._errors import RefusedByVast, blame
+from pulumi_vast.resources._errors import RefusedByVast, ResourceError, blame
 from pulumi_vast.resources._fields import FieldTable, plain_strings, secret_names
 from pulumi_vast.resources._importing import (
     IMPORT_INPUT,
@@ -214,16 +214,23 @@ class VastProvider(ResourceProvider):
         return CreateResult(id_, self._complete({**props, **outs}, "create"))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        # A first read (an import, or a `get`) has none of the object's outputs yet.
+        first = not any(props.get(name) is not None for name in self.output_names)
         with self.refusals("read", id_):
             found = self._read(id_, props)
+        if found is None and first:
+            raise ResourceError(
+                f"there is no {self.kind} {id_} in the account: check the id, and the "
+                "account (vast:apiKey, or the resource's Account)"
+            )
         if found is None:
             progress.warn(f"{self.kind} {id_} no longer exists: it is removed from the state")
             return ReadResult(id_="", outs={})
         outs = self._complete({**props, **found}, "read")
         inputs = self._inputs_of(outs)
-        if not any(props.get(name) is not None for name in self.output_names):
-            # A first read: an import (or a `get`). Should the engine check these inputs as
-            # the new ones, it is `pulumi import`, which `check` refuses with this.
+        if first:
+            # Should the engine check these inputs as the new ones, it is `pulumi import`,
+            # which `check` refuses with this.
             declared = {**self.import_hints(outs), **self._non_default(inputs)}
             secret = self.table.secret_fields
             inputs[IMPORT_INPUT] = import_mark(id_, declared, secret=secret)

@@ -15,6 +15,7 @@ from pulumi_vast._operation import CURRENT_URN
 from pulumi_vast.api import parse_query
 from pulumi_vast.api.filters import matches
 from pulumi_vast.resources import InstanceProvider
+from pulumi_vast.resources._errors import ResourceError
 from pulumi_vast.resources._fields import SECRET, UPDATE, FieldTable, Input, ResourceArgs
 from pulumi_vast.resources._importing import IMPORT_INPUT, declaration
 from pulumi_vast.resources._provider import ImportFromProgram, VastProvider
@@ -36,6 +37,8 @@ class TokenProvider(VastProvider):
     output_names = frozenset({"token_id"})
 
     def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        if id_ == "404":
+            return None
         live = {"name": "hf", "value": "hf_not_to_print", "scope": "account", "sizes": [16.0, 2.5]}
         return {**live, "token_id": int(id_)}
 
@@ -108,3 +111,12 @@ def test_an_instance_is_declared_with_a_query_it_satisfies() -> None:
 
     assert hints == {"query": "gpu_name=RTX_4090 num_gpus=2"}
     assert matches(parse_query(hints["query"]).filters, offer)
+
+
+def test_a_first_read_of_nothing_is_an_error_naming_the_id() -> None:
+    provider = TokenProvider()
+
+    with pytest.raises(ResourceError, match="there is no token 404 in the account"):
+        provider.read("404", {"__provider": "blob"})  # import_, pulumi import or get
+
+    assert provider.read("404", {"name": "hf", "value": "v", "token_id": 404}).id == ""
