@@ -16,9 +16,12 @@ import itertools
 import re
 import sys
 import textwrap
+from typing import Any
 
+from pulumi_vast.resources import Account, RankedOffer, get_offers
 from pulumi_vast.resources._fields import Change, FieldTable, ResourceArgs, nested_args
 from pulumi_vast.resources._resource import VastResource, registered
+from pulumi_vast.resources._settings import SECRET_SETTINGS, SETTING_KEYS, ProviderSettings
 
 __all__ = ["attribute_docs", "render", "resource_section"]
 
@@ -76,16 +79,19 @@ def resource_section(resource: type[VastResource]) -> str:
         *_examples(resource),
         "### Import",
         "",
-        "A dynamic resource is adopted from its program (the CLI's `pulumi import` cannot "
-        "supply the provider): declare it with the same inputs and "
-        '`opts=pulumi.ResourceOptions(import_="ID")`, run `pulumi up`, then drop the option.',
+        "Adopt an object made outside Pulumi from the program: declare it with the inputs "
+        'it has and `opts=pulumi.ResourceOptions(import_="ID")`, run `pulumi up`, then drop '
+        "the option. `pulumi import` records nothing (Pulumi writes imported code from a "
+        "provider schema, which dynamic resources lack): it prints that declaration, with "
+        "the inputs read from Vast. To read an object into a program without managing it: "
+        f'`vast.{resource.__name__}.get("name", "ID")`.',
     ]
     return "\n".join(lines)
 
 
-def python_example(resource: type[VastResource]) -> str:
+def python_example(documented: Any) -> str:
     """The code of the ``## Example Usage`` section of its docstring ("" without one)."""
-    doc = inspect.getdoc(resource) or ""
+    doc = inspect.getdoc(documented) or ""
     found = re.search(r"## Example Usage\s*```python\n(.*?)```", doc, re.S)
     return found.group(1) if found else ""
 
@@ -98,6 +104,68 @@ def _examples(resource: type[VastResource]) -> list[str]:
     if resource.config_example:
         lines += ["### In stack config", "", "```yaml", resource.config_example.strip(), "```", ""]
     return lines
+
+
+def account_section() -> str:
+    code = python_example(Account)
+    rows = [
+        f"| `{name}` | `{SETTING_KEYS[name]}` | {info.description or ''}"
+        + (", a secret |" if name in SECRET_SETTINGS else " |")
+        for name, info in ProviderSettings.model_fields.items()
+    ]
+    return "\n".join(
+        [
+            "## Account",
+            "",
+            _paragraphs(Account),
+            "",
+            "| argument | the same setting in stack config | description |",
+            "|---|---|---|",
+            *rows,
+            "",
+            "```python",
+            code.rstrip(),
+            "```",
+        ]
+    )
+
+
+def lookups_section() -> str:
+    rows = [
+        f"| `{name}` | {info.description or ''} |"
+        for name, info in RankedOffer.model_fields.items()
+    ]
+    shown: list[str] = []
+    for p in inspect.signature(get_offers).parameters.values():
+        if p.kind is p.KEYWORD_ONLY and "*" not in shown:
+            shown.append("*")
+        shown.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    signature = f"get_offers({', '.join(shown)}) -> list[RankedOffer]"
+    return "\n".join(
+        [
+            "## get_offers",
+            "",
+            f"`{signature}`",
+            "",
+            _paragraphs(get_offers),
+            "",
+            "Each result is a `RankedOffer`:",
+            "",
+            "| field | description |",
+            "|---|---|",
+            *rows,
+            "",
+            "```python",
+            python_example(get_offers).rstrip(),
+            "```",
+        ]
+    )
+
+
+def _paragraphs(documented: Any) -> str:
+    """Its docstring, without the example (shown after the reference)."""
+    doc = inspect.getdoc(documented) or ""
+    return re.sub(r"## Example Usage\s*```python\n.*?```\s*", "", doc, flags=re.S).strip()
 
 
 def nested_section(args: type[ResourceArgs]) -> str:
@@ -121,6 +189,8 @@ def render() -> str:
         "",
         *(resource_section(resource) + "\n" for resource in resources),
         *(nested_section(args) + "\n" for args in nested),
+        account_section() + "\n",
+        lookups_section() + "\n",
     ]
     return "\n".join(parts)
 

@@ -12,6 +12,7 @@ import pulumi_vast.resources
 from pulumi_vast.resources._resource import registered
 
 PUBLIC = [
+    "Account",
     "DockerLoginArgs",
     "EnvVar",
     "EnvVarArgs",
@@ -25,6 +26,7 @@ PUBLIC = [
     "NetworkVolumeProvider",
     "Query",
     "QueryError",
+    "RankedOffer",
     "ReadyArgs",
     "SshKey",
     "SshKeyArgs",
@@ -40,6 +42,7 @@ PUBLIC = [
     "VolumeArgs",
     "VolumeMount",
     "VolumeProvider",
+    "get_offers",
     "parse_query",
 ]
 FROM_API = {"F", "Query", "QueryError", "VastClient", "parse_query"}
@@ -92,7 +95,9 @@ def test_the_simulator_does_not_load_the_pulumi_sdk():
 def test_a_program_does_not_load_the_http_client():
     # Programs only declare resources; the provider makes the calls. httpx costs each
     # program run (preview, then up) a noticeable part of a second.
-    program = "import pulumi_vast as vast, pulumi_vast.stack\nvast.Instance, vast.SshKey"
+    program = (
+        "import pulumi_vast as vast, pulumi_vast.stack\nvast.Instance, vast.SshKey, vast.get_offers"
+    )
     assert loaded_after(program, watched=("httpx", "paramiko")) == []
 
 

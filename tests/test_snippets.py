@@ -91,14 +91,25 @@ def test_each_resources_stack_config_form_runs(
     assert_accepted(result, resource.__name__)
 
 
+def test_the_account_and_get_offers_examples_run(base: dict[str, Any], files: Files) -> None:
+    base = {**base, "pulumi-vast:teamBKey": "team-b-key"}
+    assert_accepted(preview(run_code(docs.python_example(docs.Account)), base, files), "Account")
+    code = docs.python_example(docs.get_offers)
+    assert_accepted(preview(run_code(code), base, files), "get_offers")
+
+
 def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Files) -> None:
     text = README.read_text()
-    [code] = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "vast." in b]
-    code = code.replace("/home/me/", "~/").replace(
-        'open("~/.ssh/id_ed25519.pub")',
-        'open(__import__("os").path.expanduser("~/.ssh/id_ed25519.pub"))',
-    )
-    assert_accepted(preview(run_code(code), base, files), "README Python")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "vast." in b]
+    assert len(blocks) == 3, "the README's Python: resources, get_offers, Account"
+    base = {**base, "pulumi-vast:teamBKey": "team-b-key"}
+    for number, code in enumerate(blocks):
+        code = code.replace("/home/me/", "~/").replace(
+            'open("~/.ssh/id_ed25519.pub")',
+            'open(__import__("os").path.expanduser("~/.ssh/id_ed25519.pub"))',
+        )
+        assert_accepted(preview(run_code(code), base, files), f"README Python #{number}")
+    base = {k: v for k, v in base.items() if k != "pulumi-vast:teamBKey"}
     [block] = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "instances" in b]
     config = {
         k: v for k, v in yaml.safe_load(block)["config"].items() if k.startswith("pulumi-vast:")

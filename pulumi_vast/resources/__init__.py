@@ -15,7 +15,9 @@ from pulumi_vast.resources import (
     template,
     volume,
 )
+from pulumi_vast.resources._account import Account
 from pulumi_vast.resources._fields import Input
+from pulumi_vast.resources._lookup import RankedOffer, get_offers
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources.env_var import *  # noqa: F403
 from pulumi_vast.resources.instance import *  # noqa: F403
@@ -25,7 +27,7 @@ from pulumi_vast.resources.stack_tag import *  # noqa: F403
 from pulumi_vast.resources.template import *  # noqa: F403
 from pulumi_vast.resources.volume import *  # noqa: F403
 
-__all__ = ["Input", "VolumeMount"]
+__all__ = ["Account", "Input", "RankedOffer", "VolumeMount", "get_offers"]
 __all__ += env_var.__all__
 __all__ += instance.__all__
 __all__ += network_volume.__all__

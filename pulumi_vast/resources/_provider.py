@@ -42,12 +42,20 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
+from pulumi_vast._operation import current_urn
 from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import Redactor, VastError
 from pulumi_vast.resources import _connection
 from pulumi_vast.resources import _progress as progress
-from pulumi_vast.resources._errors import RefusedByVast, blame
+from pulumi_vast.resources._errors import RefusedByVast, ResourceError, blame
 from pulumi_vast.resources._fields import FieldTable, plain_strings, secret_names
+from pulumi_vast.resources._importing import (
+    IMPORT_INPUT,
+    ImportFromProgram,
+    declaration,
+    import_mark,
+    refusal,
+)
 from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import Failure
 from pulumi_vast.resources._settings import InvalidSettings, ProviderSettings
@@ -55,7 +63,7 @@ from pulumi_vast.resources._settings import InvalidSettings, ProviderSettings
 if TYPE_CHECKING:
     from pulumi_vast.api import VastClient
 
-__all__ = ["Failure", "SecretInError", "VastProvider", "check_failure"]
+__all__ = ["Failure", "ImportFromProgram", "SecretInError", "VastProvider", "check_failure"]
 
 
 def check_failure(failure: Failure) -> CheckFailure:
@@ -119,6 +127,8 @@ class VastProvider(ResourceProvider):
     changed_in_place: ClassVar[frozenset[str]] = frozenset()
     """Outputs an update in place may change besides its inputs (unknown in its preview);
     every other output stays as it is."""
+    class_name: ClassVar[str] = ""
+    """The name of its resource class (set by `VastResource`), as a program writes it."""
     api_fields: ClassVar[Mapping[str, str]] = {}
     """Vast's request field names -> the inputs they come from, to name the input an error
     is about."""
@@ -160,6 +170,12 @@ class VastProvider(ResourceProvider):
         return self.connection.client
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        mark = news.get(IMPORT_INPUT)
+        if isinstance(mark, Mapping):  # only `pulumi import` checks what a read reported
+            name = current_urn().rpartition("::")[2] or "NAME"
+            rows, secret = list(self.table.rows), self.table.secret_fields
+            code = declaration(self.class_name, name, mark, order=rows, secret=secret)
+            raise ImportFromProgram(refusal(self.class_name, mark, code))
         outcome = self.table.check(news)
         failures = list(outcome.failures)
         settings = getattr(self, "_settings", None)
@@ -202,13 +218,27 @@ class VastProvider(ResourceProvider):
         return CreateResult(id_, self._complete({**props, **outs}, "create"))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        # A first read (an import, or a `get`) has none of the object's outputs yet.
+        first = not any(props.get(name) is not None for name in self.output_names)
         with self.refusals("read", id_):
             found = self._read(id_, props)
+        if found is None and first:
+            raise ResourceError(
+                f"there is no {self.kind} {id_} in the account: check the id, and the "
+                "account (vast:apiKey, or the resource's Account)"
+            )
         if found is None:
             progress.warn(f"{self.kind} {id_} no longer exists: it is removed from the state")
             return ReadResult(id_="", outs={})
         outs = self._complete({**props, **found}, "read")
-        return ReadResult(id_=id_, outs=outs, inputs=self._inputs_of(outs))
+        inputs = self._inputs_of(outs)
+        if first:
+            # Should the engine check these inputs as the new ones, it is `pulumi import`,
+            # which `check` refuses with this.
+            declared = {**self.import_hints(outs), **self._non_default(inputs)}
+            secret = self.table.secret_fields
+            inputs[IMPORT_INPUT] = import_mark(id_, declared, secret=secret)
+        return ReadResult(id_=id_, outs=outs, inputs=inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args = self.table.parse(news)
@@ -263,6 +293,19 @@ class VastProvider(ResourceProvider):
     def _inputs_of(self, outs: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs a read reports: the declared inputs among the outputs."""
         return {name: outs[name] for name in self.table.rows if name in outs}
+
+    def import_hints(self, outs: Mapping[str, Any]) -> dict[str, Any]:
+        """Inputs a program must give that a read cannot tell (the query an instance was
+        rented by): what `pulumi import` suggests writing, from what was read."""
+        return {}
+
+    def _non_default(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        rows = self.table.rows
+        return {
+            name: value
+            for name, value in inputs.items()
+            if value is not None and name in rows and value != rows[name].default
+        }
 
     def _complete(self, outs: dict[str, Any], action: str) -> dict[str, Any]:
         missing = self.output_names - outs.keys()

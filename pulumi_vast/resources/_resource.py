@@ -6,7 +6,7 @@ import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import pulumi
 import pulumi.dynamic
@@ -94,6 +94,7 @@ class VastResource(pulumi.dynamic.Resource):
         if provider is not None:
             # The outputs are declared once, here; the provider's results must carry them.
             provider.output_names = frozenset(cls.output_properties)
+            provider.class_name = cls.__name__
             _REGISTRY[f"pulumi-python:{cls._resource_type_name}"] = cls
 
     def __init__(
@@ -109,7 +110,7 @@ class VastResource(pulumi.dynamic.Resource):
         if self.rents:
             from pulumi_vast.resources.stack_tag import owner_input  # it is a VastResource
 
-            props[OWNER_INPUT] = owner_input(resource_name)
+            props[OWNER_INPUT] = owner_input(resource_name, self._provider_in(opts))
         secret_outputs = sorted(self.provider_class.table.secret_fields)
         for name in secret_outputs:
             # Secret as an input too: the engine stores inputs beside outputs in the state.
@@ -119,6 +120,42 @@ class VastResource(pulumi.dynamic.Resource):
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
         super().__init__(self.provider_class(), resource_name, props, opts)
+
+    @classmethod
+    def get(
+        cls,
+        resource_name: str,
+        id: pulumi.Input[str],  # Pulumi's name for it, in every SDK
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> Self:
+        """The existing object ``id`` (as `pulumi import` and ``import_`` take it), read into
+        the program without managing it: its outputs are Vast's, every `pulumi up` reads it
+        again, and nothing in the stack changes or deletes it."""
+        if not isinstance(resource_name, str) or not resource_name:
+            got = describe(resource_name)
+            problem = f"needs a name, text unique in the stack; got {got}"
+            raise InvalidInputs(f"{cls.__name__}.get({resource_name!r})", [("", problem)])
+        resource = cls.__new__(cls)
+        # Every input and output is read back, so each is an attribute of the result.
+        props = dict.fromkeys([*cls.provider_class.table.rows, *cls.output_properties])
+        secret_outputs = sorted(cls.provider_class.table.secret_fields)
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id, additional_secret_outputs=secret_outputs)
+        )
+        pulumi.dynamic.Resource.__init__(resource, cls.provider_class(), resource_name, props, opts)
+        return resource
+
+    @classmethod
+    def _provider_in(cls, opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+        """The explicit provider (an `Account`) the resource will run under, if any: its
+        own, else its parent's."""
+        if opts is None:
+            return None
+        if isinstance(opts.provider, pulumi.ProviderResource):
+            return opts.provider
+        if opts.parent is not None:
+            return opts.parent.get_provider(f"pulumi-python:{cls._resource_type_name}")
+        return None
 
     @classmethod
     def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:

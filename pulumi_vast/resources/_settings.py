@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import typing
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 from urllib.parse import urlsplit
@@ -32,6 +34,8 @@ __all__ = [
     "LOCAL",
     "LOCAL_API_KEY",
     "NAMESPACE",
+    "SECRET_SETTINGS",
+    "SETTING_KEYS",
     "SIM_DATA_DIR",
     "InvalidSettings",
     "ProviderSettings",
@@ -153,7 +157,7 @@ class ProviderSettings(BaseModel):
         try:
             settings = cls.model_validate({k: v for k, v in given.items() if k in _KEYS})
         except ValidationError as exc:
-            hidden = ("apiKey", "sshPrivateKey")
+            hidden = [SETTING_KEYS[name].removeprefix(f"{NAMESPACE}:") for name in SECRET_SETTINGS]
             found = validation_failures(exc, cls, hide_inputs=hidden)
             failures += [(at(f"{NAMESPACE}:", path), reason) for path, reason in found]
         if failures:
@@ -172,7 +176,24 @@ class ProviderSettings(BaseModel):
             raise InvalidSettings([(f"{NAMESPACE}:apiKey", reason)])
 
 
+def _types_in(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _types_in(arg)
+
+
 _KEYS = [info.alias or name for name, info in ProviderSettings.model_fields.items()]
+SETTING_KEYS = {
+    name: f"{NAMESPACE}:{info.alias or name}"
+    for name, info in ProviderSettings.model_fields.items()
+}
+"""Each setting's config key, by its Python name (`api_key` -> `vast:apiKey`)."""
+SECRET_SETTINGS = frozenset(
+    name
+    for name, info in ProviderSettings.model_fields.items()
+    if SecretStr in set(_types_in(info.annotation))
+)
+"""The settings that are secrets (`api_key`, `ssh_private_key`)."""
 _ENVIRONMENT = {
     "apiUrl": API_URL_ENV,
     "apiKey": API_KEY_ENV,
@@ -186,8 +207,9 @@ def _namespace_values(config: _ConfigSource | None) -> dict[str, Any]:
     """The `vast:` keys of ``config`` (all of them, when it can list them)."""
     if config is None:
         return {}
-    everything = getattr(config, "_props", None)  # pulumi.dynamic.Config has no listing
-    if isinstance(everything, dict):
+    # A mapping lists its keys; pulumi.dynamic.Config does not, but keeps them in `_props`.
+    everything = config if isinstance(config, Mapping) else getattr(config, "_props", None)
+    if isinstance(everything, Mapping):
         prefix = f"{NAMESPACE}:"
         return {k.removeprefix(prefix): v for k, v in everything.items() if k.startswith(prefix)}
     return {key: config.get(f"{NAMESPACE}:{key}") for key in _KEYS}

@@ -22,6 +22,7 @@ from pulumi_vast.api import (
     MAX_ONSTART_LENGTH,
     MIN_BID_PRICE,
     Condition,
+    F,
     Query,
     QueryError,
     parse_order,
@@ -676,6 +677,16 @@ class InstanceProvider(VastProvider):
             )
             outs["offer"] = offer_snapshot(live)
         return outs
+
+    def import_hints(self, outs: Mapping[str, Any]) -> dict[str, Any]:
+        offer = outs.get("offer") or {}
+        if not offer.get("gpu_name"):
+            return {}
+        # One query the instance satisfies: its GPU model and count.
+        conditions = [F.gpu_name == offer["gpu_name"]]
+        if offer.get("num_gpus"):
+            conditions.append(F.num_gpus == offer["num_gpus"])
+        return {"query": Query.where(*conditions).render()}
 
     def _inputs_of(self, outs: Mapping[str, Any]) -> dict[str, Any]:
         inputs = super()._inputs_of(outs)

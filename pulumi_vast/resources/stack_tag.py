@@ -1,9 +1,10 @@
 """The stack's tag: a random id, made once per stack, that every instance it rents carries.
 
-Declared by the package itself (the first resource that rents something declares it), so a
-program never writes it. It makes no API call until it is deleted: then nothing of the
-stack should be billing any more (its instances depend on it, so they are deleted first),
-and whatever still carries the stack's tag, left by an interrupted run, is destroyed.
+Declared by the package itself (the first resource that rents something declares it; one
+per account, see `Account`), so a program never writes it. It makes no API call until it
+is deleted: then nothing of the stack should be billing any more in its account (its
+instances depend on it, so they are deleted first), and whatever still carries the
+stack's tag there, left by an interrupted run, is destroyed.
 """
 
 from __future__ import annotations
@@ -68,17 +69,27 @@ class StackTag(VastResource, module="vast", name="StackTag"):
     """The stack's random id, carried by each instance as `PULUMI_VAST_STACK`."""
 
 
-_declared: weakref.WeakKeyDictionary[Any, StackTag] = weakref.WeakKeyDictionary()
-"""The stack tag of each program run, by the run's resource monitor (one program may run
-several times in one process, as the Automation API's inline programs do)."""
+_declared: weakref.WeakKeyDictionary[Any, dict[Any, StackTag]] = weakref.WeakKeyDictionary()
+"""The stack tags of each program run, by the run's resource monitor (one program may run
+several times in one process, as the Automation API's inline programs do), then by the
+provider (None: the default one, i.e. the stack's account)."""
 
 
-def owner_input(resource_name: str) -> pulumi.Output[str]:
-    """The hidden `__owner` input of a resource that rents: ``<stack id>/<name>``."""
+def owner_input(
+    resource_name: str, provider: pulumi.ProviderResource | None = None
+) -> pulumi.Output[str]:
+    """The hidden `__owner` input of a resource that rents: ``<stack id>/<name>``.
+
+    Each account has its own stack tag, made with the resource's ``provider`` (an
+    `Account`), so that deleting it sweeps that account."""
     monitor = pulumi.runtime.settings.get_monitor()
-    tag = _declared.get(monitor) if monitor is not None else None
+    tags = _declared.setdefault(monitor, {}) if monitor is not None else {}
+    tag = tags.get(provider)
     if tag is None:
-        tag = StackTag(STACK_TAG_NAME)
-        if monitor is not None:
-            _declared[monitor] = tag
+        if provider is None:
+            tag = StackTag(STACK_TAG_NAME)
+        else:
+            name = f"{STACK_TAG_NAME}-{provider.pulumi_resource_name}"
+            tag = StackTag(name, opts=pulumi.ResourceOptions(provider=provider))
+        tags[provider] = tag
     return tag.stack_id.apply(lambda stack_id: f"{stack_id}/{resource_name}")

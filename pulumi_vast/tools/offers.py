@@ -5,7 +5,8 @@
 
 The query and order use the syntax `Instance(query=..., order=...)` takes; a bad one is
 refused with the valid choices. `--url` defaults to VAST_URL (else the real service);
-`local` means the embedded simulator (`.state/sim`).
+`local` means the embedded simulator (`.state/sim`). Nothing matching exits 1, saying what
+to loosen. Programs get the same list from `pulumi_vast.get_offers`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pulumi_vast.api import QueryError, VastError, parse_order, parse_query
-from pulumi_vast.market import describe_offer, estimate
-from pulumi_vast.resources._connection import connection_for
-from pulumi_vast.resources._offers import OfferSearch
+from pulumi_vast.api import QueryError, VastError
+from pulumi_vast.resources._lookup import RankedOffer, ranked_offers
 from pulumi_vast.resources._settings import SIM_DATA_DIR, ProviderSettings
 
 __all__ = ["register"]
@@ -51,14 +50,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        query = parse_query(args.query)
-        order = parse_order(args.order)
-    except QueryError as exc:
-        print(f"pulumi-vast offers: {exc}", file=sys.stderr)
-        return 2
     # What a stack's provider would do: its settings (VAST_URL, VAST_API_KEY, `local`) and
-    # its search, ranked the same way.
+    # its search, ranked the same way: the search programs make with `get_offers`.
     try:
         settings = ProviderSettings.from_config(
             {"vast:apiUrl": args.url, "vast:simDataDir": args.data}
@@ -66,35 +59,53 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad --url or VAST_URL, named
         print(f"pulumi-vast offers: {exc}", file=sys.stderr)
         return 2
-    search = OfferSearch(query=query, offer_id=None, order=order, disk_gb=args.disk, bid=args.bid)
     try:
-        offers = connection_for(settings).offers.ranked(search, max_age=0)
+        ranked = ranked_offers(
+            settings,
+            args.query,
+            order=args.order,
+            limit=args.limit,
+            disk_gb=args.disk,
+            hours=args.hours,
+            bid=args.bid,
+        )
+    except QueryError as exc:
+        print(f"pulumi-vast offers: {exc}", file=sys.stderr)
+        return 2
     except VastError as exc:
         print(f"pulumi-vast offers: {exc}", file=sys.stderr)
         return 1
-    ranked = [offer.as_row() for offer in offers[: args.limit]]
-    rows = [_row(offer, args) for offer in ranked]
+    rows = [_row(offer) for offer in ranked]
     if args.json:
         print(json.dumps(rows, indent=2))
-    elif not ranked:
-        print(f"no offer matches {query.render()!r} with {args.disk:g} GB of disk right now")
-    else:
+    elif ranked:
         print(_table(rows))
-        print(f"\nbest: {describe_offer(ranked[0])}")
+        print(f"\nbest: {ranked[0].description}")
+    if not ranked:
+        print(f"pulumi-vast offers: {_nothing_matches(args)}", file=sys.stderr)
+        return 1
     return 0
 
 
-def _row(offer: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    cost = estimate(offer, disk_gb=args.disk, hours=args.hours)
+def _nothing_matches(args: argparse.Namespace) -> str:
+    kind = "interruptible (--bid)" if args.bid else "on-demand"
+    return (
+        f"no {kind} offer matches {args.query!r} with {args.disk:g} GB of disk right now; "
+        "loosen a condition (a price cap, reliability, GPU RAM or count, CUDA version), ask "
+        "for less disk (--disk), or try again later"
+    )
+
+
+def _row(offer: RankedOffer) -> dict[str, Any]:
     return {
-        "offer": offer.get("id"),
-        "gpu": f"{offer.get('num_gpus')}x {offer.get('gpu_name')}",
-        "$/h": round(cost.per_hour, 4),
-        "est. cost": round(cost.total, 2),
-        "reliability": offer.get("reliability"),
-        "dlperf": offer.get("dlperf"),
-        "cuda": offer.get("cuda_max_good"),
-        "where": offer.get("geolocation"),
+        "offer": offer.offer_id,
+        "gpu": f"{offer.num_gpus}x {offer.gpu_name}",
+        "$/h": round(offer.per_hour, 4),
+        "est. cost": round(offer.estimated_cost, 2),
+        "reliability": offer.reliability,
+        "dlperf": offer.dlperf,
+        "cuda": offer.cuda,
+        "where": offer.geolocation,
     }
 
 

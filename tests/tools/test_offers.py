@@ -32,3 +32,23 @@ def test_lists_matches_cheapest_first_with_the_estimate(
 def test_a_bad_query_names_the_token_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["offers", "gpu_rma>=24", "--url", "http://127.0.0.1:9"]) == 2
     assert "did you mean 'gpu_ram'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_nothing_matching_exits_1_saying_what_to_loosen(
+    sim_url: str,
+    vast_account: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    as_json: bool,
+) -> None:
+    monkeypatch.setenv("VAST_API_KEY", vast_account)
+    argv = ["offers", "gpu_ram>=24 dph<=0.001", "--url", sim_url, *(["--json"] if as_json else [])]
+
+    status = main(argv)
+
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "no on-demand offer matches 'gpu_ram>=24 dph<=0.001' with 10 GB of disk" in err
+    assert "loosen a condition" in err
+    assert json.loads(out) == [] if as_json else out == ""
