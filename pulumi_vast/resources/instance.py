@@ -23,6 +23,7 @@ from pulumi_vast.api import (
     MIN_BID_PRICE,
     Condition,
     F,
+    Offer,
     Query,
     QueryError,
     parse_order,
@@ -487,10 +488,7 @@ class InstanceProvider(VastProvider):
         offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
         field = "offer_id" if search.offer_id else "query"
         wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
-        if not offers and (held := self._held_for(search, news)) is not None:
-            # A replacement: the old instance, destroyed first, frees an offer that fits.
-            progress.note(f"will rent the offer instance {held} holds, once it is destroyed")
-            return []
+        offers = self.connection.offers.with_freed(offers, search, key)
         if not offers:
             room = "" if search.offer_id else f" with {search.disk_gb:g} GB of disk"
             if placement:
@@ -542,7 +540,7 @@ class InstanceProvider(VastProvider):
             ]
         chosen = pick.model_dump()
         cost = estimate(chosen, disk_gb=search.disk_gb)
-        progress.note(f"will rent {describe_offer(chosen)}: {cost.summary()}")
+        self._announce(key, f"will rent {describe_offer(chosen)}: {cost.summary()}")
         return []
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -558,8 +556,12 @@ class InstanceProvider(VastProvider):
             )
         if result.replaces:
             # The old instance goes first (delete_before_replace): make sure a new one can be
-            # rented before the plan says so, or the stack would be left without either.
+            # rented before the plan says so, or the stack would be left without either. Its
+            # offer is free again by then, and may be the best.
             args = self.table.check(news).args
+            if args is not None and (offer := olds.get("offer") or {}).get("id"):
+                key = preview_key(news, args)
+                self.connection.offers.freeing(key, Offer.model_validate(offer))
             failures = (
                 self._preview_rent(self._with_disk(args), preview_key(news, args), news)
                 if args
@@ -573,18 +575,10 @@ class InstanceProvider(VastProvider):
                 )
         return result
 
-    def _held_for(self, search: OfferSearch, news: Mapping[str, Any]) -> int | None:
-        """This resource's own live instance whose machine fits ``search``: a replacement
-        destroys it first (delete before replace), and its offer is then free again."""
-        owner = Owner.from_props(news)
-        if owner is None or search.offer_id is not None:
-            return None
-        wanted = search.narrowed().filters
-        for live in self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.values():
-            held = offer_snapshot(live)
-            if owner.owns(live) and matches({k: v for k, v in wanted.items() if k in held}, held):
-                return live.id
-        return None
+    def _announce(self, key: str, text: str) -> None:
+        """Say what a preview will do, once per resource (a replacement is checked twice)."""
+        if self.connection.offers.first_word(key, text):
+            progress.note(text)
 
     def replaces_on_change(
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
