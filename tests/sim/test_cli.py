@@ -13,7 +13,7 @@ from pulumi_vast.sim.options import SimOptions
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[SimOptions]:
-    """Options `sim` would serve with, without serving."""
+    """Options `sim` would serve with, without serving (nor re-executing itself confined)."""
     calls: list[SimOptions] = []
 
     def fake_serve(options: SimOptions, **_: Any) -> int:
@@ -21,6 +21,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[SimOptions]:
         return 0
 
     monkeypatch.setattr(server, "serve", fake_serve)
+    monkeypatch.setattr(server, "confine_process", lambda data_dir: None)
     return calls
 
 
