@@ -8,6 +8,7 @@ account, and returns its `PulumiWorkspace`. Config edits go through `write_confi
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,19 @@ from tests.fixtures.engine import WorkspaceFactory
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = "e2e"
+
+
+def copy_tracked_files(destination: Path) -> Path:
+    """The repository's tracked files (what a fresh clone has) copied to `destination`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, destination / name)
+    return destination
+
 
 VastStack = Callable[..., PulumiWorkspace]
 

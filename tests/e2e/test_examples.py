@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_vast.sim.server import stop_server
-from tests.e2e.conftest import REPO
+from tests.e2e.conftest import REPO, copy_tracked_files
 from tests.e2e.test_lifecycle import over_ssh
 
 pytestmark = pytest.mark.slow
@@ -41,14 +40,7 @@ class Clone:
 
     @classmethod
     def of_repo(cls, where: Path) -> Clone:
-        tracked = subprocess.run(
-            ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
-        ).stdout.decode()
-        root = where / "clone"
-        for name in filter(None, tracked.split("\0")):
-            if (REPO / name).is_file():
-                (root / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(REPO / name, root / name)
+        root = copy_tracked_files(where / "clone")
         (root / ".venv").symlink_to(REPO / ".venv")
         return cls(root, where / "home")
 
