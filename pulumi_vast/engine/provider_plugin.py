@@ -7,10 +7,10 @@ pkg/resource/plugin/provider_plugin.go), as the SDK's own script of that name ex
 
 A dynamic provider is pickled by the program, so the program's Python must unpickle it: the
 interpreter is chosen as the language host chooses it (`toolchain`). That Python then runs
-pulumi-vast's provider host (`provider_host`) if its environment has pulumi-vast, else the
-SDK's stock host (`python -m pulumi.dynamic`), as the stock script would; the project
-folder is first on sys.path either way, as `python -m` puts it there, so providers defined
-in the project's own modules unpickle.
+pulumi-vast's provider host (`provider_host`) if its environment has a pulumi-vast that
+loads with its SDK, else the SDK's stock host (`python -m pulumi.dynamic`), as the stock
+script would; the project folder is first on sys.path either way, as `python -m` puts it
+there, so providers defined in the project's own modules unpickle.
 """
 
 from __future__ import annotations
@@ -27,18 +27,21 @@ __all__ = ["RUNTIME_OPTION_PREFIX", "SERVE", "main", "runtime_options"]
 RUNTIME_OPTION_PREFIX = "PULUMI_RUNTIME_"
 _PROG = "pulumi-resource-pulumi-python"
 SERVE = (
-    "import importlib.util, runpy\n"
+    "import runpy, sys\n"
     "try:\n"
-    "    ours = importlib.util.find_spec('pulumi_vast.engine.provider_host') is not None\n"
-    "except ImportError:\n"
-    "    ours = False\n"
-    "runpy.run_module(\n"
-    "    'pulumi_vast.engine.provider_host' if ours else 'pulumi.dynamic',\n"
-    "    run_name='__main__',\n"
-    "    alter_sys=True,\n"
-    ")\n"
+    "    from pulumi_vast.engine import provider_host\n"
+    "except ImportError as exc:\n"
+    "    provider_host = None\n"
+    "    if not (exc.name or '').startswith('pulumi_vast'):\n"
+    "        print(f'pulumi-vast provider host unavailable ({exc}); serving with the "
+    "SDK stock host', file=sys.stderr)\n"
+    "if provider_host is not None:\n"
+    "    provider_host.main()\n"
+    "runpy.run_module('pulumi.dynamic', run_name='__main__', alter_sys=True)\n"
 )
-"""`python -u -c SERVE ARGS`: the provider host the environment has, as `__main__`."""
+"""`python -u -c SERVE ARGS`: pulumi-vast's provider host where the environment has one it
+can load, else the SDK's stock host (saying why, when pulumi-vast is there but does not
+load with that environment's SDK)."""
 
 
 def runtime_options(env: Mapping[str, str]) -> dict[str, object]:

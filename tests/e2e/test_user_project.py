@@ -2,7 +2,8 @@
 
 The wheel is built from the repository's files; the project lives outside the repository
 with its own virtualenv, made by `pulumi install` from a requirements.txt naming the wheel
-(and `only-here`, a package no other environment has). The CLI is the repository's engine
+(and `only-here`, a package no other environment has), with the SDK constraints.txt pins
+or the oldest the package declares it supports. The CLI is the repository's engine
 build, called by its path with the user's virtualenv active and the repository's nowhere
 on PATH: the plugins it runs are the ones beside it, as for any user of that build. The
 program declares an SSH key and two instances; `up`, a no-change `preview` and `destroy`
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.engine.workspace import venv_bin_dir
@@ -31,7 +35,21 @@ from tests.fixtures import ONLY_HERE
 pytestmark = pytest.mark.slow
 
 INSTALL_TIMEOUT_S = 900
+
+
+def _oldest_declared_sdk() -> str:
+    """The lower bound of the SDK range pyproject.toml declares (`pulumi>=X,<4`)."""
+    dependencies = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    [bound] = [m.group(1) for d in dependencies if (m := re.fullmatch(r"pulumi>=([\d.]+),<4", d))]
+    return bound
+
+
+OLDEST_SDK = _oldest_declared_sdk()
+OLDEST_SDK_OWN_PINS = ("pulumi", "protobuf", "grpcio", "semver")
+"""constraints.txt lines that SDK cannot share (it pins protobuf~=4.21, grpcio~=1.66.2,
+semver~=2.13)."""
 PROGRAM = """\
+import importlib.metadata
 import sys
 
 import only_here
@@ -56,6 +74,7 @@ gpus = [
     for n in range(2)
 ]
 pulumi.export("python", sys.prefix)
+pulumi.export("sdk", importlib.metadata.version("pulumi"))
 pulumi.export("only_here", only_here.WHERE)
 pulumi.export("instance_ids", [gpu.instance_id for gpu in gpus])
 pulumi.export("ssh", gpus[0].ssh_command)
@@ -74,8 +93,28 @@ def build_wheel(where: Path) -> Path:
     return wheel
 
 
+def requirements(sdk: str, wheel: Path, where: Path) -> str:
+    """A requirements.txt for the project: the wheel, only-here, and `sdk` pinned."""
+    pins = (REPO / "constraints.txt").read_text().splitlines()
+    if sdk != _pinned_sdk(pins):
+        pins = [line for line in pins if line.split("==")[0] not in OLDEST_SDK_OWN_PINS]
+        pins.append(f"pulumi=={sdk}")
+    (where / "constraints.txt").write_text("\n".join(pins) + "\n")
+    only_here = shutil.copytree(ONLY_HERE, where / "only_here")
+    return f"-c {where / 'constraints.txt'}\npulumi=={sdk}\n{wheel}\n{only_here}\n"
+
+
+def _pinned_sdk(pins: list[str]) -> str:
+    [version] = [line.split("==")[1] for line in pins if line.startswith("pulumi==")]
+    return version
+
+
+PINNED_SDK = _pinned_sdk((REPO / "constraints.txt").read_text().splitlines())
+
+
+@pytest.mark.parametrize("sdk", [PINNED_SDK, OLDEST_SDK], ids=["pinned-sdk", "oldest-sdk"])
 def test_a_users_own_project_and_virtualenv_with_the_wheel(
-    tmp_path: Path, sim_url: str, vast_account: str, sim_admin: SimAdmin
+    sdk: str, tmp_path: Path, sim_url: str, vast_account: str, sim_admin: SimAdmin
 ) -> None:
     wheel = build_wheel(tmp_path / "dist")
     project = tmp_path / "my-gpus"
@@ -84,9 +123,7 @@ def test_a_users_own_project_and_virtualenv_with_the_wheel(
         "name: my-gpus\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
     )
     (project / "__main__.py").write_text(PROGRAM)
-    (project / "requirements.txt").write_text(
-        f"-c {REPO / 'constraints.txt'}\n{wheel}\n{shutil.copytree(ONLY_HERE, tmp_path / 'oh')}\n"
-    )
+    (project / "requirements.txt").write_text(requirements(sdk, wheel, tmp_path))
     key = tmp_path / "keys" / "id_ed25519"
     generate_key_pair(key.with_suffix(".pub"))
     venv = project / "venv"
@@ -115,12 +152,14 @@ def test_a_users_own_project_and_virtualenv_with_the_wheel(
 
     assert "only-here-1.0" in installed.stdout and "pulumi-vast-0.1.0" in installed.stdout
     assert outputs["python"] == str(venv)
+    assert Version(outputs["sdk"]) == Version(sdk)
     assert outputs["only_here"] == "the project's own virtualenv"
     rented = sorted(row["id"] for row in billing(sim_admin, vast_account))
     assert sorted(outputs["instance_ids"]) == rented and len(rented) == 2
     assert over_ssh(outputs["ssh"], "echo $CONTAINER_ID") == str(outputs["instance_ids"][0])
     for done in (installed, up, preview):
         assert "from $PATH" not in done.stdout + done.stderr
+        assert "stock host" not in done.stdout + done.stderr  # pulumi-vast's own served
     user.destroy()
     assert billing(sim_admin, vast_account) == []
     assert json.loads(user.run("stack", "output", "--json").stdout) == {}
