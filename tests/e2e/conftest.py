@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,8 @@ def vast_stack(
         (project / "stacks").mkdir(parents=True)
         for name in ("Pulumi.yaml", "__main__.py"):
             shutil.copy(REPO / name, project / name)
+        # Pulumi.yaml's `virtualenv: .venv`: this environment, as in the repository.
+        (project / ".venv").symlink_to(sys.prefix)
         workspace = pulumi_workspace(project, stack=STACK, backend_url=backend_url, env=env)
         workspace.set_config("vast:apiUrl", sim_url)
         workspace.set_config("vast:apiKey", vast_account, secret=True)
