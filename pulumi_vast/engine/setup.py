@@ -56,6 +56,7 @@ __all__ = [
     "ensure_pulumi",
     "install_hosts",
     "main",
+    "own_python",
     "probe_version",
     "sdk_version",
 ]
@@ -210,8 +211,8 @@ def ensure_pulumi(
 
 def install_hosts(bin_dir: Path, python: Path | None = None) -> list[Path]:
     """Write `HOSTS` into `bin_dir`, each running its module with `python` (default: this
-    interpreter); returns the ones written (an up-to-date one is left alone)."""
-    python = python or Path(sys.executable)
+    interpreter, `own_python`); returns the ones written (an up-to-date one is left alone)."""
+    python = python or own_python()
     written = []
     for name, module in HOSTS.items():
         path = bin_dir / name
@@ -224,6 +225,18 @@ def install_hosts(bin_dir: Path, python: Path | None = None) -> list[Path]:
         os.replace(staging, path)
         written.append(path)
     return written
+
+
+def own_python() -> Path:
+    """This interpreter by a path that stays valid: its virtual environment's real folder.
+
+    A set-up run through a link to the environment (a copy of the repository whose .venv
+    points at this one) must not write that link's path into the scripts, which outlive it.
+    """
+    executable = Path(sys.executable)
+    if sys.prefix == sys.base_prefix:
+        return executable
+    return Path(sys.prefix).resolve() / "bin" / executable.name
 
 
 def _host_script(python: Path, module: str) -> str:

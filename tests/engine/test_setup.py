@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -325,6 +327,18 @@ def test_the_hosts_beside_pulumi_run_their_module_with_the_given_python(bin_dir:
         assert os.access(bin_dir / name, os.X_OK)
     assert install_hosts(bin_dir, python) == []  # already there
     assert len(install_hosts(bin_dir, Path("/usr/bin/python3"))) == len(HOSTS)
+
+
+def test_the_hosts_name_this_environment_by_its_real_folder(tmp_path: Path) -> None:
+    linked = tmp_path / "linked-venv"
+    linked.symlink_to(sys.prefix)
+    probe = "from pulumi_vast.engine.setup import own_python; print(own_python())"
+
+    done = subprocess.run(
+        [str(linked / "bin" / "python"), "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    assert Path(done.stdout.strip()).parent == Path(sys.prefix).resolve() / "bin"
 
 
 def test_the_package_itself_installs_no_pulumi_plugin() -> None:
