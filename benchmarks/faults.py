@@ -112,6 +112,8 @@ def _stack(root: Path, sim: SimulatorProcess, key: str) -> PulumiWorkspace:
     (project / "stacks").mkdir(parents=True)
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(REPO / name, project / name)
+    # Pulumi.yaml's `virtualenv: .venv`: this environment, as in the repository.
+    (project / ".venv").symlink_to(sys.prefix)
     (root / "backend").mkdir()
     ws = PulumiWorkspace(
         project, backend_url=(root / "backend").as_uri(), pulumi_home=root / "home"

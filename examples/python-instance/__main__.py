@@ -1,9 +1,6 @@
 """A GPU instance declared in Python: cheapest 24 GB GPU, ready when SSH runs nvidia-smi.
 
-cd examples/python-instance
-../../dev pulumi stack init dev --secrets-provider passphrase
-../../dev pulumi config set vast:apiUrl local          # the embedded simulator
-../../dev pulumi up --yes
+How to run it: README.md in this folder.
 """
 
 from pathlib import Path

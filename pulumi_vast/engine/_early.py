@@ -21,13 +21,13 @@ from typing import Any, NamedTuple
 
 import grpc  # type: ignore[import-untyped]
 
-__all__ = ["EarlyAnswer", "EarlyDoor", "encode_strings"]
+__all__ = ["EarlyAnswer", "EarlyDoor", "decode_fields", "encode_strings"]
 
 
 @dataclass(frozen=True)
 class EarlyAnswer:
-    answer: Callable[[bytes], bytes]
-    """The serialized response for a serialized request."""
+    answer: Callable[[bytes], bytes | None]
+    """The serialized response for a serialized request; None: the real servicer answers."""
     replay: bool = False
     """Also hand the request to the real servicer once it has loaded (it records state)."""
 
@@ -83,9 +83,14 @@ class EarlyDoor(grpc.GenericRpcHandler):  # type: ignore[misc]
     def _answer(self, name: str, early: EarlyAnswer, request: bytes, context: Any) -> bytes:
         with self._lock:
             if self._real is None:
-                if early.replay:
-                    self._stashed.append((name, request))
-                return early.answer(request)
+                answer = early.answer(request)
+                if answer is not None:
+                    if early.replay:
+                        self._stashed.append((name, request))
+                    return answer
+        self._loaded.wait()
+        if self._failure is not None:
+            self._refuse(request, context)
         return self._call_real(name, request, context)
 
     def _call_real(self, name: str, request: bytes, context: Any) -> bytes:
@@ -138,3 +143,42 @@ def _varint(value: int) -> bytes:
         else:
             out.append(low)
             return bytes(out)
+
+
+def decode_fields(data: bytes) -> list[tuple[int, int | bytes]]:
+    """The fields of a serialized protobuf message, in order: (number, value), a varint as
+    an int, a length-delimited field (string, bytes, message) as bytes, a fixed 64- or 32-bit
+    field as its raw bytes. ValueError if `data` is not a message."""
+    fields: list[tuple[int, int | bytes]] = []
+    position = 0
+    while position < len(data):
+        key, position = _read_varint(data, position)
+        number, wire_type = key >> 3, key & 7
+        value: int | bytes
+        if wire_type == 0:
+            value, position = _read_varint(data, position)
+        elif wire_type == 2:
+            length, position = _read_varint(data, position)
+            value, position = data[position : position + length], position + length
+        elif wire_type in (1, 5):
+            size = 8 if wire_type == 1 else 4
+            value, position = data[position : position + size], position + size
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire_type}")
+        if position > len(data):
+            raise ValueError("truncated protobuf message")
+        fields.append((number, value))
+    return fields
+
+
+def _read_varint(data: bytes, position: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if position >= len(data):
+            raise ValueError("truncated protobuf varint")
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, position
+        shift += 7

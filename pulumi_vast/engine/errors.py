@@ -4,7 +4,11 @@ EngineError                     root: anything about the pulumi engine itself
 ├── SetupError                  the pulumi CLI could not be provided
 │   ├── GoNotFound              no `go` toolchain to build it with
 │   └── BuildFailed             `go mod tidy` / `go build` failed (carries the log tail)
-└── CommandFailed               a `pulumi` command exited non-zero (workspace helper)
+├── CommandFailed               a `pulumi` command exited non-zero (workspace helper)
+├── ToolchainError              a project's Python cannot be found or prepared (toolchain)
+├── SdkTooOld                   the SDK lacks the language host's private base (language_host)
+└── SdkShapeChanged             the SDK's dynamic-provider module is not the one the provider
+                                host adapts: it serves with the SDK's own (provider_host)
 """
 
 from __future__ import annotations

@@ -1,12 +1,18 @@
-"""The language runtime service: runs a Pulumi Python program for the engine, in-process.
+"""The language runtime service: runs a Pulumi Python program for the engine.
 
 The Go Python host cannot be built here (../shared/ENGINE.md), so this one stands in. It
-builds on the SDK's Automation-API servicer (`pulumi.automation._server.LanguageServer`,
-private, hence the exact SDK pin) for the metadata calls, and replaces its `Run`: that
-one runs a Python callable and reports failures as "inline source runtime error" with
-the host's frames, where a CLI user needs their program's file run the way the Go host
-runs it (`pulumi-language-python-exec`) and an error that shows their frames only.
+reads the project's Python as the Go host does (`toolchain`: Pulumi.yaml's `virtualenv`,
+`toolchain`, `typechecker`), and runs the program with it:
 
+- when that Python is this host's own (the repository's environment, an activated one),
+  in this process (`program.run_program`), which spares each run a Python start and an
+  SDK import;
+- otherwise with that Python, running `program.py`'s `main` (`program.EXEC_BOOTSTRAP`),
+  as the Go host runs its `pulumi-language-python-exec`: the program imports what its own
+  environment holds, pulumi-vast included.
+
+It builds on the SDK's Automation-API servicer (`pulumi.automation._server.LanguageServer`,
+private: `language_host` checks that it is there) for the calls it does not override.
 Only one program runs at a time (the engine sends one `Run` per host); cwd, sys.path and
 sys.argv are process-wide, and `program.program_surroundings` restores them after.
 `language_host` is the executable that serves it.
@@ -14,40 +20,42 @@ sys.argv are process-wide, and `program.program_surroundings` restores them afte
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import importlib.metadata
-import logging
-import sys
+import os
+import queue
+import subprocess
+import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc  # type: ignore[import-untyped]
-from google.protobuf import empty_pb2  # type: ignore[import-untyped]
-from pulumi import log
+from google.protobuf import empty_pb2, json_format  # type: ignore[import-untyped]
 from pulumi.automation._server import LanguageServer
-from pulumi.errors import RunError
-from pulumi.runtime import reset_options, run_in_stack, set_all_config
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
+from pulumi_vast.engine import program, toolchain
 from pulumi_vast.engine.program import (
+    BAIL_STATUS,
+    EXEC_BOOTSTRAP,
     EntryPoint,
     ProgramNotFound,
-    describe_failure,
-    program_surroundings,
-    run_entry_point,
+    RunOutcome,
+    RunSettings,
+    run_program,
 )
+from pulumi_vast.engine.toolchain import Interpreter, PythonOptions, ToolchainError
 
-__all__ = ["LanguageHost", "generic_handler"]
-
-# What the SDK's own executors use: the engine's parallelism times 4 threads.
-THREADS_PER_PARALLEL_STEP = 4
+__all__ = ["LanguageHost", "generic_handler", "python_options", "run_with"]
 
 
 def _no_program() -> None:
     """Placeholder for LanguageServer's `program`: our Run names the program per request."""
+
+
+def python_options(info: language_pb2.ProgramInfo) -> PythonOptions:
+    """The project's Python settings, from the request's ProgramInfo."""
+    options = json_format.MessageToDict(info.options) if info.HasField("options") else {}
+    return PythonOptions.parse(info.root_directory, info.program_directory, options)
 
 
 class LanguageHost(LanguageServer):
@@ -63,27 +71,48 @@ class LanguageHost(LanguageServer):
     def GetPluginInfo(self, request: empty_pb2.Empty, context: Any) -> plugin_pb2.PluginInfo:
         return plugin_pb2.PluginInfo(version=importlib.metadata.version("pulumi"))
 
+    def About(self, request: language_pb2.AboutRequest, context: Any) -> Any:
+        try:
+            executable, version = toolchain.resolve(python_options(request.info)).about()
+        except ToolchainError as exc:
+            _abort(context, str(exc))
+        return language_pb2.AboutResponse(executable=executable, version=version)
+
     def GetProgramDependencies(
         self, request: language_pb2.GetProgramDependenciesRequest, context: Any
     ) -> language_pb2.GetProgramDependenciesResponse:
-        # Everything installed in this interpreter, which is what the program can import.
-        found: dict[str, str] = {}
-        for dist in importlib.metadata.distributions():
-            name = dist.metadata["Name"]
-            if name and name.lower() not in found:
-                found[name.lower()] = dist.version
+        # Everything installed in the program's environment, which is what it can import.
+        try:
+            found = toolchain.resolve(python_options(request.info)).distributions()
+        except ToolchainError as exc:
+            _abort(context, str(exc))
         return language_pb2.GetProgramDependenciesResponse(
             dependencies=[
-                language_pb2.DependencyInfo(name=name, version=version)
-                for name, version in sorted(found.items())
+                language_pb2.DependencyInfo(name=name, version=version) for name, version in found
             ]
         )
 
     def InstallDependencies(
         self, request: language_pb2.InstallDependenciesRequest, context: Any
     ) -> Iterator[language_pb2.InstallDependenciesResponse]:
-        # The interpreter running this host is the program's, and `./dev setup` fills it.
-        yield from ()
+        """`pulumi install`: the toolchain's install, its output streamed as it comes."""
+        lines: queue.Queue[str | BaseException | None] = queue.Queue()
+
+        def install() -> None:
+            try:
+                toolchain.install_dependencies(python_options(request.info), lines.put)
+            except BaseException as exc:  # handed to the streaming side, which reports it
+                lines.put(exc)
+            finally:
+                lines.put(None)
+
+        threading.Thread(target=install, name="pulumi-install", daemon=True).start()
+        while (line := lines.get()) is not None:
+            if isinstance(line, ToolchainError):
+                _abort(context, str(line))
+            if isinstance(line, BaseException):
+                raise line
+            yield language_pb2.InstallDependenciesResponse(stdout=f"{line}\n".encode())
 
     def RuntimeOptionsPrompts(
         self, request: language_pb2.RuntimeOptionsRequest, context: Any
@@ -103,76 +132,61 @@ class LanguageHost(LanguageServer):
             entry = EntryPoint.resolve(
                 info.root_directory, info.program_directory, info.entry_point or request.program
             )
-        except ProgramNotFound as exc:
+            options = python_options(info)
+            interpreter = toolchain.resolve(options)
+            toolchain.typecheck(options, interpreter)
+        except (ProgramNotFound, ToolchainError) as exc:
             return language_pb2.RunResponse(error=str(exc))
-        # The SDK keeps its settings and config in context variables: a fresh context per
-        # run keeps one run's state out of the next.
-        return contextvars.copy_context().run(self._run, request, entry)
-
-    def _run(self, request: language_pb2.RunRequest, entry: EntryPoint) -> language_pb2.RunResponse:
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # as the SDK's hosts do
-        reset_options(
+        settings = RunSettings(
             project=request.project,
             stack=request.stack,
-            root_directory=str(entry.root),
-            parallel=request.parallel,
             engine_address=self.engine_address,
             monitor_address=request.monitor_address,
-            preview=request.dryRun,
-            organization=request.organization or "organization",
+            dry_run=request.dryRun,
+            parallel=request.parallel,
+            organization=request.organization,
+            pwd=request.pwd,
+            args=tuple(request.args),
+            config=dict(request.config),
+            config_secret_keys=tuple(request.configSecretKeys),
         )
-        set_all_config(dict(request.config), list(request.configSecretKeys))
-
-        loop = asyncio.new_event_loop()
-        executor = ThreadPoolExecutor(
-            max_workers=max(request.parallel, 1) * THREADS_PER_PARALLEL_STEP,
-            thread_name_prefix="pulumi-program",
-        )
-        loop.set_default_executor(executor)
-        loop.set_exception_handler(self._exception_handler)
-        asyncio.set_event_loop(loop)
-        try:
-            with program_surroundings(entry, pwd=request.pwd, args=list(request.args)):
-                loop.run_until_complete(run_in_stack(lambda: run_entry_point(entry)))
-        except RunError as exc:
-            return _failed(str(exc))
-        except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.UNAVAILABLE:
-                # The engine is shutting the deployment down (cancelled or failed
-                # elsewhere) and reports why itself.
-                return language_pb2.RunResponse()
-            return _failed(f"RPC error: {exc.details()}")
-        except SystemExit as exc:
-            if exc.code in (0, None):
-                return language_pb2.RunResponse()
-            return _failed(f"the program exited with status {exc.code}")
-        except BaseException as exc:  # anything the program raised is reported
-            return _failed(describe_failure(exc, entry.root))
-        finally:
-            _close_loop(loop)
-            asyncio.set_event_loop(None)
-            executor.shutdown(wait=False, cancel_futures=True)
-            sys.stdout.flush()
-            sys.stderr.flush()
-        return language_pb2.RunResponse()
+        if interpreter.is_current:
+            outcome = run_program(entry, settings)
+        else:
+            outcome = run_with(interpreter, entry, settings)
+        return language_pb2.RunResponse(error=outcome.error, bail=outcome.bail)
 
 
-def _failed(message: str) -> language_pb2.RunResponse:
-    """Show `message` once, as the stack's error, and tell the engine it has been shown."""
+def run_with(interpreter: Interpreter, entry: EntryPoint, settings: RunSettings) -> RunOutcome:
+    """Run the program with another environment's Python; its output is ours (the engine's)."""
+    argv = [
+        str(interpreter.python),
+        "-u",
+        "-c",
+        EXEC_BOOTSTRAP,
+        str(program.__file__),
+        *settings.exec_argv(entry),
+    ]
+    env = {**interpreter.environment(os.environ), **settings.exec_environment()}
     try:
-        log.error(message)
-    except grpc.RpcError:
-        return language_pb2.RunResponse(error=message)
-    return language_pb2.RunResponse(bail=True)
+        done = subprocess.run(argv, env=env, cwd=settings.pwd or entry.directory, check=False)
+    except OSError as exc:
+        return RunOutcome(error=f"cannot run {interpreter.python}: {exc}")
+    if done.returncode == 0:
+        return RunOutcome()
+    if done.returncode == BAIL_STATUS:
+        return RunOutcome(bail=True)
+    return RunOutcome(
+        error=f"the program exited with status {done.returncode} (run by {interpreter.python})"
+    )
 
 
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    # A failed program leaves tasks pending; cancel them so closing the loop is quiet.
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-        with suppress(BaseException):
-            loop.run_until_complete(task)
-    loop.close()
+def _abort(context: Any, message: str) -> NoReturn:
+    """Fail the call with `message` (as the engine shows it); without a gRPC context (a
+    direct call in a test), raise it."""
+    if context is not None:
+        context.abort(grpc.StatusCode.UNKNOWN, message)  # raises
+    raise ToolchainError(message)
 
 
 def generic_handler(host: LanguageHost) -> Any:

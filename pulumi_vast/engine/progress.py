@@ -24,10 +24,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
-from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
 from pulumi_vast._operation import CURRENT_URN
+from pulumi_vast.engine._grpc_host import GRPC_OPTIONS
 
 __all__ = ["attach_engine", "current_urn", "engine", "operation", "report"]
 
@@ -43,9 +43,7 @@ def attach_engine(address: str | None) -> None:
     global _engine
     with _engine_lock:
         _engine = (
-            engine_pb2_grpc.EngineStub(
-                grpc.insecure_channel(address, options=_GRPC_CHANNEL_OPTIONS)
-            )
+            engine_pb2_grpc.EngineStub(grpc.insecure_channel(address, options=list(GRPC_OPTIONS)))
             if address
             else None
         )

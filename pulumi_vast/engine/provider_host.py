@@ -1,7 +1,8 @@
-"""`pulumi-resource-pulumi-python`: the plugin the engine runs for dynamic resources.
+"""pulumi-vast's host for dynamic providers, run by `pulumi-resource-pulumi-python`.
 
-It serves the SDK's own `DynamicResourceProviderServicer` (from `pulumi.dynamic.__main__`)
-with these differences from `python -m pulumi.dynamic`:
+`provider_plugin` (the plugin the engine starts) runs it in the program's Python when that
+environment has pulumi-vast. It serves the SDK's own `DynamicResourceProviderServicer`
+(from `pulumi.dynamic.__main__`) with these differences from `python -m pulumi.dynamic`:
 
 - a large worker pool (`PULUMI_VAST_PROVIDER_THREADS`, default 64) instead of 4, which
   capped parallel creates at 4 and made 16 instances boot in 4 waves;
@@ -28,7 +29,9 @@ under either host.
 
 `pulumi.dynamic.__main__` calls `main()` at import time (it is a script), so the module
 is loaded from its source with that last statement removed; `load_sdk_servicer_module`
-checks the shape it relies on and fails loudly if an SDK upgrade changed it.
+checks the shape it relies on. An SDK whose module has another shape (a later release may
+change it) gets the SDK's stock host instead, with a note on stderr: the providers work,
+without the differences above.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from pulumi.runtime.proto import provider_pb2_grpc
 
@@ -55,10 +58,12 @@ from pulumi_vast.engine.errors import EngineError
 __all__ = [
     "DEFAULT_THREADS",
     "THREADS_ENV_VAR",
+    "SdkShapeChanged",
     "UrnDefaultingEngine",
     "describe_error",
     "load_sdk_servicer_module",
     "main",
+    "serve_stock",
     "worker_threads",
 ]
 
@@ -68,6 +73,10 @@ SDK_MODULE = "pulumi.dynamic.__main__"
 PROVIDER_KEY = "__provider"
 """Where a dynamic resource's state keeps its pickled provider (the SDK's name)."""
 _PROG = "pulumi-resource-pulumi-python"
+
+
+class SdkShapeChanged(EngineError):
+    """The SDK's `pulumi.dynamic.__main__` is not what this host adapts."""
 
 
 def load_sdk_servicer_module() -> ModuleType:
@@ -81,7 +90,7 @@ def load_sdk_servicer_module() -> ModuleType:
         return loaded
     spec = importlib.util.find_spec(SDK_MODULE)
     if spec is None or spec.origin is None or spec.loader is None:
-        raise EngineError(f"cannot find {SDK_MODULE} in the installed pulumi SDK")
+        raise SdkShapeChanged(f"cannot find {SDK_MODULE} in the installed pulumi SDK")
     source = Path(spec.origin).read_text(encoding="utf-8")
     tree = ast.parse(source, filename=spec.origin)
     last = tree.body[-1] if tree.body else None
@@ -92,8 +101,8 @@ def load_sdk_servicer_module() -> ModuleType:
         and last.value.func.id == "main"
         and not last.value.args
     ):
-        raise EngineError(
-            f"{spec.origin} no longer ends with `main()`; the provider host must be adapted "
+        raise SdkShapeChanged(
+            f"{spec.origin} does not end with `main()`; the provider host must be adapted "
             "to this pulumi SDK version"
         )
     tree.body.pop()
@@ -103,7 +112,9 @@ def load_sdk_servicer_module() -> ModuleType:
     exec(compile(tree, spec.origin, "exec"), module.__dict__)
     for needed in ("DynamicResourceProviderServicer", "get_provider", "configure"):
         if not hasattr(module, needed):
-            raise EngineError(f"{SDK_MODULE} has no `{needed}` any more: adapt the provider host")
+            raise SdkShapeChanged(
+                f"{SDK_MODULE} of this pulumi SDK has no `{needed}`: adapt the provider host"
+            )
     sys.modules[SDK_MODULE] = module
     return module
 
@@ -265,14 +276,26 @@ def _as_operation(
     return around
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def serve_stock() -> NoReturn:
+    """Serve with the SDK's own host, `python -m pulumi.dynamic` (it reads sys.argv)."""
+    import runpy
+
+    runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
+    exit_now(0)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = parse_host_args(sys.argv[1:] if argv is None else argv, _PROG)
     try:
         threads = worker_threads()
-        module = load_sdk_servicer_module()
     except EngineError as exc:
         sys.stderr.write(f"{_PROG}: {exc}\n")
         exit_now(1)
+    try:
+        module = load_sdk_servicer_module()
+    except SdkShapeChanged as exc:
+        sys.stderr.write(f"{_PROG}: {exc}; serving with the SDK's stock host instead\n")
+        serve_stock()
     # After the SDK is loaded here, so the two threads never import the same package.
     preloading = adoption.preload_providers()
     progress.attach_engine(args.engine_address)

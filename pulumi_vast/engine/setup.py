@@ -1,14 +1,18 @@
-"""Provide the pulumi CLI whose version equals the installed Python SDK's.
+"""Provide the pulumi CLI whose version equals the installed Python SDK's, with our hosts.
 
 `python -m pulumi_vast.engine.setup --bin-dir DIR` makes `DIR/pulumi` that CLI, trying in
 order: what is already there, the per-version cache, a `pulumi` of that exact version on
 PATH, and finally a build from Go modules (../shared/ENGINE.md: the CLI is on no package
-registry, only its Go source is).
+registry, only its Go source is). Then it writes our Python language host and
+dynamic-provider plugin beside it (`install_hosts`): the engine runs the plugins it bundles
+from beside its own executable, and this build has no others (the Go language host cannot
+be built here). They are scripts running this interpreter, never part of the package: a
+`pip install pulumi-vast` puts nothing on a user's PATH that their own Pulumi would run.
 
 `DIR/pulumi` is a hard link to the binary (a copy across filesystems), not a symlink: the
-engine looks for its bundled language host and dynamic-provider plugin beside the
-*resolved* executable, and when the ones it runs from PATH (ours, in DIR) are elsewhere it
-warns "using pulumi-language-python from $PATH" on every command.
+engine looks for its bundled plugins beside the *resolved* executable, and when the ones
+it finds on PATH are elsewhere it warns "using pulumi-language-python from $PATH" on every
+command.
 
 The cache lives in
 `${PULUMI_VAST_CACHE:-~/.cache/pulumi-vast}/engine/v<version>/`:
@@ -26,6 +30,7 @@ import enum
 import fcntl
 import importlib.metadata
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -39,6 +44,7 @@ from pulumi_vast.engine.errors import BuildFailed, GoNotFound, SetupError, tail
 
 __all__ = [
     "CACHE_ENV_VAR",
+    "HOSTS",
     "Builder",
     "EngineCache",
     "Outcome",
@@ -48,7 +54,9 @@ __all__ = [
     "build_cli",
     "default_cache_root",
     "ensure_pulumi",
+    "install_hosts",
     "main",
+    "own_python",
     "probe_version",
     "sdk_version",
 ]
@@ -68,6 +76,11 @@ CLIPBOARD_REPLACE = (
 )
 VERSION_LDFLAG_VAR = f"{SDK_MODULE}/go/common/version.Version"
 PROBE_TIMEOUT_S = 60.0
+HOSTS = {
+    "pulumi-language-python": "pulumi_vast.engine.language_host",
+    "pulumi-resource-pulumi-python": "pulumi_vast.engine.provider_plugin",
+}
+"""The plugins written beside `pulumi`, and the module each runs."""
 
 Reporter = Callable[[str], None]
 Probe = Callable[[Path], "str | None"]
@@ -194,6 +207,47 @@ def ensure_pulumi(
             outcome = Outcome.BUILT
     _link(target, cache.binary)
     return SetupResult(outcome, target, cache.binary)
+
+
+def install_hosts(bin_dir: Path, python: Path | None = None) -> list[Path]:
+    """Write `HOSTS` into `bin_dir`, each running its module with `python` (default: this
+    interpreter, `own_python`); returns the ones written (an up-to-date one is left alone)."""
+    python = python or own_python()
+    written = []
+    for name, module in HOSTS.items():
+        path = bin_dir / name
+        text = _host_script(python, module)
+        if path.is_file() and not path.is_symlink() and path.read_text() == text:
+            continue
+        staging = path.with_name(f".{name}.{os.getpid()}.staging")
+        staging.write_text(text)
+        staging.chmod(0o755)
+        os.replace(staging, path)
+        written.append(path)
+    return written
+
+
+def own_python() -> Path:
+    """This interpreter by a path that stays valid: its virtual environment's real folder.
+
+    A set-up run through a link to the environment (a copy of the repository whose .venv
+    points at this one) must not write that link's path into the scripts, which outlive it.
+    """
+    executable = Path(sys.executable)
+    if sys.prefix == sys.base_prefix:
+        return executable
+    return Path(sys.prefix).resolve() / "bin" / executable.name
+
+
+def _host_script(python: Path, module: str) -> str:
+    # -P: the engine starts plugins in the project's folder, whose modules must not shadow
+    # the host's own imports (a project's yaml.py, say).
+    return (
+        "#!/bin/sh\n"
+        "# pulumi-vast: written by `./dev setup` (python -m pulumi_vast.engine.setup) beside\n"
+        "# the pulumi CLI it set up, which runs the plugins beside itself.\n"
+        f'exec {shlex.quote(str(python))} -P -m {module} "$@"\n'
+    )
 
 
 def build_cli(cache: EngineCache, report: Reporter) -> None:
@@ -327,7 +381,8 @@ def _elapsed(started: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pulumi_vast.engine.setup",
-        description="Make BIN_DIR/pulumi the pulumi CLI matching the installed Python SDK.",
+        description="Make BIN_DIR/pulumi the pulumi CLI matching the installed Python SDK, "
+        "with pulumi-vast's language host and dynamic-provider plugin beside it.",
     )
     parser.add_argument("--bin-dir", type=Path, required=True, help="where `pulumi` must be")
     args = parser.parse_args(argv)
@@ -337,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         ensure_pulumi(args.bin_dir, report=report)
+        for path in install_hosts(args.bin_dir):
+            report(f"{path.name}: pulumi-vast's, beside the pulumi CLI")
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

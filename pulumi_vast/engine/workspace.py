@@ -6,9 +6,10 @@
     ws.up()
     ws.outputs()  # {"name": "value", ...}
 
-Every command runs with the virtualenv's bin folder first on PATH (that is where our
-`pulumi-language-python` and `pulumi-resource-pulumi-python` live), update checks and
-plugin downloads off, and the backend and passphrase given here.
+Every command runs with the virtualenv's bin folder first on PATH, as with that virtualenv
+activated (its Python runs a program whose Pulumi.yaml names no virtualenv; the CLI finds
+our plugins beside itself, where `./dev setup` wrote them), update checks and plugin
+downloads off, and the backend and passphrase given here; `env` overrides any of it.
 """
 
 from __future__ import annotations

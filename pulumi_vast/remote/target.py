@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_SSH_USER", "SshTarget", "ssh_command"]
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_SSH_USER",
+    "HOST_KEY_OPTIONS",
+    "KEY_FILE_OPTIONS",
+    "SshTarget",
+    "ssh_command",
+]
 
 #: Vast instances are entered as root.
 DEFAULT_SSH_USER = "root"
@@ -51,15 +59,41 @@ class SshTarget(BaseModel):
         return self.private_key if isinstance(self.private_key, Path) else None
 
 
+HOST_KEY_OPTIONS = (
+    # Vast hands a (host, port) of its SSH gateway to instance after instance, each with a
+    # host key of its own, and its API publishes none to check against: a key remembered
+    # in known_hosts would make the next instance on that port fail ("host key changed"),
+    # and a script has no one to answer the first-use prompt ("Host key verification
+    # failed"). The simulator does the same on 127.0.0.1.
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    # ...which would otherwise print "Permanently added ..." to stderr on every login.
+    "-o",
+    "LogLevel=ERROR",
+)
+"""The OpenSSH options `ssh_command` always adds, and why each is there."""
+KEY_FILE_OPTIONS = (
+    # Offer only the given key: an agent holding several keys would otherwise offer them
+    # first and reach the server's limit of attempts ("Too many authentication failures").
+    "-o",
+    "IdentitiesOnly=yes",
+)
+"""Added with ``-i KEY``."""
+
+
 def ssh_command(target: SshTarget, key_path: Path | None = None) -> str:
-    """The ready-to-paste OpenSSH command line for ``target``.
+    """The OpenSSH command line that logs in to ``target``, pasted anywhere or run in a script.
 
     ``-i KEY`` is added when a key file is known: ``key_path``, else the target's own key
-    when it was given as a path.
+    when it was given as a path; it is made absolute (from this process's working
+    directory), so the command works from any folder. `HOST_KEY_OPTIONS` say why the host
+    key is not checked.
     """
     argv = ["ssh", "-p", str(target.port)]
     key = key_path or target.key_path
     if key is not None:
-        argv += ["-i", str(key)]
-    argv.append(f"{target.user}@{target.host}")
+        argv += ["-i", os.path.abspath(key.expanduser()), *KEY_FILE_OPTIONS]
+    argv += [*HOST_KEY_OPTIONS, f"{target.user}@{target.host}"]
     return shlex.join(argv)

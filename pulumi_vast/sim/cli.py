@@ -11,6 +11,19 @@
 The admin routes (`/_sim/...`, see `pulumi_vast.sim.admin`) take the token kept in the data
 folder's `admin.token`; `ledger` reads it from `--data` unless `--token` gives it.
 
+Where its world is: the data folder (`--data`; default $PULUMI_VAST_SIM_DATA, else
+~/.local/state/pulumi-vast/sim). `vast:apiUrl: local` and `pulumi-vast offers --url local`
+start a simulator there on demand, detached; it exits after an hour without requests
+while no instance loads or runs, or at once with `pulumi-vast sim stop`.
+
+What it runs: each instance it rents gets a real SSH server, and the instance's onstart
+script and SSH sessions run as commands ON THIS MACHINE, AS YOU. They run in the
+instance's own folder under the data folder (also their HOME), with only Vast's variables
+and the instance's env; the simulator itself restarts without the rest of your
+environment (AWS_*, PULUMI_*, VAST_API_KEY...) and works in its data folder, so those
+commands cannot read your secrets from it. It is not a sandbox: those commands can read
+and write whatever your user can. Rent only what you would run yourself.
+
 `python -m pulumi_vast.sim` takes the same arguments.
 """
 
@@ -29,11 +42,11 @@ from typing import Any
 
 import httpx
 
+from pulumi_vast._sim_home import SIM_DATA_ENV, default_sim_data_dir
 from pulumi_vast.sim.datadir import ADMIN_TOKEN_FILE, read_admin_token
 from pulumi_vast.sim.options import (
     DEFAULT_BOOT_DELAY,
     DEFAULT_CREATED_DELAY,
-    DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_SEED,
@@ -81,8 +94,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         type=Path,
-        default=DEFAULT_DATA_DIR,
-        help=f"data folder: state, logs, instance folders (default {DEFAULT_DATA_DIR})",
+        default=default_sim_data_dir(),
+        help=f"data folder: state, logs, instance folders (default ${SIM_DATA_ENV}, else "
+        "$XDG_STATE_HOME/pulumi-vast/sim; here %(default)s)",
     )
     parser.add_argument("--api-key", help="accept only this API key (default: any key)")
     parser.add_argument(
@@ -143,8 +157,9 @@ def _data_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from pulumi_vast.sim.server import AlreadyServing, serve
+    from pulumi_vast.sim.server import AlreadyServing, confine_process, serve
 
+    confine_process(args.data)
     options = SimOptions(
         host=args.host,
         port=args.port,

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pulumi_vast._sim_home import default_sim_data_dir
 from pulumi_vast.sim.reading import DEFAULT_BODY_TIMEOUT
 
 __all__ = [
     "DEFAULT_BOOT_DELAY",
     "DEFAULT_CREATED_DELAY",
-    "DEFAULT_DATA_DIR",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "DEFAULT_SEED",
@@ -23,7 +23,6 @@ DEFAULT_PORT = 8765
 DEFAULT_BOOT_DELAY = 3.0
 DEFAULT_CREATED_DELAY = 0.5
 DEFAULT_SEED = 0
-DEFAULT_DATA_DIR = Path(".state/sim")
 
 
 class SimOptions(BaseModel):
@@ -33,7 +32,8 @@ class SimOptions(BaseModel):
 
     host: str = DEFAULT_HOST
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
-    data_dir: Path = DEFAULT_DATA_DIR
+    data_dir: Path = Field(default_factory=default_sim_data_dir)
+    """Default: `PULUMI_VAST_SIM_DATA`, else a per-user folder (`pulumi_vast._sim_home`)."""
     api_key: str | None = None
     """When set, only this key (and the instance keys of its instances) is accepted."""
     boot_delay: float = Field(default=DEFAULT_BOOT_DELAY, ge=0)

@@ -10,6 +10,12 @@ group and other permissions taken off what is already there.
 live simulator of that folder, or starts one detached (it outlives the caller; its log is
 `<data>/sim.log`), safely when several processes ask at once (`<data>/spawn.lock`).
 
+The instances' commands (onstart scripts, SSH sessions) run as the user on this machine,
+and can read the simulator's own process (`/proc/PID/environ`, its working directory):
+so a simulator runs in its data folder with `confined_environment` (HOME there, none of
+the caller's other variables, which may hold AWS, Pulumi or Vast secrets). The detached
+start passes it; `pulumi-vast sim` re-executes itself with it (`confine_process`).
+
 The web stack is imported only when serving, so looking a server up stays cheap.
 """
 
@@ -24,7 +30,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +47,14 @@ from pulumi_vast.sim.options import SimOptions
 
 __all__ = [
     "DETACHED_IDLE_TIMEOUT",
+    "KEPT_VARIABLES",
     "LOG_FILE",
     "SERVER_FILE",
     "AlreadyServing",
     "ServerInfo",
     "SimulatorStartError",
+    "confine_process",
+    "confined_environment",
     "ensure_running",
     "live_server",
     "read_server_info",
@@ -64,6 +73,11 @@ DETACHED_IDLE_TIMEOUT = 3600.0
 """A server started by `ensure_running` exits after an hour without requests while no
 instance loads or runs, so forgotten simulators don't pile up; the next call restarts it."""
 _POLL = 0.05
+KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH", "PYTHONUSERBASE")
+"""What a simulator keeps of its caller's environment (and every `LC_*`): enough to find
+its programs and Python packages and to speak the user's locale; nothing that can hold a
+secret."""
+_CONFINED_MARK = "PULUMI_VAST_SIM_CONFINED"
 
 
 class AlreadyServing(RuntimeError):
@@ -102,6 +116,39 @@ def live_server(data_dir: Path) -> ServerInfo | None:
     if health.get("pid") != info.pid or Path(health.get("data_dir", "")) != data_dir:
         return None
     return info
+
+
+# ---- confinement -----------------------------------------------------------------------------
+
+
+def confined_environment(environ: Mapping[str, str], data_dir: Path) -> dict[str, str]:
+    """The environment a simulator of `data_dir` runs with: `KEPT_VARIABLES` and `LC_*` of
+    `environ`, HOME in the data folder, and Python's per-user packages still found there."""
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if name in KEPT_VARIABLES or name.startswith("LC_")
+    }
+    if "PYTHONUSERBASE" not in kept:
+        import site  # where `pip install --user` put packages, found through the old HOME
+
+        kept["PYTHONUSERBASE"] = site.getuserbase()
+    return {**kept, "HOME": str(data_dir), _CONFINED_MARK: str(data_dir)}
+
+
+def confine_process(data_dir: Path) -> None:
+    """Re-execute this process with `confined_environment` unless it already runs with it.
+
+    Changing `os.environ` would not do: `/proc/PID/environ` keeps what the process was
+    started with. The process id stays the same.
+    """
+    data_dir = Path(data_dir).expanduser().resolve()
+    if os.environ.get(_CONFINED_MARK) == str(data_dir):
+        return
+    argv = [sys.executable, *sys.orig_argv[1:]]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, confined_environment(os.environ, data_dir))
 
 
 # ---- serving ---------------------------------------------------------------------------------
@@ -146,6 +193,7 @@ def serve(options: SimOptions, *, on_ready: Callable[[str], None] | None = None)
     data_dir = options.data_dir.expanduser().resolve()
     os.umask(PRIVATE_UMASK)
     make_private(data_dir)
+    os.chdir(data_dir)  # what instances' commands see as this process's folder
     options = options.model_copy(update={"data_dir": data_dir})
     with _exclusive(data_dir / SERVE_LOCK):
         sock = _listen(options.host, options.port)
@@ -245,7 +293,11 @@ def _spawn_detached(options: SimOptions, log_path: Path) -> int:
             "sh",
             *command,
         ],
-        env={**os.environ, "PULUMI_VAST_SIM_LOG": str(log_path)},
+        env={
+            **confined_environment(os.environ, options.data_dir),
+            "PULUMI_VAST_SIM_LOG": str(log_path),
+        },
+        cwd=options.data_dir,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

@@ -8,6 +8,8 @@ account, and returns its `PulumiWorkspace`. Config edits go through `write_confi
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,19 @@ from tests.fixtures.engine import WorkspaceFactory
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = "e2e"
+
+
+def copy_tracked_files(destination: Path) -> Path:
+    """The repository's tracked files (what a fresh clone has) copied to `destination`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, destination / name)
+    return destination
+
 
 VastStack = Callable[..., PulumiWorkspace]
 
@@ -64,6 +79,8 @@ def vast_stack(
         (project / "stacks").mkdir(parents=True)
         for name in ("Pulumi.yaml", "__main__.py"):
             shutil.copy(REPO / name, project / name)
+        # Pulumi.yaml's `virtualenv: .venv`: this environment, as in the repository.
+        (project / ".venv").symlink_to(sys.prefix)
         workspace = pulumi_workspace(project, stack=STACK, backend_url=backend_url, env=env)
         workspace.set_config("vast:apiUrl", sim_url)
         workspace.set_config("vast:apiKey", vast_account, secret=True)

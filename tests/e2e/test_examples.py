@@ -1,40 +1,112 @@
-"""Every example under examples/ runs: up, outputs, no-change preview, destroy."""
+"""Every example under examples/ runs as its README says, on a fresh clone.
+
+A fresh clone here is the repository's tracked files copied into a temp folder (nothing a
+previous run left in the example folder: stack files, keys), with this checkout's `.venv`
+linked in so `./dev` finds everything installed. The README's commands then run as
+written, in the example's folder, through that clone's `./dev`.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pulumi_vast.sim.testing import SimAdmin
-from tests.e2e.conftest import REPO
-from tests.e2e.test_lifecycle import billing, over_ssh
-from tests.fixtures.engine import WorkspaceFactory
+from pulumi_vast.sim.server import stop_server
+from tests.e2e.conftest import REPO, copy_tracked_files
+from tests.e2e.test_lifecycle import over_ssh
 
 pytestmark = pytest.mark.slow
 
+COMMAND_TIMEOUT_S = 600
 
-def test_python_instance_example(
-    pulumi_workspace: WorkspaceFactory,
-    tmp_path: Path,
-    sim_url: str,
-    vast_account: str,
-    sim_admin: SimAdmin,
-) -> None:
-    stack = pulumi_workspace(REPO / "examples" / "python-instance", stack="dev")
-    key = tmp_path / "keys" / "id_ed25519"
-    stack.set_config("vast:apiUrl", sim_url)
-    stack.set_config("vast:apiKey", vast_account, secret=True)
-    stack.set_config("vast:sshPrivateKeyFile", str(key))
-    stack.set_config("keyFile", str(key))
 
-    stack.up()
+class Clone:
+    """The repository as a fresh clone has it, and commands run in one of its folders."""
 
-    outputs = stack.outputs()
-    assert [row["id"] for row in billing(sim_admin, vast_account)] == [outputs["instance_id"]]
+    def __init__(self, root: Path, home: Path) -> None:
+        self.root = root
+        self.env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(home),
+            "PULUMI_HOME": str(home / ".pulumi"),
+            **{k: v for k, v in os.environ.items() if k == "PULUMI_VAST_CACHE"},
+        }
+
+    @classmethod
+    def of_repo(cls, where: Path) -> Clone:
+        root = copy_tracked_files(where / "clone")
+        (root / ".venv").symlink_to(REPO / ".venv")
+        return cls(root, where / "home")
+
+    def run(self, line: str, folder: Path) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", line],
+            cwd=folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            check=False,
+        )
+        assert done.returncode == 0, f"$ {line}\n{done.stdout}{done.stderr}"
+        return done
+
+
+def readme_blocks(example: Path) -> list[list[str]]:
+    """The shell blocks of an example's README, as command lines (comments dropped)."""
+    text = (example / "README.md").read_text()
+    return [
+        [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+        for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    ]
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Iterator[Clone]:
+    made = Clone.of_repo(tmp_path)
+    yield made
+    stop_server(made.root / ".state" / "sim")  # in case the test stopped before the README
+
+
+def test_python_instance_example_runs_as_its_readme_says(clone: Clone) -> None:
+    deploy, clean_up = readme_blocks(REPO / "examples" / "python-instance")
+    assert deploy[0] == "cd examples/python-instance"
+    example = clone.root / "examples" / "python-instance"
+
+    for line in deploy[1:]:
+        clone.run(line, example)
+
+    shown = clone.run("../../dev pulumi stack output --json", example).stdout
+    outputs = json.loads(shown)
     assert outputs["dollars_per_hour"] <= 1.0
     assert outputs["chosen_because"].startswith("best of")
     assert over_ssh(outputs["ssh"], "nvidia-smi -L").startswith("GPU 0: ")
-    stack.preview("--expect-no-changes")
-    stack.destroy()
-    assert billing(sim_admin, vast_account) == []
+    clone.run("../../dev pulumi preview --expect-no-changes", example)
+    ledger = clone.run("../../dev vast sim ledger --json", example).stdout
+    [rented] = json.loads(ledger)["instances"]
+    assert rented["id"] == outputs["instance_id"]
+
+    for line in clean_up:
+        clone.run(line, example)
+
+    ledger = clone.run("../../dev vast sim ledger --json", example).stdout
+    assert json.loads(ledger)["totals"]["alive"] == 0
+    left = sorted(p.name for p in example.iterdir() if p.name != "__pycache__")
+    assert left == [
+        ".gitignore",
+        ".state",
+        "Pulumi.dev.yaml",
+        "Pulumi.yaml",
+        "README.md",
+        "__main__.py",
+    ]
+    assert sorted(p.name for p in (example / ".state").iterdir()) == [
+        "id_ed25519",
+        "id_ed25519.pub",
+    ]

@@ -41,13 +41,9 @@ def set_path(workspace: PulumiWorkspace, path: str, value: str, *, secret: bool 
 
 
 def over_ssh(ssh_command: str, command: str) -> str:
-    """Run `command` with the pasted `ssh ...` line of an output."""
+    """Run `command` with the `ssh ...` line of an output, as printed, as a script would."""
     done = subprocess.run(
-        [
-            *shlex.split(ssh_command),
-            *("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"),
-            *("-o", "BatchMode=yes", command),
-        ],
+        [*shlex.split(ssh_command), "-o", "BatchMode=yes", command],
         capture_output=True,
         text=True,
         timeout=30,

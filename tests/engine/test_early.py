@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
@@ -15,9 +16,9 @@ from google.protobuf import empty_pb2  # type: ignore[import-untyped]
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
-from pulumi_vast.engine._early import EarlyAnswer, EarlyDoor, encode_strings
+from pulumi_vast.engine._early import EarlyAnswer, EarlyDoor, decode_fields, encode_strings
 from pulumi_vast.engine._grpc_host import GRPC_OPTIONS
-from pulumi_vast.engine.language_host import SERVICE, early_answers
+from pulumi_vast.engine.language_host import SERVICE, early_answers, program_options
 from pulumi_vast.engine.language_runtime import LanguageHost, generic_handler
 
 
@@ -39,22 +40,62 @@ def test_encoded_strings_read_back_with_the_real_messages() -> None:
     assert encode_strings({1: ""}) == b""
 
 
+def own_info(**options: object) -> language_pb2.ProgramInfo:
+    """A program whose Python is this test's (its virtualenv is ours)."""
+    info = language_pb2.ProgramInfo(root_directory="/p", program_directory="/p", entry_point=".")
+    info.options.update({"virtualenv": sys.prefix, **options})
+    return info
+
+
 def test_early_answers_are_what_the_real_host_answers() -> None:
     real = LanguageHost(None)
     early = early_answers()
     empty = empty_pb2.Empty()
-    info = language_pb2.ProgramInfo(root_directory="/p", program_directory="/p", entry_point=".")
+    about = language_pb2.AboutRequest(info=own_info())
     expected = {
-        "GetPluginInfo": real.GetPluginInfo(empty, None),
-        "About": real.About(language_pb2.AboutRequest(info=info), None),
-        "GetRequiredPlugins": real.GetRequiredPlugins(None, None),
-        "GetRequiredPackages": real.GetRequiredPackages(None, None),
-        "Cancel": real.Cancel(empty, None),
-        "Handshake": language_pb2.LanguageHandshakeResponse(),
+        "GetPluginInfo": (empty, real.GetPluginInfo(empty, None)),
+        "About": (about, real.About(about, None)),
+        "GetRequiredPlugins": (empty, real.GetRequiredPlugins(None, None)),
+        "GetRequiredPackages": (empty, real.GetRequiredPackages(None, None)),
+        "Cancel": (empty, real.Cancel(empty, None)),
+        "Handshake": (empty, language_pb2.LanguageHandshakeResponse()),
     }
     assert set(early) == set(expected)
-    for name, response in expected.items():
-        assert early[name].answer(b"") == response.SerializeToString(), name
+    for name, (request, response) in expected.items():
+        answer = early[name].answer(request.SerializeToString())
+        assert answer == response.SerializeToString(), name
+    assert real.About(about, None).executable == sys.executable
+
+
+def test_about_another_python_is_left_to_the_real_host(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    about = language_pb2.AboutRequest(info=own_info(virtualenv=str(venv)))
+
+    early = early_answers()["About"].answer(about.SerializeToString())
+    real = LanguageHost(None).About(about, None)
+
+    assert early is None
+    assert real.executable == str(venv / "bin" / "python")
+
+
+def test_the_runtime_options_are_read_from_the_raw_request() -> None:
+    info = own_info(toolchain="uv", typechecker="mypy", flag=True, count=3)
+    about = language_pb2.AboutRequest(info=info)
+
+    root, program_dir, options = program_options(about.SerializeToString())
+
+    assert (root, program_dir) == ("/p", "/p")
+    assert options == {
+        "virtualenv": sys.prefix,
+        "toolchain": "uv",
+        "typechecker": "mypy",
+        "flag": True,
+        "count": 3.0,
+    }
+    assert decode_fields(b"") == []
+    with pytest.raises(ValueError, match="truncated"):
+        decode_fields(about.SerializeToString()[:-1])
 
 
 class _Door:
@@ -88,10 +129,10 @@ def door() -> Iterator[_Door]:
 
 
 def test_metadata_is_answered_while_loading_and_the_rest_waits(door: _Door) -> None:
-    about = door.stub.About(language_pb2.AboutRequest(), timeout=10)
+    about = door.stub.About(language_pb2.AboutRequest(info=own_info()), timeout=10)
     assert about.executable == sys.executable
     deps = door.stub.GetProgramDependencies.future(
-        language_pb2.GetProgramDependenciesRequest(), timeout=30
+        language_pb2.GetProgramDependenciesRequest(info=own_info()), timeout=30
     )
     assert not door.door.wait_loaded(0.2)
     assert not deps.done()
@@ -162,8 +203,7 @@ def test_a_replay_that_fails_is_reported_and_the_rest_is_still_served(
         door.release.set()
 
         assert door.door.wait_loaded(30)
-        info = language_pb2.ProgramInfo(root_directory="/p", program_directory="/p")
-        assert door.stub.About(language_pb2.AboutRequest(info=info), timeout=10).executable
+        assert door.stub.About(language_pb2.AboutRequest(info=own_info()), timeout=10).executable
         assert "handshake replay broke" in capsys.readouterr().err
     finally:
         door.server.stop(grace=None)

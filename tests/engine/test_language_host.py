@@ -25,6 +25,9 @@ from pulumi.runtime.proto import (
 )
 
 from pulumi_vast.engine.language_runtime import LanguageHost
+from tests.engine.test_early import own_info
+from tests.engine.test_toolchain import OUR_PACKAGES, make_venv
+from tests.fixtures import ONLY_HERE
 from tests.fixtures.engine import FakeEngine, HostProcess
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the SDK's marker of a secret value
@@ -32,13 +35,13 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the SDK's marker of a secret 
 
 def test_the_sdk_servicer_we_build_on_still_has_what_we_reuse() -> None:
     assert issubclass(LanguageHost, LanguageServer)
-    for inherited in ("About", "GetRequiredPlugins", "GetRequiredPackages", "_exception_handler"):
+    for inherited in ("GetRequiredPlugins", "GetRequiredPackages"):
         assert inherited in vars(LanguageServer), inherited
 
 
 def test_metadata_answers() -> None:
     host = LanguageHost("127.0.0.1:1")
-    info = language_pb2.ProgramInfo(root_directory="/p", program_directory="/p", entry_point=".")
+    info = own_info()
 
     assert host.GetPluginInfo(empty_pb2.Empty(), None).version == importlib.metadata.version(
         "pulumi"
@@ -48,8 +51,7 @@ def test_metadata_answers() -> None:
     assert about.version == ".".join(map(str, sys.version_info[:3]))
     assert not host.GetRequiredPlugins(language_pb2.GetRequiredPluginsRequest(), None).plugins
     assert not host.GetRequiredPackages(language_pb2.GetRequiredPackagesRequest(), None).packages
-    assert list(host.InstallDependencies(language_pb2.InstallDependenciesRequest(), None)) == []
-    deps = host.GetProgramDependencies(language_pb2.GetProgramDependenciesRequest(), None)
+    deps = host.GetProgramDependencies(language_pb2.GetProgramDependenciesRequest(info=info), None)
     assert language_pb2.DependencyInfo(name="pulumi", version="3.250.0") in deps.dependencies
 
 
@@ -123,7 +125,13 @@ def _run(host: HostProcess, folder: Path, monitor_address: str, **fields: Any) -
     return stub.Run(_run_request(folder, monitor_address, **fields), timeout=60)
 
 
-def _run_request(folder: Path, monitor_address: str, **fields: Any) -> Any:
+def _run_request(
+    folder: Path, monitor_address: str, *, options: dict[str, Any] | None = None, **fields: Any
+) -> Any:
+    info = language_pb2.ProgramInfo(
+        root_directory=str(folder), program_directory=str(folder), entry_point="."
+    )
+    info.options.update(options or {})
     return language_pb2.RunRequest(
         project="proj",
         stack="dev",
@@ -131,9 +139,7 @@ def _run_request(folder: Path, monitor_address: str, **fields: Any) -> Any:
         program=".",
         monitor_address=monitor_address,
         parallel=4,
-        info=language_pb2.ProgramInfo(
-            root_directory=str(folder), program_directory=str(folder), entry_point="."
-        ),
+        info=info,
         **fields,
     )
 
@@ -277,3 +283,105 @@ def test_sigint_during_run_lets_the_program_finish(
     assert call.result().error == ""
     assert fake_monitor[0].outputs["finished"] is True
     assert host.finish() == (0, "", "")
+
+
+# -- the program's own virtualenv ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def their_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another environment, as a user's project has: the Pulumi SDK (this one's packages,
+    through a .pth), `only_here`, and no pulumi-vast."""
+    return make_venv(tmp_path_factory.mktemp("user") / "venv", OUR_PACKAGES, ONLY_HERE)
+
+
+@pytest.mark.slow
+def test_run_uses_the_virtualenv_pulumi_yaml_names(
+    tmp_path: Path,
+    their_venv: Path,
+    plugin_host: Callable[..., HostProcess],
+    fake_engine: FakeEngine,
+    fake_monitor: tuple[FakeMonitor, str],
+) -> None:
+    monitor, monitor_address = fake_monitor
+    folder = _program(
+        tmp_path,
+        "import importlib.util, sys, pulumi, only_here\n"
+        "pulumi.export('prefix', sys.prefix)\n"
+        "pulumi.export('where', only_here.WHERE)\n"
+        "pulumi.export('has_pulumi_vast', importlib.util.find_spec('pulumi_vast') is not None)\n"
+        "pulumi.export('password', pulumi.Config().require_secret('password'))\n",
+    )
+    host = plugin_host("pulumi-language-python", fake_engine.address)
+
+    response = _run(
+        host,
+        folder,
+        monitor_address,
+        options={"virtualenv": str(their_venv)},
+        config={"proj:password": "hunter2"},
+        configSecretKeys=["proj:password"],
+    )
+
+    assert (response.error, response.bail) == ("", False)
+    assert monitor.outputs["prefix"] == str(their_venv)
+    assert monitor.outputs["where"] == "the project's own virtualenv"
+    assert monitor.outputs["has_pulumi_vast"] is False
+    assert monitor.outputs["password"]["value"] == "hunter2"
+    assert monitor.outputs["password"][SECRET_SIG]
+
+
+@pytest.mark.slow
+def test_a_program_failing_in_its_own_virtualenv_reports_its_frames_once(
+    tmp_path: Path,
+    their_venv: Path,
+    plugin_host: Callable[..., HostProcess],
+    fake_engine: FakeEngine,
+    fake_monitor: tuple[FakeMonitor, str],
+) -> None:
+    folder = _program(tmp_path, "import only_here\nraise ValueError('from their venv')\n")
+    host = plugin_host("pulumi-language-python", fake_engine.address)
+
+    failing = _run(host, folder, fake_monitor[1], options={"virtualenv": str(their_venv)})
+    elsewhere = _run(host, folder, fake_monitor[1])  # the host's own Python has no only_here
+
+    assert failing.bail
+    errors = [log.message for log in fake_engine.logs if log.severity == engine_pb2.ERROR]
+    assert errors[0].startswith("Program failed with an unhandled exception:\nTraceback")
+    assert errors[0].endswith("ValueError: from their venv")
+    assert f'File "{folder / "__main__.py"}", line 2, in <module>' in errors[0]
+    assert "_pulumi_vast_program" not in errors[0] and "runpy" not in errors[0]
+    assert elsewhere.bail
+    assert errors[1].endswith("ModuleNotFoundError: No module named 'only_here'")
+    assert len(errors) == 2
+
+
+@pytest.mark.slow
+def test_a_missing_virtualenv_or_typechecker_fails_the_run_with_the_fix(
+    tmp_path: Path,
+    plugin_host: Callable[..., HostProcess],
+    fake_engine: FakeEngine,
+    fake_monitor: tuple[FakeMonitor, str],
+) -> None:
+    folder = _program(tmp_path, "raise SystemExit('never runs')\n")
+    host = plugin_host("pulumi-language-python", fake_engine.address)
+
+    missing = _run(host, folder, fake_monitor[1], options={"virtualenv": "venv"})
+    unchecked = _run(
+        host, folder, fake_monitor[1], options={"virtualenv": sys.prefix, "typechecker": "pyright"}
+    )
+
+    assert "'venv'" in missing.error and "`pulumi install`" in missing.error
+    assert "typechecker option is set to pyright, but pyright is not installed" in unchecked.error
+
+
+def test_an_sdk_without_the_private_servicer_stops_the_host_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pulumi_vast.engine import language_host
+
+    monkeypatch.delitem(sys.modules, "pulumi_vast.engine.language_runtime")
+    monkeypatch.setitem(sys.modules, "pulumi.automation._server", None)  # import fails
+
+    with pytest.raises(language_host.SdkTooOld, match=r"pulumi SDK 3\.250\.0 has no pulumi\."):
+        language_host._real_handler(None)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,11 +15,13 @@ import pytest
 
 from pulumi_vast.engine.errors import BuildFailed, GoNotFound
 from pulumi_vast.engine.setup import (
+    HOSTS,
     EngineCache,
     Outcome,
     Reporter,
     build_cli,
     ensure_pulumi,
+    install_hosts,
     main,
 )
 
@@ -302,3 +307,46 @@ def test_main_says_when_it_uses_the_cache(
 
     err = capsys.readouterr().err
     assert err.count("using the cached CLI") == 1
+    assert err.count("pulumi-language-python: pulumi-vast's, beside the pulumi CLI") == 1
+    assert all(os.access(bin_dir / name, os.X_OK) for name in HOSTS)
+
+
+# -- our plugins beside it --------------------------------------------------------------
+
+
+def test_the_hosts_beside_pulumi_run_their_module_with_the_given_python(bin_dir: Path) -> None:
+    python = Path("/opt/with space/bin/python")
+
+    written = install_hosts(bin_dir, python)
+
+    assert sorted(path.name for path in written) == sorted(HOSTS)
+    for name, module in HOSTS.items():
+        script = (bin_dir / name).read_text()
+        assert script.startswith("#!/bin/sh\n")
+        assert script.endswith(f"exec '/opt/with space/bin/python' -P -m {module} \"$@\"\n")
+        assert os.access(bin_dir / name, os.X_OK)
+    assert install_hosts(bin_dir, python) == []  # already there
+    assert len(install_hosts(bin_dir, Path("/usr/bin/python3"))) == len(HOSTS)
+
+
+def test_the_hosts_name_this_environment_by_its_real_folder(tmp_path: Path) -> None:
+    linked = tmp_path / "linked-venv"
+    linked.symlink_to(sys.prefix)
+    probe = "from pulumi_vast.engine.setup import own_python; print(own_python())"
+
+    done = subprocess.run(
+        [str(linked / "bin" / "python"), "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    assert Path(done.stdout.strip()).parent == Path(sys.prefix).resolve() / "bin"
+
+
+def test_the_package_itself_installs_no_pulumi_plugin() -> None:
+    # On a user's PATH they would take over every Python program their Pulumi runs.
+    scripts = {
+        entry.name
+        for entry in importlib.metadata.distribution("pulumi-vast").entry_points
+        if entry.group == "console_scripts"
+    }
+
+    assert scripts == {"pulumi-vast"}

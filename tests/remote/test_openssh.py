@@ -17,7 +17,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("ssh") is None, reason="no OpenSSH client installed"),
 ]
 
-# what a person pasting the command would have answered or configured once
+# what a person pasting the command would have answered or configured once (scp only)
 NON_INTERACTIVE = [
     "-o", "StrictHostKeyChecking=no",
     "-o", "UserKnownHostsFile=/dev/null",
@@ -27,25 +27,36 @@ NON_INTERACTIVE = [
 ]  # fmt: skip
 
 
-def _ssh(printed: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def _ssh(printed: str, *extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the printed command as a script would: no terminal to prompt on, as printed."""
     program, *rest = shlex.split(printed)
     *options, destination = rest
     return subprocess.run(
-        [program, *NON_INTERACTIVE, *options, *extra[:-1], destination, extra[-1]],
+        [program, *options, *extra[:-1], destination, extra[-1]],
         capture_output=True,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        start_new_session=True,  # no controlling terminal: nobody can answer a prompt
     )
 
 
-def test_pasted_command_logs_in_and_runs(served: ServedHost, client_key: ClientKey) -> None:
-    printed = ssh_command(served.target(client_key), client_key.path)
+def test_pasted_command_logs_in_and_runs_from_any_folder_without_a_terminal(
+    served: ServedHost, client_key: ClientKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The provider knows the key by a path relative to the project folder...
+    monkeypatch.chdir(client_key.path.parent.parent)
+    relative = Path(client_key.path.parent.name) / client_key.path.name
+    printed = ssh_command(served.target(client_key), relative)
+    # ...and the command is pasted into a script that runs elsewhere.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
 
-    hello = _ssh(printed, "echo hi from $CONTAINER_ID")
-    failing = _ssh(printed, "exit 5")
+    hello = _ssh(printed, "echo hi from $CONTAINER_ID", cwd=elsewhere)
+    failing = _ssh(printed, "exit 5", cwd=elsewhere)
 
-    assert (hello.returncode, hello.stdout) == (0, "hi from C.4242\n"), hello.stderr
+    assert (hello.returncode, hello.stdout, hello.stderr) == (0, "hi from C.4242\n", "")
     assert failing.returncode == 5
 
 

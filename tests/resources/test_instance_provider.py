@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_vast import remote
 from pulumi_vast.api import CHEAPEST_FIRST, VastClient
 from pulumi_vast.remote import ProbeFailed
 from pulumi_vast.resources import InstanceProvider, SshKeyProvider
@@ -191,9 +192,8 @@ def test_create_rents_the_cheapest_match_and_says_so(
     assert outs["gpu_name"] == cheapest.gpu_name
     assert outs["status"] == "running"
     assert outs["selection"].startswith("best of")
-    assert (
-        outs["ssh_command"]
-        == f"ssh -p {outs['ssh_port']} -i {provider.settings.ssh_key} root@127.0.0.1"
+    assert outs["ssh_command"] == remote.ssh_command(
+        remote.SshTarget(host="127.0.0.1", port=outs["ssh_port"]), provider.settings.ssh_key
     )
     assert alive(sim_admin, vast_account) == 1
     provider.delete(created.id, outs)

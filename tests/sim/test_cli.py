@@ -14,7 +14,7 @@ from tests.sim.models.world import World
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[SimOptions]:
-    """Options `sim` would serve with, without serving."""
+    """Options `sim` would serve with, without serving (nor re-executing itself confined)."""
     calls: list[SimOptions] = []
 
     def fake_serve(options: SimOptions, **_: Any) -> int:
@@ -22,6 +22,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[SimOptions]:
         return 0
 
     monkeypatch.setattr(server, "serve", fake_serve)
+    monkeypatch.setattr(server, "confine_process", lambda data_dir: None)
     return calls
 
 
