@@ -30,13 +30,6 @@ def test_the_simulator_serves_the_default_folder(monkeypatch: pytest.MonkeyPatch
     assert SimOptions().data_dir == Path("/data/sim")
 
 
-NEEDS_SETTINGS_CHANGE = pytest.mark.xfail(
-    strict=True,
-    reason="needs resources/_settings.py's sim_data_dir to default to default_sim_data_dir() "
-    "and tools/offers.py's --data to default to it (the change is in the toolchain report)",
-)
-
-
 @pytest.fixture
 def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No PULUMI_VAST_SIM_DATA (./dev sets it), and an XDG state folder of the test's own."""
@@ -45,14 +38,12 @@ def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "state"
 
 
-@NEEDS_SETTINGS_CHANGE
 def test_a_local_stack_keeps_its_world_in_the_state_folder(state_home: Path) -> None:
     settings = ProviderSettings.from_config({"vast:apiUrl": "local"})
 
     assert settings.sim_data_dir == state_home / "pulumi-vast" / "sim"
 
 
-@NEEDS_SETTINGS_CHANGE
 @pytest.mark.slow
 def test_offers_url_local_starts_the_simulator_there_not_here(
     state_home: Path, tmp_path: Path

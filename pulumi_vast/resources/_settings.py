@@ -26,6 +26,7 @@ from pydantic import (
     ValidationError,
 )
 
+from pulumi_vast._sim_home import default_sim_data_dir
 from pulumi_vast.api import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.resources._problems import Failure, at, closest, validation_failures
 from pulumi_vast.resources._ssh_keys import PublicKey
@@ -36,7 +37,6 @@ __all__ = [
     "NAMESPACE",
     "SECRET_SETTINGS",
     "SETTING_KEYS",
-    "SIM_DATA_DIR",
     "InvalidSettings",
     "ProviderSettings",
 ]
@@ -46,8 +46,7 @@ LOCAL = "local"
 """`vast:apiUrl: local` means the embedded simulator, started on demand."""
 LOCAL_API_KEY = "pulumi-vast-local"
 """The simulator accepts any key, each its own account; this one serves keyless local stacks."""
-SIM_DATA_DIR = Path(".state/sim")
-"""Where a local stack's simulator keeps its world, relative to the project."""
+
 SET_API_KEY = "pulumi config set --secret vast:apiKey KEY"
 
 
@@ -111,7 +110,10 @@ class ProviderSettings(BaseModel):
         None, alias="sshPrivateKey", description="the private key text SSH logs in with"
     )
     sim_data_dir: Path = Field(
-        SIM_DATA_DIR, alias="simDataDir", description="where the simulator keeps its world"
+        default_factory=default_sim_data_dir,
+        alias="simDataDir",
+        description="where the simulator keeps its world (default: $PULUMI_VAST_SIM_DATA, "
+        "else ~/.local/state/pulumi-vast/sim; never the project folder)",
     )
 
     @property

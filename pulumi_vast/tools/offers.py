@@ -19,7 +19,7 @@ from typing import Any
 
 from pulumi_vast.api import QueryError, VastError
 from pulumi_vast.resources._lookup import RankedOffer, ranked_offers
-from pulumi_vast.resources._settings import SIM_DATA_DIR, ProviderSettings
+from pulumi_vast.resources._settings import ProviderSettings
 
 __all__ = ["register"]
 
@@ -43,7 +43,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--bid", action="store_true", help="interruptible (bid) prices")
     parser.add_argument("--url", help="API URL; `local` for the simulator (default VAST_URL)")
     parser.add_argument(
-        "--data", type=Path, default=SIM_DATA_DIR, help="simulator data for --url local"
+        "--data",
+        type=Path,
+        help="simulator data for --url local (default: $PULUMI_VAST_SIM_DATA, else "
+        "~/.local/state/pulumi-vast/sim)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=run)
