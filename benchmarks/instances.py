@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,14 +81,26 @@ def _timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def run_pulumi(sim: SimulatorProcess, key: str, count: int, root: Path) -> Run:
+def run_pulumi(
+    sim: SimulatorProcess,
+    key: str,
+    count: int,
+    root: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    operations: Sequence[str] = (*OPERATIONS, PIPELINE_UP),
+) -> Run:
+    """``operations`` of a stack of ``count`` instances, in order, timed; then destroyed."""
     project = root / "project"
     project.mkdir(parents=True)
     (project / "Pulumi.yaml").write_text("name: vast-bench\nruntime: python\n")
     (project / "__main__.py").write_text(_PROGRAM)
     (root / "backend").mkdir()
     ws = PulumiWorkspace(
-        project, backend_url=(root / "backend").as_uri(), pulumi_home=root / "pulumi-home"
+        project,
+        backend_url=(root / "backend").as_uri(),
+        pulumi_home=root / "pulumi-home",
+        env=env,
     )
     ws.init_stack("bench")
     ws.set_config("instances", str(count))
@@ -102,7 +114,7 @@ def run_pulumi(sim: SimulatorProcess, key: str, count: int, root: Path) -> Run:
     }
     steps[PIPELINE_UP] = lambda: ws.run("up", "--yes", "--skip-preview", "--non-interactive")
     run = Run()
-    for operation in (*OPERATIONS, PIPELINE_UP):
+    for operation in operations:
         sim.admin.reset_request_counts(key)
         run.seconds[operation] = _timed(steps[operation])
         run.calls[operation] = sim.admin.request_counts(key)

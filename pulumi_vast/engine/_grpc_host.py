@@ -23,7 +23,6 @@ import argparse
 import os
 import select
 import signal
-import socket
 import sys
 import threading
 import time
@@ -35,6 +34,8 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import grpc  # type: ignore[import-untyped]
+
+from pulumi_vast import _stopping as stopping
 
 __all__ = [
     "GRPC_OPTIONS",
@@ -55,9 +56,6 @@ GRPC_OPTIONS = (
 )
 """The SDK's own server options (`pulumi.runtime._grpc_settings`), spelled out so that a
 host can print its port before the SDK has loaded; a test keeps them equal."""
-ENGINE_POLL_INTERVAL_S = 2.0
-# A single refused connection could be a hiccup; two in a row mean the engine is gone.
-ENGINE_FAILURES_BEFORE_GONE = 2
 _IDLE_POLL_S = 0.2
 RESPONSE_GRACE_S = 2.0
 
@@ -339,18 +337,13 @@ def _drain(
 
 
 def _watch_engine(address: str, stop: _StopSignal) -> None:
-    host, _, port = address.rpartition(":")
     failures = 0
     while not stop.event.is_set():
-        time.sleep(ENGINE_POLL_INTERVAL_S)
-        try:
-            with socket.create_connection((host.strip("[]") or LOOPBACK, int(port)), timeout=5):
-                failures = 0
-        except OSError:
-            failures += 1
-            if failures >= ENGINE_FAILURES_BEFORE_GONE:
-                stop.request(f"the engine at {address} is gone")
-                return
+        time.sleep(stopping.ENGINE_POLL_S)
+        failures = 0 if stopping.engine_reachable(address) else failures + 1
+        if failures >= stopping.ENGINE_FAILURES_BEFORE_GONE:
+            stop.request(f"the engine at {address} is gone")
+            return
 
 
 def _note(message: str) -> None:

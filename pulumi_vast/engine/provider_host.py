@@ -296,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except SdkShapeChanged as exc:
         sys.stderr.write(f"{_PROG}: {exc}; serving with the SDK's stock host instead\n")
         serve_stock()
+    stopping.mark_hosted()  # not before: the stock host above needs the guard
     # After the SDK is loaded here, so the two threads never import the same package.
     preloading = adoption.preload_providers()
     progress.attach_engine(args.engine_address)

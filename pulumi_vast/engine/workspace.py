@@ -28,6 +28,7 @@ from pulumi_vast.engine.errors import CommandFailed
 __all__ = [
     "DEFAULT_PASSPHRASE",
     "PulumiWorkspace",
+    "stock_provider_host",
     "venv_bin_dir",
 ]
 
@@ -40,6 +41,17 @@ _PREVIEW_FLAGS = ("--non-interactive", "--color", "never")
 def venv_bin_dir() -> Path:
     """The bin folder of the running interpreter's environment (where setup puts `pulumi`)."""
     return Path(sys.executable).parent
+
+
+def stock_provider_host(folder: Path) -> dict[str, str]:
+    """`env` for a workspace whose dynamic providers run under the SDK's stock host
+    (`python -m pulumi.dynamic`), as with Pulumi's own CLI: a bin folder made in ``folder``,
+    whose `pulumi-resource-pulumi-python` runs that host, is first on PATH."""
+    folder.mkdir(parents=True)
+    script = folder / "pulumi-resource-pulumi-python"
+    script.write_text(f'#!/bin/sh\nexec "{venv_bin_dir() / "python"}" -u -m pulumi.dynamic "$@"\n')
+    script.chmod(0o755)
+    return {"PATH": os.pathsep.join([str(folder), str(venv_bin_dir()), os.environ["PATH"]])}
 
 
 class PulumiWorkspace:

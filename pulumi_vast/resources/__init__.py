@@ -6,6 +6,9 @@ exports those by its `__all__`; this package re-exports them all, and everything
 resource classes (`_resource.registered`). A test fails when a module is not re-exported.
 """
 
+import sys
+
+from pulumi_vast import _stopping
 from pulumi_vast.resources import (
     env_var,
     instance,
@@ -35,3 +38,7 @@ __all__ += ssh_key.__all__
 __all__ += stack_tag.__all__
 __all__ += template.__all__
 __all__ += volume.__all__
+
+# Under the SDK's stock provider host (this package is loaded when it unpickles a provider),
+# creates in flight are stopped when the engine goes away, as our host stops them.
+_stopping.guard_unhosted(sys.argv)

@@ -148,6 +148,12 @@ class Rental:
         )
 
     def run(self) -> RentalOutcome:
+        # Counted, so that a stock provider host orphaned by its engine waits for the
+        # rollback before it exits (`stopping.guard_unhosted`).
+        with stopping.in_flight():
+            return self._run()
+
+    def _run(self) -> RentalOutcome:
         adopted = self._left_behind()
         if adopted is not None:
             return adopted

@@ -3,18 +3,15 @@ secret, and `destroy` gives back everything in both."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from pulumi_vast.api import VastClient
-from pulumi_vast.engine.workspace import venv_bin_dir
 from pulumi_vast.sim.testing import SimAdmin
 from pulumi_vast.stack import generate_key_pair
 from tests.e2e.conftest import REPO
 from tests.e2e.test_lifecycle import billing
-from tests.e2e.test_secrets import _sdk_host
 from tests.fixtures.engine import WorkspaceFactory
 
 pytestmark = pytest.mark.slow
@@ -28,13 +25,11 @@ def test_each_resource_is_made_in_its_own_account(
     vast_account: str,
     sim_admin: SimAdmin,
     host: str,
+    stock_host_env: dict[str, str],
 ) -> None:
     team_b = sim_admin.new_account()
     generate_key_pair(tmp_path / "id_ed25519.pub")
-    env = {}
-    if host == "SDK host":  # `python -m pulumi.dynamic`, as users of the official CLI run
-        sdk_bin = _sdk_host(tmp_path / "sdk-host-bin")
-        env["PATH"] = os.pathsep.join([str(sdk_bin), str(venv_bin_dir()), os.environ["PATH"]])
+    env = stock_host_env if host == "SDK host" else {}
     stack = pulumi_workspace(REPO / "tests" / "e2e" / "programs" / "accounts", env=env)
     stack.set_config("vast:apiUrl", sim_url)
     stack.set_config("vast:apiKey", vast_account, secret=True)

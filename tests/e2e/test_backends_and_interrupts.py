@@ -42,7 +42,7 @@ def _wait_for_rental(sim_admin: SimAdmin, key: str, timeout: float = 60) -> int:
     raise AssertionError("no instance was rented")
 
 
-def _ctrl_c_while_renting(
+def ctrl_c_while_renting(
     stack: PulumiWorkspace, sim_admin: SimAdmin, key: str, *, times: int
 ) -> tuple[int, int, str]:
     """Ctrl-C ``times`` times once `up` has rented an instance: (its id, exit status, output)."""
@@ -62,7 +62,7 @@ def test_ctrl_c_while_an_instance_boots_records_it_and_leaks_nothing(
     sim_admin.set_boot_delay(vast_account, 4)
     stack: PulumiWorkspace = vast_stack([instance(ready={"timeout": 60})])
 
-    rented, status, output = _ctrl_c_while_renting(stack, sim_admin, vast_account, times=1)
+    rented, status, output = ctrl_c_while_renting(stack, sim_admin, vast_account, times=1)
 
     assert status != 0
     assert "canceled" in output
@@ -84,7 +84,7 @@ def test_a_second_ctrl_c_gives_back_the_instances_being_created(
     stack: PulumiWorkspace = vast_stack([instance(ready={"timeout": 120})])
 
     # The second press is "terminate now": the engine will not record the create.
-    rented, status, output = _ctrl_c_while_renting(stack, sim_admin, vast_account, times=2)
+    rented, status, output = ctrl_c_while_renting(stack, sim_admin, vast_account, times=2)
 
     assert status != 0
     assert f"destroying instance {rented}" in output

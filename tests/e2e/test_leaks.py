@@ -78,25 +78,48 @@ def unlock(stack: PulumiWorkspace) -> None:
     stack.run("cancel", "--yes", "--non-interactive", "--stack", stack.stack or "")
 
 
+def command_line(pid: int) -> list[str]:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return []
+
+
+def kill_the_cli_while_three_boot(
+    stack: PulumiWorkspace, sim_admin: SimAdmin, key: str
+) -> tuple[list[int], dict[int, list[str]]]:
+    """SIGKILL pulumi alone, as `kill -9` does, while `up` boots three instances: (their ids,
+    the command lines of the processes it started, by pid, which live on, orphaned)."""
+    sim_admin.set_boot_delay(key, 60)
+    up = start_up_of_three(stack, sim_admin, key)
+    first = rented(sim_admin, key)
+    orphans = {pid: command_line(pid) for pid in descendants(up.pid)}
+    up.kill()
+    up.communicate()
+    return first, orphans
+
+
+def the_next_up_rents_three_anew(
+    stack: PulumiWorkspace, sim_admin: SimAdmin, key: str, first: list[int]
+) -> None:
+    unlock(stack)
+    sim_admin.set_boot_delay(key, 0.3)
+    stack.up()
+    now = [row["id"] for row in billing(sim_admin, key)]
+    assert len(now) == 3 and not set(now) & set(first)
+    assert sim_admin.ledger(key)["totals"]["instances"] == 6, "nothing rented beyond those"
+    stack.destroy()
+    assert billing(sim_admin, key) == []
+
+
 def test_a_killed_cli_gives_back_the_instances_being_created(
     vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
 ) -> None:
-    sim_admin.set_boot_delay(vast_account, 60)
     stack = vast_stack(three())
-    up = start_up_of_three(stack, sim_admin, vast_account)
-    first = rented(sim_admin, vast_account)
+    first, _ = kill_the_cli_while_three_boot(stack, sim_admin, vast_account)
 
-    up.kill()  # SIGKILL to pulumi alone, as `kill -9` does: its plugins live on, orphaned
-    up.communicate()
     eventually(lambda: billing(sim_admin, vast_account) == [], "the provider gave them back")
-
-    unlock(stack)
-    sim_admin.set_boot_delay(vast_account, 0.3)
-    stack.up()
-    now = [row["id"] for row in billing(sim_admin, vast_account)]
-    assert len(now) == 3 and not set(now) & set(first)
-    stack.destroy()
-    assert billing(sim_admin, vast_account) == []
+    the_next_up_rents_three_anew(stack, sim_admin, vast_account, first)
 
 
 def kill_everything(up: subprocess.Popen[str]) -> None:

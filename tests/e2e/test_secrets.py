@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
 import re
 import secrets
 import shutil
@@ -40,7 +39,6 @@ from typing import Any
 import pytest
 
 from pulumi_vast.engine import PulumiWorkspace
-from pulumi_vast.engine.workspace import venv_bin_dir
 from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
 from pulumi_vast.stack import generate_key_pair
 from tests.e2e.conftest import STACK, VastStack, instance, write_config
@@ -107,15 +105,6 @@ def _key_pair(folder: Path) -> tuple[str, str]:
     pair = (folder / "id_ed25519").read_text(), (folder / "id_ed25519.pub").read_text().strip()
     shutil.rmtree(folder)
     return pair
-
-
-def _sdk_host(folder: Path) -> Path:
-    """A bin folder whose `pulumi-resource-pulumi-python` is the SDK's own host."""
-    folder.mkdir()
-    script = folder / "pulumi-resource-pulumi-python"
-    script.write_text(f'#!/bin/sh\nexec "{venv_bin_dir() / "python"}" -u -m pulumi.dynamic "$@"\n')
-    script.chmod(0o755)
-    return folder
 
 
 # ------------------------------------------------------------------------------ searching
@@ -210,6 +199,7 @@ def test_a_whole_lifecycle_leaves_no_secret_in_clear(
     sim_admin: SimAdmin,
     tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
+    stock_host_env: dict[str, str],
 ) -> None:
     private_key, public_key = _key_pair(tmp_path_factory.mktemp("key"))
     another_key, _ = _key_pair(tmp_path_factory.mktemp("key"))
@@ -220,10 +210,7 @@ def test_a_whole_lifecycle_leaves_no_secret_in_clear(
         Secret("the env value", hf_token),
     ]
     (tmp_path / "tmp").mkdir()
-    env = {"TMPDIR": str(tmp_path / "tmp")}
-    if host == "SDK host":
-        sdk_bin = _sdk_host(tmp_path / "sdk-host-bin")
-        env["PATH"] = os.pathsep.join([str(sdk_bin), str(venv_bin_dir()), os.environ["PATH"]])
+    env = {"TMPDIR": str(tmp_path / "tmp"), **(stock_host_env if host == "SDK host" else {})}
 
     probe = 'test -n "$HF_TOKEN"'  # the env value reached the instance, over SSH
     stack = vast_stack([instance(ready={"ssh": True, "probe": probe, "timeout": 60})], env=env)
