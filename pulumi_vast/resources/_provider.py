@@ -254,11 +254,22 @@ class VastProvider(ResourceProvider):
         with self.refusals("delete", id_):
             self._delete(id_, props)
 
+    def preview_key(self, news: Mapping[str, Any], args: Any) -> str | None:
+        """Which resource a preview of a create is for, if its check recorded what the
+        create will give (`OfferBook.expect`) under that key."""
+        return None
+
     def preview_create(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """What a create will give, without making it (a preview): the inputs, and every
-        output unknown; secrets marked as on every result."""
+        """What a create will give, without making it (a preview): the inputs, what its
+        check expects of the offer it picked (the GPU, the price...), and every other output
+        unknown; secrets marked as on every result."""
+        args = self.table.check(props).args
+        key = self.preview_key(props, args) if args is not None else None
+        expected = (self.connection.offers.expected(key) if key is not None else None) or {}
         outs: dict[str, Any] = {**props}
-        outs.update({name: Unknown() for name in self.output_names if props.get(name) is None})  # type: ignore[no-untyped-call]
+        for name in self.output_names:
+            if props.get(name) is None:
+                outs[name] = expected.get(name, Unknown())  # type: ignore[no-untyped-call]
         return self.table.with_secrets(outs, arrived=secret_names(props))
 
     def preview_update(
