@@ -280,8 +280,14 @@ class VastProvider(ResourceProvider):
         the engine takes the inputs for the outputs, and everything a program derives from
         an output of a resource being updated shows as unknown."""
         outs: dict[str, Any] = {**olds, **news}
-        outs.update({name: Unknown() for name in self.changed_in_place})  # type: ignore[no-untyped-call]
+        changed = frozenset(self.table.changed_fields(olds, news))
+        outs.update({name: Unknown() for name in self.changes_in_place(changed)})  # type: ignore[no-untyped-call]
         return self.table.with_secrets(outs, arrived=secret_names(news) | secret_names(olds))
+
+    def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
+        """The outputs besides its inputs that an update of the inputs ``changed`` may
+        change (`changed_in_place`, or fewer when the provider can tell)."""
+        return self.changed_in_place
 
     def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
         """Make the object; its id and outputs. A failure must leave nothing behind."""

@@ -580,6 +580,10 @@ class InstanceProvider(VastProvider):
     def preview_key(self, news: Mapping[str, Any], args: Any) -> str | None:
         return preview_key(news, args)
 
+    def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
+        # Starting or stopping it moves its status, address and price; a label or keys do not.
+        return self.changed_in_place if "running" in changed else frozenset()
+
     def _announce(self, key: str, text: str) -> None:
         """Say what a preview will do, once per resource (a replacement is checked twice)."""
         if self.connection.offers.first_word(key, text):

@@ -466,6 +466,23 @@ def test_label_and_stop_are_changed_in_place(
     provider.delete(created.id, created.outs)
 
 
+def test_a_preview_of_an_update_shows_unknown_only_what_it_may_move(
+    provider: InstanceProvider,
+) -> None:
+    olds = {**checked(provider), "dph_total": 0.25, "status": "running", "ssh_port": 2222}
+
+    relabeled = provider.preview_update("1", olds, checked(provider, olds, label="b"))
+    stopping = provider.preview_update("1", olds, checked(provider, olds, running=False))
+
+    assert relabeled["label"] == "b"
+    assert (relabeled["dph_total"], relabeled["status"], relabeled["ssh_port"]) == (
+        0.25,
+        "running",
+        2222,
+    ), "a label moves neither its price nor its address"
+    assert all(isinstance(stopping[name], Unknown) for name in ("dph_total", "status", "ssh_port"))
+
+
 def test_starting_again_waits_until_it_runs(provider: InstanceProvider, client: VastClient) -> None:
     inputs = checked(provider)
     created = provider.create(inputs)
