@@ -373,6 +373,7 @@ class VolumeResource(VastResource):
     args_class = VolumeArgs
     kind: ClassVar[VolumeKind]
     rents = True
+    cost_output = ("monthly_cost", 1 / HOURS_PER_MONTH)
 
     @classmethod
     def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:

@@ -819,6 +819,7 @@ class Instance(VastResource, module="vast", name="Instance"):
     provider_class = InstanceProvider
     args_class = InstanceArgs
     rents = True
+    cost_output = ("dph_total", 1.0)
     config_key = "instances"
     config_example = """
 pulumi-vast:instances:
