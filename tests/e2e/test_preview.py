@@ -51,6 +51,7 @@ def will_rent_per_hour(text: str) -> float:
 def shown_cost(text: str) -> dict[str, tuple[float, float]]:
     """The `vast_cost` output as a preview prints it: (before, after) of each entry; the
     same twice for an entry that does not change."""
+    assert "vast_cost: {" in text, f"no vast_cost shown (unknown, or unchanged):\n{text}"
     block = text.split("vast_cost: {", 1)[1].split("}", 1)[0]
     rows: dict[str, tuple[float, float]] = {}
     for line in block.splitlines():
@@ -90,7 +91,10 @@ def test_a_preview_ends_with_what_the_stack_will_cost_and_the_change(
     assert applied["per_hour"] == pytest.approx(billed, abs=1e-4), "what the simulator bills"
     assert applied["per_hour"] == cost["per_hour"][1], "what the preview said"
 
-    write_config(stack, instances=[*declared["instances"], instance("c", ready=READY)])
+    # One more, and a label changed in place, which moves no price: the total stays known.
+    first, *others = declared["instances"]
+    relabeled = {**first, "label": "renamed"}
+    write_config(stack, instances=[relabeled, *others, instance("c", ready=READY)])
     added = preview(stack)
     change = shown_cost(added)
     assert change["instances"] == (counts["instances"], counts["instances"] + 1)
@@ -108,12 +112,16 @@ def test_a_replacement_says_once_what_it_will_rent_and_up_rents_that(
 ) -> None:
     stack = vast_stack([instance(ready={"timeout": 60})])
     stack.up()
-    [first] = [row["id"] for row in billing(sim_admin, vast_account)]
+    [old] = billing(sim_admin, vast_account)
+    first = old["id"]
 
     set_path(stack, "pulumi-vast:instances[0].image", "nvidia/cuda:12.4.1")
-    said = WILL_RENT.findall(diagnostics(preview(stack)))
+    text = preview(stack)
+    said = WILL_RENT.findall(diagnostics(text))
 
     assert len(said) == 1, said
+    assert int(said[0][1]) == old["offer_id"], "the offer its old instance frees is the best"
+    assert "vast_cost" not in text, "the same offer again: the stack's cost does not change"
     stack.up()
     [row] = billing(sim_admin, vast_account)
     assert row["id"] != first
