@@ -96,10 +96,8 @@ def _cost_line(resource: type[VastResource]) -> list[str]:
         return []
     name, factor = resource.cost_output
     price = f"`{name}`" if factor == 1 else f"`{name}` / {1 / factor:g}"
-    return [
-        f"Its price per hour, {price}, counts in the stack's [`{STACK_OUTPUT}`](#vast_cost).",
-        "",
-    ]
+    link = f"[`{STACK_OUTPUT}`](#{STACK_OUTPUT})"
+    return [f"Its price per hour, {price}, counts in the stack's {link}.", ""]
 
 
 def cost_section() -> str:
