@@ -22,6 +22,7 @@ from pulumi_vast.resources import Account, RankedOffer, get_offers
 from pulumi_vast.resources._fields import Change, FieldTable, ResourceArgs, nested_args
 from pulumi_vast.resources._resource import VastResource, registered
 from pulumi_vast.resources._settings import SECRET_SETTINGS, SETTING_KEYS, ProviderSettings
+from pulumi_vast.resources._stack_cost import COUNTED, STACK_OUTPUT
 
 __all__ = ["attribute_docs", "render", "resource_section"]
 
@@ -76,6 +77,7 @@ def resource_section(resource: type[VastResource]) -> str:
         "|---|---|",
         *(f"| `{name}` | {outputs.get(name, '')} |" for name in resource.output_properties),
         "",
+        *_cost_line(resource),
         *_examples(resource),
         "### Import",
         "",
@@ -87,6 +89,34 @@ def resource_section(resource: type[VastResource]) -> str:
         f'`vast.{resource.__name__}.get("name", "ID")`.',
     ]
     return "\n".join(lines)
+
+
+def _cost_line(resource: type[VastResource]) -> list[str]:
+    if resource.cost_output is None:
+        return []
+    name, factor = resource.cost_output
+    price = f"`{name}`" if factor == 1 else f"`{name}` / {1 / factor:g}"
+    link = f"[`{STACK_OUTPUT}`](#{STACK_OUTPUT})"
+    return [f"Its price per hour, {price}, counts in the stack's {link}.", ""]
+
+
+def cost_section() -> str:
+    counted = ", ".join(f"`{kind}`" for kind in COUNTED)
+    return "\n".join(
+        [
+            f"## {STACK_OUTPUT}",
+            "",
+            "A stack output every program has once it declares something that bills: what "
+            "its instances, volumes and network volumes cost together, `per_hour` and "
+            f"`per_day` in $, and how many of each it holds ({counted}; a kind it holds none "
+            "of is left out). A preview ends with it as the stack will be once applied, and "
+            "with its change against the last `up`; under the SDK's stock provider host it "
+            "is unknown in a preview that rents or changes something. After `up` it is what "
+            "Vast bills, except that a stopped instance counts at its `dph_total` while Vast "
+            "bills only its storage. What `get` reads is not counted: the stack does not pay "
+            "for it.",
+        ]
+    )
 
 
 def python_example(documented: Any) -> str:
@@ -191,6 +221,7 @@ def render() -> str:
         *(nested_section(args) + "\n" for args in nested),
         account_section() + "\n",
         lookups_section() + "\n",
+        cost_section() + "\n",
     ]
     return "\n".join(parts)
 

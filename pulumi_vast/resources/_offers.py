@@ -11,6 +11,7 @@ volumes and network volumes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -125,6 +126,8 @@ class OfferBook:
         """The offer a resource being replaced holds, free again once it is destroyed."""
         self._said: dict[str, str] = {}
         """What a preview last said of each resource."""
+        self._expected: dict[str, dict[str, Any]] = {}
+        """Outputs a preview expects each new resource's create to give (its offer's)."""
 
     def ranked(self, search: OfferSearch, *, max_age: float) -> list[Any]:
         """Offers answering ``search``, best first, from a search at most ``max_age`` s old
@@ -208,6 +211,18 @@ class OfferBook:
                     return offer
             self._previewed.pop(key, None)
             return None
+
+    def expect(self, key: str, outputs: Mapping[str, Any]) -> None:
+        """A create of resource ``key`` will give ``outputs`` (those of the offer its
+        preview picked), which a preview can show instead of unknowns."""
+        with self._lock:
+            self._expected[key] = dict(outputs)
+
+    def expected(self, key: str) -> dict[str, Any] | None:
+        """What `expect` last recorded for resource ``key``, if anything."""
+        with self._lock:
+            found = self._expected.get(key)
+        return None if found is None else dict(found)
 
     def claim(self, offer_id: int, kind: OfferKind = "gpu") -> bool:
         """Reserve an offer for one create in this process; False if another has it."""

@@ -254,11 +254,22 @@ class VastProvider(ResourceProvider):
         with self.refusals("delete", id_):
             self._delete(id_, props)
 
+    def preview_key(self, news: Mapping[str, Any], args: Any) -> str | None:
+        """Which resource a preview of a create is for, if its check recorded what the
+        create will give (`OfferBook.expect`) under that key."""
+        return None
+
     def preview_create(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """What a create will give, without making it (a preview): the inputs, and every
-        output unknown; secrets marked as on every result."""
+        """What a create will give, without making it (a preview): the inputs, what its
+        check expects of the offer it picked (the GPU, the price...), and every other output
+        unknown; secrets marked as on every result."""
+        args = self.table.check(props).args
+        key = self.preview_key(props, args) if args is not None else None
+        expected = (self.connection.offers.expected(key) if key is not None else None) or {}
         outs: dict[str, Any] = {**props}
-        outs.update({name: Unknown() for name in self.output_names if props.get(name) is None})  # type: ignore[no-untyped-call]
+        for name in self.output_names:
+            if props.get(name) is None:
+                outs[name] = expected.get(name, Unknown())  # type: ignore[no-untyped-call]
         return self.table.with_secrets(outs, arrived=secret_names(props))
 
     def preview_update(
@@ -269,8 +280,14 @@ class VastProvider(ResourceProvider):
         the engine takes the inputs for the outputs, and everything a program derives from
         an output of a resource being updated shows as unknown."""
         outs: dict[str, Any] = {**olds, **news}
-        outs.update({name: Unknown() for name in self.changed_in_place})  # type: ignore[no-untyped-call]
+        changed = frozenset(self.table.changed_fields(olds, news))
+        outs.update({name: Unknown() for name in self.changes_in_place(changed)})  # type: ignore[no-untyped-call]
         return self.table.with_secrets(outs, arrived=secret_names(news) | secret_names(olds))
+
+    def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
+        """The outputs besides its inputs that an update of the inputs ``changed`` may
+        change (`changed_in_place`, or fewer when the provider can tell)."""
+        return self.changed_in_place
 
     def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
         """Make the object; its id and outputs. A failure must leave nothing behind."""

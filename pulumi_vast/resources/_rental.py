@@ -61,6 +61,7 @@ __all__ = [
     "Rental",
     "RentalFailed",
     "RentalOutcome",
+    "expected_outputs",
     "failed_outputs",
     "instance_outputs",
     "offer_snapshot",
@@ -447,6 +448,19 @@ def instance_outputs(
         "label": instance.label or "",
         "failure": "",
     }
+
+
+FROM_THE_OFFER = ("offer_id", "gpu_name", "num_gpus", "gpu_ram_gib", "machine_id", "host_id")
+"""The outputs of an `Instance` that its offer tells before it is rented."""
+
+
+def expected_outputs(offer: Offer, *, per_hour: float) -> dict[str, Any]:
+    """The outputs renting ``offer`` will give, as far as the offer tells beforehand: what a
+    preview shows instead of unknowns. ``per_hour`` is its estimated price, disk included."""
+    outputs = instance_outputs(
+        LiveInstance(id=0), offer=offer_snapshot(offer), selection="", private_key_file=None
+    )
+    return {**{name: outputs[name] for name in FROM_THE_OFFER}, "dph_total": per_hour}
 
 
 def failed_outputs(instance_id: int, *, offer: Offer | None, failure: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_vast.api import MAX_LABEL_LENGTH
+from pulumi_vast.resources import _stack_cost as stack_cost
 from pulumi_vast.resources._fields import ResourceArgs
 from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import InvalidInputs, describe
@@ -86,6 +87,9 @@ class VastResource(pulumi.dynamic.Resource):
     rents: ClassVar[bool] = False
     """Whether it bills: then it carries its stack's tag (`stack_tag`), so that nothing it
     rents can be lost by an interrupted run."""
+    cost_output: ClassVar[tuple[str, float] | None] = None
+    """(output, factor): its price in $/hour is that output times the factor, counted in
+    its stack's `vast_cost`."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -120,6 +124,11 @@ class VastResource(pulumi.dynamic.Resource):
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
         super().__init__(self.provider_class(), resource_name, props, opts)
+        if self.cost_output is not None:
+            name, factor = self.cost_output
+            cost: pulumi.Output[float | None] = getattr(self, name)
+            kind = self.provider_class.kind.replace(" ", "_") + "s"
+            stack_cost.track(kind, cost.apply(lambda value: float(value or 0) * factor))
 
     @classmethod
     def get(

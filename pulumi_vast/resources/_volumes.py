@@ -202,6 +202,8 @@ class VolumeMount(ResourceArgs):
 
 
 VolumeKind = Literal["local", "network"]
+FROM_THE_OFFER = ("offer_id", "machine_id", "cluster_id", "monthly_cost")
+"""The outputs of a volume that its offer tells before it is rented."""
 
 
 class VolumeProviderBase(VastProvider):
@@ -235,10 +237,8 @@ class VolumeProviderBase(VastProvider):
         offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
         field = "offer_id" if search.offer_id else "query"
         wanted = f"offer {search.offer_id}" if search.offer_id else repr(known(args.query))
-        key = news.get(OWNER_INPUT) if isinstance(news.get(OWNER_INPUT), str) else None
-        pick = self.connection.offers.preview_pick(
-            offers, key or f"{self.kind}:{known(args.name)}", self.offer_kind
-        )
+        key = self.preview_key(news, args)
+        pick = self.connection.offers.preview_pick(offers, key, self.offer_kind)
         if pick is None:
             return [
                 (
@@ -248,7 +248,14 @@ class VolumeProviderBase(VastProvider):
                 )
             ]
         progress.note(f"will rent {describe_volume_offer(pick, search.disk_gb)}")
+        # What the create will report, from the offer alone (no volume exists yet).
+        expected = self._describe(Volume(id=0, disk_space=search.disk_gb), offer_snapshot(pick), "")
+        self.connection.offers.expect(key, {name: expected[name] for name in FROM_THE_OFFER})
         return []
+
+    def preview_key(self, news: Mapping[str, Any], args: Any) -> str:
+        owner = news.get(OWNER_INPUT)
+        return owner if isinstance(owner, str) and owner else f"{self.kind}:{known(args.name)}"
 
     def replaces_on_change(
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
@@ -366,6 +373,7 @@ class VolumeResource(VastResource):
     args_class = VolumeArgs
     kind: ClassVar[VolumeKind]
     rents = True
+    cost_output = ("monthly_cost", 1 / HOURS_PER_MONTH)
 
     @classmethod
     def defaults(cls, resource_name: str, args: ResourceArgs) -> ResourceArgs:

@@ -53,6 +53,7 @@ from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._rental import (
     SEARCH_MAX_AGE,
     Rental,
+    expected_outputs,
     instance_outputs,
     offer_snapshot,
     plan_request,
@@ -541,6 +542,7 @@ class InstanceProvider(VastProvider):
         chosen = pick.model_dump()
         cost = estimate(chosen, disk_gb=search.disk_gb)
         self._announce(key, f"will rent {describe_offer(chosen)}: {cost.summary()}")
+        self.connection.offers.expect(key, expected_outputs(pick, per_hour=cost.per_hour))
         return []
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -574,6 +576,13 @@ class InstanceProvider(VastProvider):
                     "The instance is kept as it is"
                 )
         return result
+
+    def preview_key(self, news: Mapping[str, Any], args: Any) -> str | None:
+        return preview_key(news, args)
+
+    def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
+        # Starting or stopping it moves its status, address and price; a label or keys do not.
+        return self.changed_in_place if "running" in changed else frozenset()
 
     def _announce(self, key: str, text: str) -> None:
         """Say what a preview will do, once per resource (a replacement is checked twice)."""
@@ -810,6 +819,7 @@ class Instance(VastResource, module="vast", name="Instance"):
     provider_class = InstanceProvider
     args_class = InstanceArgs
     rents = True
+    cost_output = ("dph_total", 1.0)
     config_key = "instances"
     config_example = """
 pulumi-vast:instances:

@@ -57,6 +57,7 @@ def test_get_reads_without_managing_and_get_offers_ranks_the_market(
     assert outputs["offer_ids"] == [row["offer"] for row in listed]
     assert outputs["best_cost"] == pytest.approx(listed[0]["est. cost"], abs=0.01)
     assert outputs["picked_offer"] == listed[0]["offer"]
+    assert outputs["vast_cost"]["instances"] == 1, "what get() reads is not the stack's to pay"
     read = {r["urn"].split("::")[-1]: r for r in stack.resources()}
     assert read["seen"]["external"] and read["their-key"]["external"]
     # The offer rented has left the market, so the best is another now; the instance stays.

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 
 from pulumi_vast import remote
 from pulumi_vast.api import CHEAPEST_FIRST, VastClient
 from pulumi_vast.remote import ProbeFailed
 from pulumi_vast.resources import InstanceProvider, SshKeyProvider
-from pulumi_vast.resources._rental import RentalFailed
+from pulumi_vast.resources._rental import FROM_THE_OFFER, RentalFailed
 from pulumi_vast.sim.testing import SimAdmin
 
 pytestmark = pytest.mark.slow
@@ -197,6 +198,22 @@ def test_create_rents_the_cheapest_match_and_says_so(
     )
     assert alive(sim_admin, vast_account) == 1
     provider.delete(created.id, outs)
+    assert alive(sim_admin, vast_account) == 0
+
+
+def test_a_preview_of_a_create_shows_what_the_offer_it_picked_will_give(
+    provider: InstanceProvider, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    inputs = checked(provider)  # a new instance's check picks its offer
+
+    shown = provider.preview_create(inputs)
+    created = provider.create(inputs)
+
+    for name in FROM_THE_OFFER:
+        assert shown[name] == created.outs[name], name
+    assert shown["dph_total"] == pytest.approx(created.outs["dph_total"], abs=1e-9)
+    assert isinstance(shown["instance_id"], Unknown), "only what the offer tells is known"
+    provider.delete(created.id, created.outs)
     assert alive(sim_admin, vast_account) == 0
 
 
@@ -447,6 +464,23 @@ def test_label_and_stop_are_changed_in_place(
     assert (live.label, live.intended_status) == ("b", "stopped")
     assert updated.outs is not None and updated.outs["instance_id"] == int(created.id)
     provider.delete(created.id, created.outs)
+
+
+def test_a_preview_of_an_update_shows_unknown_only_what_it_may_move(
+    provider: InstanceProvider,
+) -> None:
+    olds = {**checked(provider), "dph_total": 0.25, "status": "running", "ssh_port": 2222}
+
+    relabeled = provider.preview_update("1", olds, checked(provider, olds, label="b"))
+    stopping = provider.preview_update("1", olds, checked(provider, olds, running=False))
+
+    assert relabeled["label"] == "b"
+    assert (relabeled["dph_total"], relabeled["status"], relabeled["ssh_port"]) == (
+        0.25,
+        "running",
+        2222,
+    ), "a label moves neither its price nor its address"
+    assert all(isinstance(stopping[name], Unknown) for name in ("dph_total", "status", "ssh_port"))
 
 
 def test_starting_again_waits_until_it_runs(provider: InstanceProvider, client: VastClient) -> None:

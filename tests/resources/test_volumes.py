@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 
 from pulumi_vast.api import VastClient
 from pulumi_vast.resources import InstanceProvider, NetworkVolumeProvider, VolumeProvider
+from pulumi_vast.resources._volumes import FROM_THE_OFFER
 from pulumi_vast.sim.testing import SimAdmin
 
 pytestmark = pytest.mark.slow
@@ -51,6 +53,25 @@ def test_a_volume_is_rented_read_and_kept_on_destroy_unless_told(
     assert int(kept.id) in left, "kept: it still exists, and bills"
     assert int(deleted.id) not in left
     client.volumes.delete(int(kept.id))
+
+
+@pytest.mark.parametrize("provider_class", [VolumeProvider, NetworkVolumeProvider])
+def test_a_preview_of_a_create_shows_what_the_offer_it_picked_will_give(
+    provider_class: type[Any], configure: Callable[..., Any], sim_admin: SimAdmin, vast_account: str
+) -> None:
+    provider = configure(provider_class)
+    inputs = checked(provider, query=QUERY, size_gb=20, name="new", on_destroy="delete")
+
+    shown = provider.preview_create(inputs)
+    created = provider.create(inputs)
+
+    assert {name: shown[name] for name in FROM_THE_OFFER} == {
+        name: created.outs[name] for name in FROM_THE_OFFER
+    }
+    assert shown["monthly_cost"] > 0
+    assert isinstance(shown["volume_id"], Unknown), "only what the offer tells is known"
+    provider.delete(created.id, created.outs)
+    assert billing(sim_admin, vast_account) == []
 
 
 def test_an_instance_mounting_a_volume_lands_on_its_machine(
