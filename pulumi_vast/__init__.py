@@ -44,7 +44,9 @@ def __getattr__(name: str) -> Any:
     elif name == "__all__":
         resources = importlib.import_module("pulumi_vast.resources")
         value = sorted([*_API, *resources.__all__])
-    elif name.startswith("__"):
+    elif name.startswith("_"):
+        # Dunders, and private submodules (`from pulumi_vast import _stopping` asks here
+        # before it imports one): never a reason to load the SDK.
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     else:
         resources = importlib.import_module("pulumi_vast.resources")
