@@ -42,7 +42,14 @@ from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pulumi_vast.resources import Instance
-from pulumi_vast.resources._problems import Failure, InvalidField, at, closest, validation_failures
+from pulumi_vast.resources._problems import (
+    Failure,
+    InvalidField,
+    at,
+    closest,
+    describe,
+    validation_failures,
+)
 from pulumi_vast.resources._resource import ConfigRef, VastResource, registered
 from pulumi_vast.resources.ssh_key import SshKeyEntry, generate_key_pair
 
@@ -241,15 +248,19 @@ def _resolve(
                 return True, _Named(section, value)
         if ref.literal(value):
             return True, value
-        if isinstance(value, str) and not any(c.isspace() for c in value):
+        # A word, or a number or boolean that is no literal: meant as a name, or mistaken.
+        if (isinstance(value, str) and not any(c.isspace() for c in value)) or isinstance(
+            value, int | float
+        ):
             names = sorted({n for s in ref.sections for n in declared.get(s, {})})
             under = " or ".join(f"{NAMESPACE}:{s}" for s in ref.sections)
             listed = ", ".join(names) or "none declared"
+            shown = repr(value) if isinstance(value, str) else describe(value)
             failures.append(
                 (
                     path,
-                    f"{value!r} is neither a name declared under {under} ({listed})"
-                    f"{closest(value, names)} nor {ref.what}",
+                    f"{shown} is neither a name declared under {under} ({listed})"
+                    f"{closest(str(value), names)} nor {ref.what}",
                 )
             )
             return True, value

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from pulumi_vast.api.instances import ENV_NAME, port_mapping
 
-__all__ = ["DockerOptions", "parse_docker_options", "render_docker_options"]
+__all__ = ["DockerOptions", "parse_docker_options", "render_docker_options", "writable"]
 
 _UNWRITABLE = frozenset("'\"\n\r")
 _PORT_CHARACTERS = frozenset("0123456789:tcp/udp")
@@ -40,7 +40,7 @@ def render_docker_options(env: Mapping[str, str], ports: Iterable[str] = ()) -> 
     for name, value in env.items():
         if not ENV_NAME.match(name):
             raise ValueError(f"{name!r} is not a variable name (letters, digits, _)")
-        if _UNWRITABLE & set(value):
+        if not writable(value):
             raise ValueError(
                 f"the value of {name} has a quote or a line break, which Docker options "
                 "cannot carry; pass it as an account env var or in the onstart script"
@@ -49,6 +49,11 @@ def render_docker_options(env: Mapping[str, str], ports: Iterable[str] = ()) -> 
         parts.append(f"-e {name}={written}")
     parts += [f"-p {port_mapping(port)}" for port in ports]
     return " ".join(parts) or None
+
+
+def writable(value: str) -> bool:
+    """Whether a variable's value can be written into Docker options and read back."""
+    return not _UNWRITABLE & set(value)
 
 
 def parse_docker_options(text: str | None) -> DockerOptions:

@@ -17,6 +17,7 @@ request causes (Vast may quote what it refused).
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Any
 
 from pydantic import SecretStr
@@ -25,12 +26,24 @@ from pulumi_vast.api._base import SubClient, VastModel
 from pulumi_vast.api.errors import NotFound
 from pulumi_vast.api.instances import ENV_NAME
 
-__all__ = ["ENV_VAR_EXISTS", "EnvVar", "EnvVarsClient"]
+__all__ = [
+    "ENV_VAR_EXISTS",
+    "ENV_VAR_VALUE",
+    "MAX_ENV_VAR_NAME_LENGTH",
+    "MAX_ENV_VAR_VALUE_LENGTH",
+    "EnvVar",
+    "EnvVarsClient",
+]
 
 _ROUTE = "/api/v0/secrets/"
 
 ENV_VAR_EXISTS = "existing_key"
 """The error code (a `BadRequest`) of creating a name the account already has."""
+ENV_VAR_VALUE = re.compile(r"^[A-Za-z0-9_.-]+\Z")
+"""openapi's pattern of a value."""
+# openapi names `input_too_long` but not the limits: these are the simulator's.
+MAX_ENV_VAR_NAME_LENGTH = 128
+MAX_ENV_VAR_VALUE_LENGTH = 4096
 
 
 class EnvVar(VastModel):

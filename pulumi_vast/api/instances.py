@@ -84,7 +84,7 @@ _DETACH_ROUTE = "/api/v0/instances/{id}/ssh/{key_id}/"
 _BID_ROUTE = "/api/v0/instances/bid_price/{id}/"
 _LIST_ORDER = [{"col": "id", "dir": "asc"}]
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 """An environment variable name as Docker takes it in ``-e NAME=value``."""
 _DOCKER_FLAG = re.compile(r"^-[pnvh] \S+$")
 _PORT = re.compile(r"^(\d{1,5})(?::(\d{1,5}))?(?:/(tcp|udp))?$")

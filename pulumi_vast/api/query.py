@@ -111,6 +111,16 @@ def _resolve(vocabulary: Vocabulary, name: str, *, position: int | None = None) 
     spec = vocabulary.field(name)
     if spec is None:
         where = f" at position {position}" if position is not None else ""
+        other = next((v for v in (GPU_OFFERS, VOLUME_OFFERS) if v.field(name) is not None), None)
+        if other is not None:  # a word of the other language
+            valid = ", ".join(vocabulary.names())
+            raise QueryError(
+                f"{name!r}{where} is a field of {other.name}, but this query searches "
+                f"{vocabulary.name}. Valid fields of {vocabulary.name}: {valid}",
+                token=name,
+                position=position,
+                choices=vocabulary.names(),
+            )
         raise _unknown(
             "field", name, vocabulary.names(), where=where, position=position, of=vocabulary
         )

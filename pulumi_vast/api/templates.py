@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from pulumi_vast.api.transport import Transport
 
 __all__ = [
+    "MAX_TEMPLATE_DISK_GB",
+    "MAX_TEMPLATE_NAME_LENGTH",
+    "MAX_TEMPLATE_TEXT_LENGTH",
     "TEMPLATE_SEARCH_DEFAULTS",
     "Template",
     "TemplateRequest",
@@ -56,6 +59,11 @@ __all__ = [
 ]
 
 _ROUTE = "/api/v0/template/"
+# openapi gives no limits; these are the simulator's, which refuses longer text.
+MAX_TEMPLATE_NAME_LENGTH = 256
+MAX_TEMPLATE_TEXT_LENGTH = 16_384
+"""Of its readme (and Docker options, args, description)."""
+MAX_TEMPLATE_DISK_GB = 1e6
 _UPDATE_ROUTE = "/api/v1/template/"
 
 TemplateRuntype = Literal["ssh", "jupyter", "args"]

@@ -208,6 +208,10 @@ def _reason(error: ErrorDetails, field: _Field, *, hidden: bool) -> str:
         return f"is {length}; at most {ctx.get('max_length')} are allowed: shorten it"
     if kind == "string_too_short":
         return f"is empty: {field.hint()}"
+    if kind == "too_long":
+        most, count = ctx.get("max_length"), ctx.get("actual_length")
+        allowed = f"at most {most} {'is' if most == 1 else 'are'} allowed"
+        return f"has {count} items; {allowed}: {field.hint()}"
     return message if kind == "value_error" else f"{message}; got {got}"
 
 

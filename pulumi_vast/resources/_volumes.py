@@ -10,6 +10,7 @@ says what it kept and what it costs: a kept volume still bills.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -48,6 +49,7 @@ from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import InvalidField, describe
 from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._resource import VastResource, default_label
+from pulumi_vast.resources._text import ShownName
 
 __all__ = ["VolumeArgs", "VolumeKind", "VolumeMount", "VolumeProviderBase", "VolumeResource"]
 
@@ -94,18 +96,31 @@ def _volume_order(text: str) -> str:
     return text
 
 
-def _volume_name(text: str) -> str:
-    if not text.strip() or text != text.strip() or any(not c.isprintable() for c in text):
+def _mount_path(text: str) -> str:
+    if not _MOUNT_PATH.match(text):
         raise ValueError(
-            "is not a volume name: one line of printable text, without spaces at either end"
+            f"{text!r} is not a mount path: an absolute path in the container other than /, "
+            "without spaces, e.g. '/data'"
         )
     return text
 
 
+def _volume_id(value: Any) -> int:
+    if type(value) is float and value.is_integer():
+        value = int(value)  # the engine sends every number as a float
+    if type(value) is not int or value < 1:
+        raise ValueError(
+            f"expected a Volume or NetworkVolume (or a volume id, a whole number from 1), "
+            f"got {describe(value)}"
+        )
+    return value
+
+
+_MOUNT_PATH = re.compile(r"^/([^/\x00\s]+/?)+\Z")
 VolumeQuery = Annotated[str | Query, PlainValidator(_volume_query)]
 VolumeOrder = Annotated[str, AfterValidator(_volume_order)]
-VolumeName = Annotated[str, Field(max_length=256), AfterValidator(_volume_name)]
-MountPath = Annotated[str, Field(pattern=r"^/([^/\x00\s]+/?)+$")]
+MountPath = Annotated[str, AfterValidator(_mount_path)]
+VolumeId = Annotated[int, PlainValidator(_volume_id)]
 
 
 class VolumeArgs(ResourceArgs):
@@ -136,7 +151,7 @@ class VolumeArgs(ResourceArgs):
         Field(description="Size in GB, fixed at rent (a change replaces it).", examples=[100]),
     ]
     name: Annotated[
-        Input[VolumeName] | None,
+        Input[ShownName] | None,
         REPLACE,
         Field(
             description="The volume's name on Vast; defaults to `project-stack-name`. Vast "
@@ -147,7 +162,10 @@ class VolumeArgs(ResourceArgs):
     order: Annotated[
         Input[VolumeOrder],
         STATE,
-        Field(description="How matching offers rank, e.g. `storage_cost+` (cheapest first)."),
+        Field(
+            description="How matching offers rank, e.g. `storage_cost+` (cheapest first).",
+            examples=["storage_cost+"],
+        ),
     ] = "storage_cost+"
     on_destroy: Annotated[
         Input[Literal["keep", "delete"]],
@@ -176,7 +194,7 @@ class VolumeMount(ResourceArgs):
     """
 
     volume: Annotated[
-        Input[Annotated[int, Field(ge=1)]],
+        Input[VolumeId],
         REPLACE,
         Field(description="The volume's id (a `Volume` or `NetworkVolume` gives its own)."),
     ]

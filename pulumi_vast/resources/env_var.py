@@ -10,6 +10,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from pulumi_vast.api import ENV_VAR_EXISTS, BadRequest, ResponseLost
+from pulumi_vast.api.env_vars import (
+    ENV_VAR_VALUE,
+    MAX_ENV_VAR_NAME_LENGTH,
+    MAX_ENV_VAR_VALUE_LENGTH,
+)
 from pulumi_vast.resources._errors import ResourceError
 from pulumi_vast.resources._fields import REPLACE, SECRET, FieldTable, Input, ResourceArgs, known
 from pulumi_vast.resources._provider import VastProvider
@@ -17,7 +22,7 @@ from pulumi_vast.resources._resource import VastResource
 
 __all__ = ["EnvVar", "EnvVarArgs", "EnvVarProvider"]
 
-_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*\Z")
 
 
 def _env_var_name(name: str) -> str:
@@ -32,8 +37,25 @@ def _env_var_name(name: str) -> str:
     return name
 
 
-EnvVarName = Annotated[str, Field(max_length=256), AfterValidator(_env_var_name)]
-EnvVarValue = Annotated[str, Field(min_length=1, max_length=65536)]
+def _env_var_value(value: str) -> str:
+    # Never quoted: it is a secret.
+    if not ENV_VAR_VALUE.match(value):
+        raise ValueError(
+            "has a character Vast does not keep in an env var: a value holds only letters, "
+            "digits, '_', '-' and '.'; pass a value with others in an instance's or "
+            "template's env instead"
+        )
+    return value
+
+
+EnvVarName = Annotated[
+    str, Field(max_length=MAX_ENV_VAR_NAME_LENGTH), AfterValidator(_env_var_name)
+]
+EnvVarValue = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_ENV_VAR_VALUE_LENGTH),
+    AfterValidator(_env_var_value),
+]
 
 
 class EnvVarArgs(ResourceArgs):

@@ -10,13 +10,14 @@ from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.dynamic import DiffResult
-from pydantic import AfterValidator, Field, PlainValidator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, model_validator
 
 from pulumi_vast import remote
 from pulumi_vast._operation import current_urn
 from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import (
     ENV_NAME,
+    GPU_OFFERS,
     MAX_BID_PRICE,
     MAX_LABEL_LENGTH,
     MAX_ONSTART_LENGTH,
@@ -75,6 +76,8 @@ __all__ = ["Instance", "InstanceArgs", "InstanceProvider", "ReadyArgs"]
 REFRESH_MAX_AGE = 5.0
 """Seconds a listing may be reused by the reads of one `pulumi refresh`."""
 QUERY_EXAMPLE = "gpu_ram>=24 num_gpus=1 dph<=0.5"
+MAX_IMAGE_LENGTH = 1024
+"""The longest image reference Vast keeps (the simulator's; openapi gives none)."""
 DEFAULT_DISK_GB = 10.0
 """An instance's disk when neither it nor its template says."""
 
@@ -85,6 +88,11 @@ def _query_text(value: Any) -> str:
     """A query as the text the engine stores: one with at least one condition (an empty
     query would rent the cheapest GPU of any kind)."""
     if isinstance(value, Query):
+        if value.vocabulary is not GPU_OFFERS:
+            raise ValueError(
+                f"is a query of {value.vocabulary.name}; this one searches GPU offers: build "
+                "it with F (Query.where(F.gpu_ram >= 24))"
+            )
         query, text = value, value.render()
     elif isinstance(value, str):
         text = value
@@ -175,6 +183,16 @@ def _is_control(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
 
 
+def _template_hash_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(
+            f"expected a Template or its hash_id (text, e.g. "
+            f"'4e17788f74f075dd9aab7d0d4427968f'), got {describe(value)}; a template_id "
+            "does not name a template's content"
+        )
+    return value
+
+
 def _template_hash(text: str) -> str:
     if not text.strip() or any(c.isspace() for c in text):
         raise ValueError(
@@ -185,9 +203,14 @@ def _template_hash(text: str) -> str:
 
 
 OfferQuery = Annotated[str | Query, PlainValidator(_query_text)]
-TemplateHash = Annotated[str, Field(max_length=256), AfterValidator(_template_hash)]
+TemplateHash = Annotated[
+    str,
+    BeforeValidator(_template_hash_text),
+    Field(max_length=256),
+    AfterValidator(_template_hash),
+]
 Order = Annotated[str, AfterValidator(_order)]
-Image = Annotated[str, AfterValidator(_image)]
+Image = Annotated[str, Field(max_length=MAX_IMAGE_LENGTH), AfterValidator(_image)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 Port = Annotated[str | int, PlainValidator(_port)]
 Label = Annotated[str, Field(max_length=MAX_LABEL_LENGTH), AfterValidator(_one_line)]
@@ -345,9 +368,9 @@ class InstanceArgs(ResourceArgs):
         Input[Annotated[list[Input[VolumeMount]], Field(max_length=1)]] | None,
         REPLACE,
         Field(
-            description='A volume to mount, `[VolumeMount(volume=vol, path="/data")]`: the '
-            "instance lands on the volume's machine (a `Volume`) or cluster (a "
-            "`NetworkVolume`). Vast mounts one volume per instance, at create.",
+            description="One volume to mount (Vast mounts one per instance, at create): "
+            '`[VolumeMount(volume=vol, path="/data")]`. The instance lands on the volume\'s '
+            "machine (a `Volume`) or cluster (a `NetworkVolume`).",
         ),
     ] = None
     ready: Annotated[
@@ -386,7 +409,7 @@ class InstanceArgs(ResourceArgs):
         return self
 
 
-_HASH_ID = re.compile(r"^[0-9a-f]{32}$")
+_HASH_ID = re.compile(r"^[0-9a-f]{32}\Z")
 
 
 def _is_key_line(value: Any) -> bool:

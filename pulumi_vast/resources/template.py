@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pydantic import Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr
 
 from pulumi_vast.api import MAX_ONSTART_LENGTH, ResponseLost, TemplateRequest
 from pulumi_vast.api import Template as LiveTemplate
+from pulumi_vast.api.docker_options import writable
+from pulumi_vast.api.templates import MAX_TEMPLATE_DISK_GB, MAX_TEMPLATE_TEXT_LENGTH
 from pulumi_vast.resources._fields import (
     SECRET,
     UPDATE,
@@ -21,7 +24,44 @@ from pulumi_vast.resources._fields import (
 )
 from pulumi_vast.resources._provider import VastProvider
 from pulumi_vast.resources._resource import VastResource
-from pulumi_vast.resources.instance import EnvName, Image, OfferQuery, Port, Positive
+from pulumi_vast.resources._text import ShownName
+from pulumi_vast.resources.instance import EnvName, Image, OfferQuery, Port
+
+_DOCKER_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+MAX_LOGIN_LENGTH = 1024
+"""Of a registry login's user and host (the simulator's; openapi gives none)."""
+MAX_PASSWORD_LENGTH = 4096
+
+
+def _docker_tag(text: str) -> str:
+    if not _DOCKER_TAG.match(text):
+        raise ValueError(
+            "is not a Docker tag: up to 128 letters, digits, '_', '.' and '-', not starting "
+            "with '.' or '-', e.g. '2.4.1-cuda12.1-cudnn9-devel'"
+        )
+    return text
+
+
+def _option_value(text: str) -> str:
+    if not writable(text):
+        raise ValueError(
+            "has a quote or a line break, which a template's Docker options cannot carry; "
+            "pass it as an account env var (EnvVar) or in the onstart script"
+        )
+    return text
+
+
+def _registry(text: str) -> str:
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError(f"{text!r} is not a registry host (one word), e.g. 'ghcr.io'")
+    return text
+
+
+DockerTag = Annotated[str, Field(min_length=1), AfterValidator(_docker_tag)]
+OptionValue = Annotated[str, AfterValidator(_option_value)]
+Registry = Annotated[
+    str, Field(min_length=1, max_length=MAX_LOGIN_LENGTH), AfterValidator(_registry)
+]
 
 __all__ = ["DockerLoginArgs", "Template", "TemplateArgs", "TemplateProvider"]
 
@@ -30,15 +70,17 @@ class DockerLoginArgs(ResourceArgs):
     """How Vast logs in to a private registry to pull the template's image."""
 
     username: Annotated[
-        Input[Annotated[str, Field(min_length=1)]], UPDATE, Field(description="Registry user.")
+        Input[Annotated[str, Field(min_length=1, max_length=MAX_LOGIN_LENGTH)]],
+        UPDATE,
+        Field(description="Registry user."),
     ]
     password: Annotated[
-        Input[Annotated[str, Field(min_length=1)]],
+        Input[Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]],
         UPDATE,
         Field(description="Its password or token."),
     ]
     registry: Annotated[
-        Input[str] | None,
+        Input[Registry] | None,
         UPDATE,
         Field(
             description="The registry's host, e.g. `ghcr.io` (default: Docker Hub).",
@@ -52,7 +94,7 @@ class TemplateArgs(ResourceArgs):
     `hash_id`; instances created from the old one keep running as they are)."""
 
     name: Annotated[
-        Input[Annotated[str, Field(min_length=1, max_length=256)]] | None,
+        Input[ShownName] | None,
         UPDATE,
         Field(
             description="The template's name on Vast; defaults to the resource's name.",
@@ -67,12 +109,12 @@ class TemplateArgs(ResourceArgs):
         ),
     ]
     tag: Annotated[
-        Input[Annotated[str, Field(min_length=1)]] | None,
+        Input[DockerTag] | None,
         UPDATE,
         Field(description="The image's tag.", examples=["2.4.1-cuda12.1-cudnn9-devel"]),
     ] = None
     env: Annotated[
-        Input[dict[EnvName, Input[str]]] | None,
+        Input[dict[EnvName, Input[OptionValue]]] | None,
         UPDATE | SECRET,
         Field(description="Environment variables for its instances (kept secret in state)."),
     ] = None
@@ -92,12 +134,14 @@ class TemplateArgs(ResourceArgs):
         Field(description="Launch mode: `ssh`, `jupyter` or `args`."),
     ] = "ssh"
     disk_gb: Annotated[
-        Input[Positive] | None,
+        Input[Annotated[float, Field(gt=0, le=MAX_TEMPLATE_DISK_GB)]] | None,
         UPDATE,
         Field(description="Disk in GB its instances should get.", examples=[50]),
     ] = None
     readme: Annotated[
-        Input[str] | None, UPDATE, Field(description="Markdown shown with the template.")
+        Input[Annotated[str, Field(max_length=MAX_TEMPLATE_TEXT_LENGTH)]] | None,
+        UPDATE,
+        Field(description="Markdown shown with the template."),
     ] = None
     private: Annotated[Input[bool], UPDATE, Field(description="Visible to this account only.")] = (
         True

@@ -280,6 +280,7 @@ def test_unknown_volume_fields_list_the_volume_choices() -> None:
         parse_query("disk_space>=50 gpu_ram>=24", vocabulary=VOLUME_OFFERS)
     err = caught.value
     assert (err.token, err.position) == ("gpu_ram", 15)
+    assert "'gpu_ram' at position 15 is a field of GPU offers" in str(err)
     assert "Valid fields of volume offers:" in str(err)
     assert set(err.choices) == set(VOLUME_OFFERS.names())
     with pytest.raises(AttributeError, match="did you mean 'disk_space'"):

@@ -13,9 +13,18 @@ import pytest
 
 import pulumi_vast as vast
 from pulumi_vast.sim.testing import SimAdmin
-from tests.resources.bad_inputs import ROWS
+from tests.resources.bad_inputs import ROWS, env_vars, templates, volumes
 from tests.resources.bad_inputs.preview import preview
-from tests.resources.bad_inputs.rows import IMAGE, QUERY, Bad, Files, Program, instance, instances
+from tests.resources.bad_inputs.rows import (
+    IMAGE,
+    QUERY,
+    Bad,
+    Files,
+    Program,
+    StackConfig,
+    instance,
+    instances,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +111,29 @@ def test_a_long_resource_name_gets_a_valid_default_label(
     name = "n" * 2000
     result = preview(instances(instance(name=name)), base, files)
     assert result.text() == ""
+
+
+def test_the_new_resources_rows_bases_are_accepted(base: dict[str, Any], files: Files) -> None:
+    """The wholes the template, env var and volume rows each break one thing of."""
+    good_config = StackConfig(
+        {
+            "pulumi-vast:templates": [templates.template()],
+            "pulumi-vast:envVars": [env_vars.var()],
+            "pulumi-vast:volumes": [volumes.volume()],
+            "pulumi-vast:networkVolumes": [volumes.volume(name="shared")],
+            "pulumi-vast:instances": [
+                instance(image=None, template="trainer"),
+                instance(name="cpu", volumes=[{"volume": "data", "path": "/data"}]),
+            ],
+        }
+    )
+    assert preview(good_config, base, files).text() == ""
+
+    def program(f: Files) -> None:
+        vast.Template("trainer", image="pytorch/pytorch", tag="2.4.1")
+        vast.EnvVar("hf", name="HF_TOKEN", value=env_vars.SECRET)
+        data = vast.Volume("data", query=volumes.VOLUME_QUERY, size_gb=100)
+        mount = vast.VolumeMount(volume=data, path="/data")
+        vast.Instance("gpu", query=QUERY, image=IMAGE, volumes=[mount])
+
+    assert preview(Program(program), base, files).text() == ""
