@@ -25,6 +25,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pulumi_vast.api import VF as VF
     from pulumi_vast.api import F as F
     from pulumi_vast.api import Query as Query
     from pulumi_vast.api import QueryError as QueryError
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from pulumi_vast.api import parse_query as parse_query
     from pulumi_vast.resources import *  # noqa: F403
 
-_API = ("F", "Query", "QueryError", "VastClient", "parse_query")
+_API = ("F", "VF", "Query", "QueryError", "VastClient", "parse_query")
 """From the wire layer; every resource's public names join them from `pulumi_vast.resources`."""
 
 

@@ -37,6 +37,7 @@ PUBLIC = [
     "Template",
     "TemplateArgs",
     "TemplateProvider",
+    "VF",
     "VastClient",
     "Volume",
     "VolumeArgs",
@@ -45,7 +46,7 @@ PUBLIC = [
     "get_offers",
     "parse_query",
 ]
-FROM_API = {"F", "Query", "QueryError", "VastClient", "parse_query"}
+FROM_API = {"F", "VF", "Query", "QueryError", "VastClient", "parse_query"}
 
 
 def test_public_names_are_pinned_and_resolve_to_their_homes():
