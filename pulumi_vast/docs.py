@@ -112,9 +112,8 @@ def cost_section() -> str:
             "of is left out). A preview ends with it as the stack will be once applied, and "
             "with its change against the last `up`; under the SDK's stock provider host it "
             "is unknown in a preview that rents or changes something. After `up` it is what "
-            "Vast bills, except that a stopped instance counts at its `dph_total` while Vast "
-            "bills only its storage. What `get` reads is not counted: the stack does not pay "
-            "for it.",
+            "Vast bills: a stopped instance (`running: false`) counts only its disk "
+            "(`storage_dph`). What `get` reads is not counted: the stack does not pay for it.",
         ]
     )
 

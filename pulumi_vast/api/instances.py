@@ -148,6 +148,8 @@ class Instance(VastModel):
     cpu_ram: float | None = None
     disk_space: float | None = None
     dph_total: float | None = None
+    storage_total_cost: float | None = None
+    """$/hour its disk bills, running or stopped."""
     dph_base: float | None = None
     storage_cost: float | None = None
     is_bid: bool | None = None

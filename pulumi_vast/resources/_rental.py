@@ -436,6 +436,7 @@ def instance_outputs(
         "num_gpus": int(instance.num_gpus or offer.get("num_gpus") or 0),
         "gpu_ram_gib": gib(float(instance.gpu_ram or offer.get("gpu_ram") or 0)),
         "dph_total": float(instance.dph_total or offer.get("dph_total") or 0),
+        "storage_dph": float(instance.storage_total_cost or 0),
         "machine_id": int(instance.machine_id or offer.get("machine_id") or 0),
         "host_id": int(instance.host_id or offer.get("host_id") or 0),
         "public_ip": instance.public_ipaddr or "",
@@ -450,7 +451,15 @@ def instance_outputs(
     }
 
 
-FROM_THE_OFFER = ("offer_id", "gpu_name", "num_gpus", "gpu_ram_gib", "machine_id", "host_id")
+FROM_THE_OFFER = (
+    "offer_id",
+    "gpu_name",
+    "num_gpus",
+    "gpu_ram_gib",
+    "machine_id",
+    "host_id",
+    "storage_dph",
+)
 """The outputs of an `Instance` that its offer tells before it is rented."""
 
 
@@ -460,7 +469,12 @@ def expected_outputs(offer: Offer, *, per_hour: float) -> dict[str, Any]:
     outputs = instance_outputs(
         LiveInstance(id=0), offer=offer_snapshot(offer), selection="", private_key_file=None
     )
-    return {**{name: outputs[name] for name in FROM_THE_OFFER}, "dph_total": per_hour}
+    return {
+        **{name: outputs[name] for name in FROM_THE_OFFER},
+        "dph_total": per_hour,
+        # Priced for the disk searched with (its snapshot keeps only queryable fields).
+        "storage_dph": float(offer.storage_total_cost or 0),
+    }
 
 
 def failed_outputs(instance_id: int, *, offer: Offer | None, failure: str) -> dict[str, Any]:

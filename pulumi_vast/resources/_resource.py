@@ -89,7 +89,7 @@ class VastResource(pulumi.dynamic.Resource):
     rents can be lost by an interrupted run."""
     cost_output: ClassVar[tuple[str, float] | None] = None
     """(output, factor): its price in $/hour is that output times the factor, counted in
-    its stack's `vast_cost`."""
+    its stack's `vast_cost` (unless `billed_per_hour` says otherwise)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -124,11 +124,18 @@ class VastResource(pulumi.dynamic.Resource):
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
         super().__init__(self.provider_class(), resource_name, props, opts)
-        if self.cost_output is not None:
-            name, factor = self.cost_output
-            cost: pulumi.Output[float | None] = getattr(self, name)
-            kind = self.provider_class.kind.replace(" ", "_") + "s"
-            stack_cost.track(kind, cost.apply(lambda value: float(value or 0) * factor))
+        billed = self.billed_per_hour(args)
+        if billed is not None:
+            stack_cost.track(self.provider_class.kind.replace(" ", "_") + "s", billed)
+
+    def billed_per_hour(self, args: ResourceArgs) -> pulumi.Output[float] | None:
+        """What it bills in $/hour once applied (declared with ``args``), counted in its
+        stack's `vast_cost`; None if it bills nothing."""
+        if self.cost_output is None:
+            return None
+        name, factor = self.cost_output
+        cost: pulumi.Output[float | None] = getattr(self, name)
+        return cost.apply(lambda value: float(value or 0) * factor)
 
     @classmethod
     def get(

@@ -6,8 +6,8 @@ and the program's root stack exports, once, ``vast_cost``: ``per_hour`` ($, 4 de
 the stack holds (a kind it holds none of is left out). At preview it is what the stack
 will cost once applied, and the engine prints its change against the last `up`:
 ``~ vast_cost: {~ instances: 2 => 3, ~ per_hour: 0.5108 => 0.9146, ...}``. After `up`
-it is what Vast bills, except that a stopped instance counts at its `dph_total` while Vast
-bills only its storage. At preview a new instance counts the price its "will rent" line
+it is what Vast bills (`VastResource.billed_per_hour`: a stopped instance bills only its
+disk). At preview a new instance counts the price its "will rent" line
 gives, which our provider host shows as the instance's output (`OfferBook.expect`); under
 the SDK's stock host, which does not take part in previews, the total is unknown while
 the stack rents or changes anything. What `get` reads is not counted (`get` does not run

@@ -440,9 +440,7 @@ class InstanceProvider(VastProvider):
             "ssh_key": "ssh_keys",
         }
     )
-    changed_in_place = frozenset(
-        {"status", "ssh_command", "ssh_host", "ssh_port", "public_ip", "dph_total"}
-    )
+    changed_in_place = frozenset({"status", "ssh_command", "ssh_host", "ssh_port", "public_ip"})
     # Two live copies of a GPU instance bill twice; Vast offers are single-use anyway.
     delete_before_replace = True
 
@@ -604,7 +602,8 @@ class InstanceProvider(VastProvider):
         return preview_key(news, args)
 
     def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
-        # Starting or stopping it moves its status, address and price; a label or keys do not.
+        # Starting or stopping it moves its status and address (not its prices); a label or
+        # keys do neither.
         return self.changed_in_place if "running" in changed else frozenset()
 
     def _announce(self, key: str, text: str) -> None:
@@ -842,7 +841,14 @@ class Instance(VastResource, module="vast", name="Instance"):
     provider_class = InstanceProvider
     args_class = InstanceArgs
     rents = True
-    cost_output = ("dph_total", 1.0)
+
+    def billed_per_hour(self, args: ResourceArgs) -> pulumi.Output[float]:
+        # Stopped (`running: false`), it bills only its disk.
+        running = pulumi.Output.from_input(getattr(args, "running", True))
+        return pulumi.Output.all(self.dph_total, self.storage_dph, running).apply(
+            lambda values: float((values[0] if values[2] is not False else values[1]) or 0)
+        )
+
     config_key = "instances"
     config_example = """
 pulumi-vast:instances:
@@ -893,7 +899,9 @@ pulumi-vast:instances:
     """VRAM per GPU in GiB, as cards are sold (24.0 for a 24 GB card; the query language's
     `gpu_ram` counts 1000 MB to a GB, so the same card matches `gpu_ram>=24.5`)."""
     dph_total: pulumi.Output[float]
-    """Price in $/hour, disk included."""
+    """Price in $/hour while it runs, disk included."""
+    storage_dph: pulumi.Output[float]
+    """What its disk bills in $/hour, running or stopped: all a stopped instance bills."""
     machine_id: pulumi.Output[int]
     """Host machine id."""
     host_id: pulumi.Output[int]

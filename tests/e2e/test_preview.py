@@ -107,6 +107,28 @@ def test_a_preview_ends_with_what_the_stack_will_cost_and_the_change(
     assert sim_admin.ledger(vast_account)["totals"]["billing"] == 0
 
 
+def test_a_stopped_instance_counts_only_what_its_disk_bills(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    stack = vast_stack([instance("a", ready=READY), instance("b", ready=READY)])
+    stack.up()
+    running = stack.outputs()["vast_cost"]["per_hour"]
+    stopped, kept = sorted(billing(sim_admin, vast_account), key=lambda row: row["label"])
+    assert stopped["label"].endswith("/a"), stopped["label"]
+
+    set_path(stack, "pulumi-vast:instances[0].running", "false")
+    change = shown_cost(preview(stack))
+    disk_only = kept["dph_total"] + stopped["storage_dph"]
+    assert change["per_hour"] == (running, pytest.approx(disk_only, abs=1e-4))
+    assert change["instances"] == (2, 2), "a stopped instance is still the stack's"
+
+    stack.up()
+    applied = stack.outputs()["vast_cost"]["per_hour"]
+    assert applied == pytest.approx(sim_admin.ledger(vast_account)["totals"]["dph_now"], abs=1e-4)
+    assert applied == change["per_hour"][1], "what the preview said"
+    stack.destroy()
+
+
 def test_a_replacement_says_once_what_it_will_rent_and_up_rents_that(
     vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
 ) -> None:

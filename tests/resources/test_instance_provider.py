@@ -480,7 +480,8 @@ def test_a_preview_of_an_update_shows_unknown_only_what_it_may_move(
         "running",
         2222,
     ), "a label moves neither its price nor its address"
-    assert all(isinstance(stopping[name], Unknown) for name in ("dph_total", "status", "ssh_port"))
+    assert all(isinstance(stopping[name], Unknown) for name in ("status", "ssh_port"))
+    assert stopping["dph_total"] == 0.25, "stopped, it keeps its price (what vast_cost reads)"
 
 
 def test_starting_again_waits_until_it_runs(provider: InstanceProvider, client: VastClient) -> None:
