@@ -45,6 +45,9 @@ from pulumi_vast.sim.options import DEFAULT_CREATED_DELAY
 from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
 
 QUERY = "gpu_ram>=8 num_gpus=1"
+INSTANCES_PER_FLEET = 16
+"""Instances of QUERY one copy of the simulator's seeded fleet has room for, with offers to
+spare (21 match): a larger stack gets a larger market (`market_scale`)."""
 IMAGE = "vastai/base-image"
 DISK_GB = 10
 OPERATIONS = ("up", "preview", "refresh", "destroy")
@@ -261,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def market_scale(count: int) -> int:
+    """Copies of the seeded fleet a simulator lists for ``count`` instances of QUERY."""
+    return max(1, math.ceil(count / INSTANCES_PER_FLEET))
+
+
 def measure(count: int, boot_delay: float, created_delay: float, *, skip_cli: bool) -> None:
     # Booting instances wait in parallel; give the engine room for all of them.
     os.environ["PULUMI_PARALLEL"] = str(max(count, 8))
@@ -273,6 +281,7 @@ def measure(count: int, boot_delay: float, created_delay: float, *, skip_cli: bo
             boot_delay=boot_delay,
             created_delay=created_delay,
             rate_limits=True,
+            market_scale=market_scale(count),
         ) as sim:
             admin: SimAdmin = sim.admin
             keys = {name: admin.new_account() for name in ("pulumi-vast", "bound", "vastai")}

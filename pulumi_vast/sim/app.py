@@ -63,6 +63,7 @@ class Simulator:
             self.store,
             data_dir=options.data_dir,
             seed=options.seed,
+            market_scale=options.market_scale,
             default_boot_delay=options.boot_delay,
             default_created_delay=options.created_delay,
             faults=self.faults,

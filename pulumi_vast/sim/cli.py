@@ -2,6 +2,7 @@
 
     pulumi-vast sim [--port P] [--host H] [--data DIR] [--api-key K] [--boot-delay S]
                     [--created-delay S] [--rate-limits on|off] [--seed N]
+                    [--market-scale N]
                                                            serve in the foreground
     pulumi-vast sim status [--data DIR]                    is one serving DIR?
     pulumi-vast sim stop [--data DIR]                      stop it (SIGTERM, waits)
@@ -117,6 +118,12 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="marketplace seed")
     parser.add_argument(
+        "--market-scale",
+        type=int,
+        default=1,
+        help="copies of the seeded fleet on the market (default 1; more for large stacks)",
+    )
+    parser.add_argument(
         "--log-level", default="warning", choices=("debug", "info", "warning", "error")
     )
     parser.add_argument(
@@ -169,6 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
         created_delay=args.created_delay,
         rate_limits=args.rate_limits == "on",
         seed=args.seed,
+        market_scale=args.market_scale,
         log_level=args.log_level,
         idle_timeout=args.idle_timeout,
         body_timeout=args.body_timeout,

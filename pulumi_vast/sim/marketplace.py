@@ -214,12 +214,12 @@ def _driver_code(version: str) -> int:
 class Market:
     """The deterministic marketplace of one seed; `epoch` anchors the offers' end dates."""
 
-    def __init__(self, seed: int, epoch: float) -> None:
+    def __init__(self, seed: int, epoch: float, scale: int = 1) -> None:
         self.seed = seed
         self.epoch = epoch
         self.machines: dict[int, Machine] = {}
         self.offers: dict[int, OfferSpec] = {}
-        self._generate(random.Random(seed))
+        self._generate(random.Random(seed), scale)
 
     def __iter__(self) -> Iterator[OfferSpec]:
         return iter(self.offers.values())
@@ -231,24 +231,34 @@ class Market:
     def offers_on(self, machine_id: int) -> list[OfferSpec]:
         return [offer for offer in self.offers.values() if offer.machine.id == machine_id]
 
-    def _generate(self, rng: random.Random) -> None:
-        machine_ids = rng.sample(range(10_000, 60_000), 64)
-        offer_ids = rng.sample(range(4_000_000, 9_000_000), 256)
-        hosts = rng.sample(range(100_000, 300_000), 12)
-        index = 0
+    def _generate(self, rng: random.Random, scale: int) -> None:
+        """`FLEET` ``scale`` times over: a larger market for large stacks. The first copy
+        is the market of scale 1, offer for offer; each other copy has a random stream and
+        id ranges of its own."""
+        for copy in range(scale):
+            self._list_fleet(rng if copy == 0 else random.Random(f"fleet-{self.seed}-{copy}"), copy)
+
+    def _list_fleet(self, rng: random.Random, copy: int) -> None:
+        machine_ids = rng.sample(range(10_000 + copy * 50_000, 60_000 + copy * 50_000), 64)
+        offer_ids = rng.sample(
+            range(4_000_000 + copy * 5_000_000, 9_000_000 + copy * 5_000_000), 256
+        )
+        hosts = rng.sample(range(100_000 + copy * 200_000, 300_000 + copy * 200_000), 12)
+        first_index, first_offer = len(self.machines), len(self.offers)
         for model_name, counts in FLEET:
             model = _MODELS_BY_NAME[model_name]
             for num_gpus in counts:
-                machine = self._machine(rng, index, machine_ids[index], hosts, model, num_gpus)
+                index = len(self.machines)
+                machine_id = machine_ids[index - first_index]
+                machine = self._machine(rng, index, machine_id, hosts, model, num_gpus)
                 self.machines[machine.id] = machine
                 for size in OFFER_SIZES:
                     if size > num_gpus:
                         break
-                    offer_id = offer_ids[len(self.offers)]
+                    offer_id = offer_ids[len(self.offers) - first_offer]
                     self.offers[offer_id] = OfferSpec(
                         id=offer_id, bundle_id=offer_id * 3 + 7, machine=machine, num_gpus=size
                     )
-                index += 1
 
     @staticmethod
     def _machine(

@@ -43,6 +43,8 @@ class SimOptions(BaseModel):
     `created`, as on Vast (per account overridable)."""
     rate_limits: bool = True
     seed: int = DEFAULT_SEED
+    market_scale: int = Field(default=1, ge=1, le=16)
+    """How many copies of the seeded fleet the market lists (a world keeps its first)."""
     log_level: str = "warning"
     body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
     """Seconds a client gets to send a request's whole body (then 408)."""
@@ -67,6 +69,8 @@ class SimOptions(BaseModel):
             "on" if self.rate_limits else "off",
             "--seed",
             str(self.seed),
+            "--market-scale",
+            str(self.market_scale),
             "--log-level",
             self.log_level,
             "--body-timeout",

@@ -107,3 +107,14 @@ def test_offer_type_spellings() -> None:
     assert normalize_offer_type("interruptible") == "bid"
     assert normalize_offer_type(None) == "on-demand"
     assert normalize_offer_type("spot") is None
+
+
+def test_a_larger_market_lists_the_fleet_again_keeping_the_first_copy(market: Market) -> None:
+    doubled = Market(seed=0, epoch=EPOCH, scale=2)
+
+    assert len(doubled.offers) == 2 * len(market.offers)
+    assert len(doubled.machines) == 2 * len(market.machines)
+    first = {offer_id: doubled.offers[offer_id] for offer_id in market.offers}
+    assert first == market.offers, "scale 1's offers, unchanged, are the first copy"
+    copies = Counter((o.machine.gpu.name, o.num_gpus, o.machine.num_gpus) for o in doubled)
+    assert set(copies.values()) == {2}, "every bundle of the fleet listed twice"

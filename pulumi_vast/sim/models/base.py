@@ -66,6 +66,7 @@ class BackendBase:
         *,
         data_dir: Path,
         seed: int,
+        market_scale: int = 1,
         default_boot_delay: float,
         default_created_delay: float = 0.0,
         wall: Callable[[], float] = time.time,
@@ -84,15 +85,17 @@ class BackendBase:
         self._allocate_port = allocate_port or (lambda used: free_port(LOOPBACK, avoid=used))
         meta = store.meta()
         self.seed: int = meta.get("seed", seed)
+        self.market_scale: int = meta.get("market_scale", market_scale)
         self.epoch: float = meta.get("epoch", wall())
         self.clock = Clock(meta.get("clock_offset", 0.0), wall=wall)
         self._next: dict[str, int] = {
             name: meta.get(f"next_{name}", first) for name, first in self.counters().items()
         }
-        if "seed" not in meta or "epoch" not in meta:
+        if not {"seed", "epoch", "market_scale"} <= set(meta):
             with store.transaction():
                 store.set_meta("seed", self.seed)
                 store.set_meta("epoch", self.epoch)
+                store.set_meta("market_scale", self.market_scale)
         self.changes = Changes()
         """What mutations changed since the app last took it (`take_changes`)."""
         self._load()

@@ -56,7 +56,7 @@ class MarketBackend(AccountsBackend):
 
     def _load(self) -> None:
         super()._load()
-        self.market = Market(self.seed, self.epoch)
+        self.market = Market(self.seed, self.epoch, self.market_scale)
 
     def _rentals(self, owner: str) -> list[Instance]:
         """The owner's instances that are not destroyed (the instances' backend knows)."""
