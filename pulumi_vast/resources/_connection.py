@@ -30,6 +30,7 @@ class Connection:
         an offer back, so searches taken before it may now miss a match."""
         self.watcher.forget()
         if method == "DELETE":
+            self.watcher.destroyed()
             self.offers.forget()
 
 

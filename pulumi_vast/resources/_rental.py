@@ -306,7 +306,7 @@ class Rental:
         found = sorted(
             (
                 live
-                for live in self.connection.watcher.snapshot().value.values()
+                for live in self.connection.watcher.since_destroyed().value.values()
                 if owner.owns(live)
             ),
             key=lambda live: live.id,

@@ -46,12 +46,34 @@ class InstanceWatcher:
         )
         self._lock = threading.Lock()
         self._awaited: Counter[int] = Counter()
+        self._destroyed_at = -math.inf
+        self._since_destroyed: Snapshot | None = None
 
     def snapshot(self, *, max_age: float = math.inf, after: float | None = None) -> Snapshot:
         """The account's instances, listed at most ``max_age`` s ago and begun strictly
         after ``after`` (a waiter passes the start of the listing it saw last, or the time
         it created an instance, and so always sees news)."""
         return self._listing.get(max_age=max_age, after=after)
+
+    def since_destroyed(self) -> Snapshot:
+        """A listing begun after this process last destroyed an instance: it shows every
+        instance an earlier run left, and none we destroyed since. Creates and other writes
+        of ours leave it good (they make no instance an earlier run left), so the creates
+        of a stack share one, where `snapshot` is taken anew after each write."""
+        with self._lock:
+            kept, destroyed_at = self._since_destroyed, self._destroyed_at
+        if kept is not None and kept.started > destroyed_at:
+            return kept
+        listing = self._listing.get(after=destroyed_at)
+        with self._lock:
+            if self._since_destroyed is None or self._since_destroyed.started < listing.started:
+                self._since_destroyed = listing
+        return listing
+
+    def destroyed(self) -> None:
+        """This process destroyed an instance (its answer has come)."""
+        with self._lock:
+            self._destroyed_at = self._clock()
 
     @contextmanager
     def awaiting(self, instance_id: int) -> Iterator[None]:

@@ -12,7 +12,7 @@ import pytest
 
 from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import CreateInstanceRequest, VastClient
-from pulumi_vast.resources import InstanceProvider
+from pulumi_vast.resources import InstanceProvider, _connection
 from pulumi_vast.resources._owner import RESOURCE_TAG_ENV, STACK_TAG_ENV
 from pulumi_vast.resources._rental import RentalFailed
 from pulumi_vast.resources.stack_tag import StackTagProvider
@@ -36,9 +36,9 @@ def client(sim_url: str, vast_account: str) -> VastClient:
 
 def next_run(configure: Callable[..., Any]) -> InstanceProvider:
     """The provider of a later run: a new process, which has seen no listing yet (providers
-    configured alike share one connection in this process)."""
+    configured alike share one connection in this process: drop them)."""
+    _connection._connections.clear()
     provider: InstanceProvider = configure(InstanceProvider)
-    provider.watcher.forget()
     return provider
 
 

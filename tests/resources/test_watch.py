@@ -88,3 +88,20 @@ def test_an_instance_stops_being_awaited_when_its_wait_ends() -> None:
         watcher.look(1, after=0.0)
 
     assert (instances.lists, instances.gets) == (1, [1])
+
+
+def test_creates_share_one_listing_of_what_earlier_runs_left_until_we_destroy() -> None:
+    watcher, instances = watcher_for({5: "running"})
+
+    first = watcher.since_destroyed()
+    watcher.forget()  # a create of ours: a waiter's listing is stale now...
+    assert watcher.since_destroyed() is first, "...what earlier runs left is not"
+    assert instances.lists == 1
+
+    del instances.rows[5]
+    watcher.forget()
+    watcher.destroyed()
+    after = watcher.since_destroyed()
+
+    assert instances.lists == 2 and after.started > first.started
+    assert after.value == {}, "an instance we destroyed is not found as left behind"
