@@ -44,3 +44,18 @@ def test_serving_it_adds_the_missing_tables(tmp_path: Path) -> None:
 def test_a_table_name_is_a_plain_word(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a table name"):
         Store(tmp_path).ensure(["x; DROP TABLE meta"])
+
+
+def test_a_world_keeps_the_market_it_was_made_with(tmp_path: Path) -> None:
+    def opened(data_dir: Path, scale: int) -> SimBackend:
+        return SimBackend(
+            Store(data_dir), data_dir=data_dir, seed=0, market_scale=scale, default_boot_delay=0
+        )
+
+    made = opened(tmp_path / "new", 2)
+    offers = len(made.market.offers)
+    made.store.close()
+    _older_world(tmp_path / "old")
+
+    assert len(opened(tmp_path / "new", 1).market.offers) == offers, "scale 2, as it was made"
+    assert len(opened(tmp_path / "old", 2).market.offers) == offers // 2, "made before scales"

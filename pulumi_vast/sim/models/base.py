@@ -84,14 +84,16 @@ class BackendBase:
         self.faults = faults if faults is not None else FaultBook()
         self._allocate_port = allocate_port or (lambda used: free_port(LOOPBACK, avoid=used))
         meta = store.meta()
+        made = "seed" in meta and "epoch" in meta
         self.seed: int = meta.get("seed", seed)
-        self.market_scale: int = meta.get("market_scale", market_scale)
+        # A world made before scales existed has the market of scale 1.
+        self.market_scale: int = meta.get("market_scale", 1 if made else market_scale)
         self.epoch: float = meta.get("epoch", wall())
         self.clock = Clock(meta.get("clock_offset", 0.0), wall=wall)
         self._next: dict[str, int] = {
             name: meta.get(f"next_{name}", first) for name, first in self.counters().items()
         }
-        if not {"seed", "epoch", "market_scale"} <= set(meta):
+        if not made:
             with store.transaction():
                 store.set_meta("seed", self.seed)
                 store.set_meta("epoch", self.epoch)
