@@ -20,11 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from instances import OPERATIONS, Run, market_scale, run_pulumi
+from instances import OPERATIONS, Run, bench_simulator, run_pulumi
 
 from pulumi_vast.engine.workspace import stock_provider_host
 from pulumi_vast.sim.options import DEFAULT_CREATED_DELAY
-from pulumi_vast.sim.testing import SimulatorProcess
 
 HOSTS = ("pulumi-vast host", "SDK stock host")
 
@@ -37,13 +36,7 @@ def measure(
     os.environ["PULUMI_PARALLEL"] = str(max(count, 8))
     with tempfile.TemporaryDirectory(prefix="vast-hosts-") as scratch:
         root = Path(scratch)
-        with SimulatorProcess.start(
-            root / "sim",
-            boot_delay=boot_delay,
-            created_delay=created_delay,
-            rate_limits=True,
-            market_scale=market_scale(count),
-        ) as sim:
+        with bench_simulator(root, count, boot_delay, created_delay) as sim:
             keys = {host: sim.admin.new_account() for host in HOSTS}
             envs = {HOSTS[0]: {}, HOSTS[1]: stock_provider_host(root / "stock-bin")}
             runs = {

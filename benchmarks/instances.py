@@ -269,6 +269,20 @@ def market_scale(count: int) -> int:
     return max(1, math.ceil(count / INSTANCES_PER_FLEET))
 
 
+def bench_simulator(
+    root: Path, count: int, boot_delay: float, created_delay: float
+) -> SimulatorProcess:
+    """A simulator for ``count`` instances of QUERY: Vast's rate limits on, its world in
+    ``root``/sim, and a market with offers enough for them."""
+    return SimulatorProcess.start(
+        root / "sim",
+        boot_delay=boot_delay,
+        created_delay=created_delay,
+        rate_limits=True,
+        market_scale=market_scale(count),
+    )
+
+
 def measure(count: int, boot_delay: float, created_delay: float, *, skip_cli: bool) -> None:
     # Booting instances wait in parallel; give the engine room for all of them.
     os.environ["PULUMI_PARALLEL"] = str(max(count, 8))
@@ -276,13 +290,7 @@ def measure(count: int, boot_delay: float, created_delay: float, *, skip_cli: bo
     with tempfile.TemporaryDirectory(prefix="vast-bench-") as scratch:
         root = Path(scratch)
         floor = engine_floor(count, workdir=root / "floor")
-        with SimulatorProcess.start(
-            root / "sim",
-            boot_delay=boot_delay,
-            created_delay=created_delay,
-            rate_limits=True,
-            market_scale=market_scale(count),
-        ) as sim:
+        with bench_simulator(root, count, boot_delay, created_delay) as sim:
             admin: SimAdmin = sim.admin
             keys = {name: admin.new_account() for name in ("pulumi-vast", "bound", "vastai")}
             ours = run_pulumi(sim, keys["pulumi-vast"], count, root / "ours")
