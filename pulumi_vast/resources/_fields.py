@@ -56,6 +56,7 @@ __all__ = [
     "plain_strings",
     "secret_fields",
     "secret_names",
+    "whole_float_as_int",
 ]
 
 T = TypeVar("T")
@@ -89,7 +90,7 @@ def _strict(schema: CoreSchema) -> CoreSchema:
         return {**schema, "strict": True, "allow_inf_nan": False}
     if kind == "int":
         return core_schema.no_info_before_validator_function(
-            _whole_float_as_int,
+            whole_float_as_int,
             {**schema, "strict": True},
         )
     strict: dict[str, Any] = dict(schema)
@@ -103,7 +104,8 @@ def _strict(schema: CoreSchema) -> CoreSchema:
     return strict
 
 
-def _whole_float_as_int(value: Any) -> Any:
+def whole_float_as_int(value: Any) -> Any:
+    """``value``, an int if it is a whole float: the engine sends every number as a float."""
     if type(value) is float and value.is_integer():
         return int(value)
     return value

@@ -43,6 +43,7 @@ from pulumi_vast.resources._fields import (
     Input,
     ResourceArgs,
     known,
+    whole_float_as_int,
 )
 from pulumi_vast.resources._offers import OfferKind, OfferSearch
 from pulumi_vast.resources._owner import OWNER_INPUT
@@ -106,8 +107,7 @@ def _mount_path(text: str) -> str:
 
 
 def _volume_id(value: Any) -> int:
-    if type(value) is float and value.is_integer():
-        value = int(value)  # the engine sends every number as a float
+    value = whole_float_as_int(value)
     if type(value) is not int or value < 1:
         raise ValueError(
             f"expected a Volume or NetworkVolume (or a volume id, a whole number from 1), "

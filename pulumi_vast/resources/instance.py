@@ -46,6 +46,7 @@ from pulumi_vast.resources._fields import (
     Input,
     ResourceArgs,
     known,
+    whole_float_as_int,
 )
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._owner import OWNER_INPUT, Owner
@@ -149,8 +150,7 @@ def _env_name(name: str) -> str:
 
 
 def _port(value: Any) -> int | str:
-    if type(value) is float and value.is_integer():
-        value = int(value)  # the engine sends every number as a float
+    value = whole_float_as_int(value)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError(
             f"{describe(value)} is not a port: use a number from 1 to 65535, or text such "
