@@ -57,6 +57,7 @@ from pulumi_vast.resources._importing import (
     refusal,
 )
 from pulumi_vast.resources._owner import OWNER_INPUT
+from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._problems import Failure
 from pulumi_vast.resources._settings import InvalidSettings, ProviderSettings
 
@@ -160,6 +161,13 @@ class VastProvider(ResourceProvider):
         if isinstance(settings, InvalidSettings):
             raise settings
         return settings
+
+    def policy(self, args: Any) -> Policy:
+        """The policy that governs a resource with these inputs: its own `policy`, each
+        unset field taken from the stack's (`vast:policy`)."""
+        own = getattr(args, "policy", None)
+        own = own if isinstance(own, Policy) else Policy()
+        return own.over(self.settings.policy)
 
     @property
     def connection(self) -> _connection.Connection:

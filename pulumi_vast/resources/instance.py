@@ -50,6 +50,7 @@ from pulumi_vast.resources._fields import (
 )
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._owner import OWNER_INPUT, Owner
+from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._problems import InvalidField, describe
 from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._rental import (
@@ -377,6 +378,15 @@ class InstanceArgs(ResourceArgs):
         Input[ReadyArgs] | None,
         STATE,
         Field(description="What must hold before `pulumi up` calls the instance created."),
+    ] = None
+    policy: Annotated[
+        Input[Policy] | None,
+        STATE,
+        Field(
+            description="Money and data policy of this instance (TTL, budget, save, "
+            "on_destroy, on_lost); its fields win over the stack's `vast:policy`, field by "
+            "field.",
+        ),
     ] = None
 
     @model_validator(mode="before")
