@@ -224,3 +224,15 @@ def test_onstart_destroys_its_own_instance_with_its_scoped_key(
     assert _ledger_entry(sim_admin, instance_id)["total_cost"] == gone["total_cost"], (
         "billing stopped when it destroyed itself"
     )
+
+
+def test_the_container_clock_is_the_simulators(api: httpx.Client, sim_admin: SimAdmin) -> None:
+    """A test's clock advance reaches the containers too, as the ledger and start dates see
+    it: an hour later for the simulator is an hour later for `date` inside the instance."""
+    key = new_key()
+    api.post("/api/v0/ssh/", json={"ssh_key": public_line(key)})
+    port = _boot(api, sim_admin)["ssh_port"]
+    sim_admin.advance(7200)
+    inside = int(ssh_run(port, key, "date +%s")[1])
+    assert abs(inside - sim_admin.now()) < 600, "the container reads the simulator's clock"
+    assert int(ssh_run(port, key, "date -d @0 +%s")[1]) == 0, "other times: date as usual"
