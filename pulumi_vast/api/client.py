@@ -97,6 +97,11 @@ class VastClient:
     def api_url(self) -> str:
         return self._transport.api_url
 
+    def server_time(self) -> float:
+        """Now on Vast's clock (epoch seconds): what a TTL's deadline is counted on, as the
+        instances' own clocks follow it. From the `Date` of the last answer."""
+        return self._transport.server_time()
+
     @property
     def retry(self) -> RetryPolicy:
         return self._transport.retry
