@@ -747,7 +747,8 @@ class InstanceProvider(VastProvider):
             # A listing can lag; only Vast's answer for this one instance drops it from state.
             live = self.client.instances.get(instance_id)
         if live is None:
-            if ttl_end := props.get("expires_at"):
+            ttl_end = props.get("expires_at")
+            if ttl_end and ttl.parse_iso(ttl_end) <= self.client.server_time():
                 progress.warn(
                     f"instance {instance_id} is gone: its TTL ended it at {ttl_end}. Refresh "
                     "drops it; the next `pulumi up` rents a new one, with a new TTL, unless "

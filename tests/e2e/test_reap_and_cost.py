@@ -4,6 +4,7 @@ server): the tools read it with the `pulumi` CLI, as a scheduled pipeline would 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from typing import Any
@@ -17,6 +18,7 @@ from pulumi_vast.engine.s3_backend import MotoS3
 from pulumi_vast.sim.testing import SimAdmin
 from tests.e2e.conftest import VastStack, instance
 from tests.e2e.test_lifecycle import billing, instances_in_state
+from tests.e2e.test_ttl import readme_blocks
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +29,7 @@ def tool(stack: PulumiWorkspace, *args: str) -> subprocess.CompletedProcess[str]
     """`pulumi-vast ARGS --stack e2e`, run as a pipeline step in the project folder."""
     pulumi = ("--pulumi", str(stack.pulumi_bin))
     return subprocess.run(
-        [sys.executable, "-m", "pulumi_vast.cli", *args, *("--stack", "e2e"), *pulumi],
+        [sys.executable, "-m", "pulumi_vast.cli", *args, "--stack", "e2e", *pulumi],
         cwd=stack.project_dir,
         env=stack.env,
         capture_output=True,
@@ -113,4 +115,12 @@ def test_reap_and_cost_of_a_stack_in_s3(
     stack.refresh()
     assert instances_in_state(stack) == []
     assert "nothing to reap" in tool(stack, "reap").stdout
+
+    # the README's lines, on this stack
+    (block,) = readme_blocks("sh")
+    for line in block.splitlines():
+        words = shlex.split(line, comments=True)
+        assert words[:1] == ["pulumi-vast"] and words[2:4] == ["--stack", "dev"], line
+        done = tool(stack, words[1], *words[4:])
+        assert done.returncode == 0, (line, done.stderr)
     stack.destroy()

@@ -3,17 +3,29 @@ running; `refresh` drops it, and `up` rents a new one, saying why (docs: README 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 
 from pulumi_vast.resources._ttl import parse_iso
 from pulumi_vast.sim.testing import SimAdmin
-from tests.e2e.conftest import VastStack, instance
+from tests.e2e.conftest import VastStack, instance, stack_file
 from tests.e2e.test_lifecycle import billing, instances_in_state, steps
 
 pytestmark = pytest.mark.slow
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = "## TTLs, what a stack costs, and the reaper"
+
+
+def readme_blocks(language: str) -> list[str]:
+    """The code blocks of the README's TTL section, in one language."""
+    section = README.read_text().split(SECTION, 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", section, re.S)
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 120.0) -> None:
@@ -26,15 +38,22 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 120.
 def test_a_ttl_ends_the_instance_with_no_pulumi_running(
     vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
 ) -> None:
-    stack = vast_stack([instance(policy={"max_hours": 1})])
+    stack = vast_stack([instance()])
+    # the stack's policy as the README writes it
+    (block,) = readme_blocks("yaml")
+    policy = yaml.safe_load(block)["config"]["vast:policy"]
+    ttl = policy["max_hours"] * 3600
+    document = yaml.safe_load(stack_file(stack).read_text())
+    document["config"]["vast:policy"] = policy
+    stack_file(stack).write_text(yaml.safe_dump(document, sort_keys=False))
     stack.up()
     (gpu,) = instances_in_state(stack)
     first = gpu["outputs"]["instance_id"]
     expires = parse_iso(gpu["outputs"]["expires_at"])
-    assert abs(expires - (sim_admin.now() + 3600)) < 300, "an hour from the create, Vast's time"
+    assert abs(expires - (sim_admin.now() + ttl)) < 300, "max_hours from the create, Vast's time"
 
-    # No pulumi process from here on: an hour passes, and the instance ends itself.
-    sim_admin.advance(3600)
+    # No pulumi process from here on: the hours pass, and the instance ends itself.
+    sim_admin.advance(ttl)
     wait_until(lambda: not billing(sim_admin, vast_account), "the instance ending itself")
     (row,) = [r for r in sim_admin.ledger(vast_account)["instances"] if r["id"] == first]
     assert row["dph_now"] == 0 and row["destroyed_at"] >= expires
@@ -50,7 +69,7 @@ def test_a_ttl_ends_the_instance_with_no_pulumi_running(
     assert second != first and parse_iso(again["outputs"]["expires_at"]) > expires
 
     # without a refresh, up says why it replaces the instance
-    sim_admin.advance(3600)
+    sim_admin.advance(ttl)
     wait_until(lambda: not billing(sim_admin, vast_account), "the second one ending itself")
     assert steps(stack)["gpu"] == "replace"
     done = stack.up()
