@@ -163,9 +163,12 @@ class VastProvider(ResourceProvider):
         return settings
 
     def policy(self, args: Any) -> Policy:
-        """The policy that governs a resource with these inputs: its own `policy`, each
-        unset field taken from the stack's (`vast:policy`)."""
-        own = getattr(args, "policy", None)
+        """The policy that governs a resource with these inputs (its args model, or the
+        properties in its state): its own `policy`, each unset field taken from the stack's
+        (`vast:policy`)."""
+        own = args.get("policy") if isinstance(args, Mapping) else getattr(args, "policy", None)
+        if isinstance(own, Mapping):  # from the state: checked when it was stored
+            own = Policy.model_validate(own)
         own = own if isinstance(own, Policy) else Policy()
         return own.over(self.settings.policy)
 

@@ -63,6 +63,7 @@ from pulumi_vast.resources._rental import (
 )
 from pulumi_vast.resources._resource import ConfigRef, VastResource, default_label
 from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
+from pulumi_vast.resources._teardown import release
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources._waiting import (
     DEFAULT_READY_TIMEOUT,
@@ -778,6 +779,10 @@ class InstanceProvider(VastProvider):
             ) from None
 
     def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
+        policy, label = self.policy(props), str(props.get("label") or "")
+        # on_destroy: stop or keep; never for an instance kept only because its create failed
+        if not props.get("failure") and release(self.client, int(id_), policy, label):
+            return
         self.client.instances.destroy(int(id_))
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
