@@ -35,8 +35,6 @@ def test_on_destroy_stop_leaves_a_stopped_instance_billing_only_its_disk(
     assert kept["status"] == "stopped"
     assert kept["storage_dph"] > 0
     assert kept["dph_now"] == pytest.approx(kept["storage_dph"]), "only its disk bills"
-    assert sim_admin.ledger(vast_account)["totals"]["dph_now"] == pytest.approx(
-        kept["storage_dph"]
-    )
+    assert sim_admin.ledger(vast_account)["totals"]["dph_now"] == pytest.approx(kept["storage_dph"])
     VastClient(sim_url, vast_account).instances.destroy(kept["id"])
     assert billing(sim_admin, vast_account) == []
