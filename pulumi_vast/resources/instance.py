@@ -34,7 +34,9 @@ from pulumi_vast.api import (
 from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
+from pulumi_vast.market.task import Requirements, TaskEstimate
 from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._budget import Plan, budget_failures
 from pulumi_vast.resources._errors import RentalFailed
 from pulumi_vast.resources._fields import (
     COMPUTED,
@@ -63,6 +65,7 @@ from pulumi_vast.resources._rental import (
 )
 from pulumi_vast.resources._resource import ConfigRef, VastResource, default_label
 from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
+from pulumi_vast.resources._task import Task
 from pulumi_vast.resources._teardown import release
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources._waiting import (
@@ -380,6 +383,16 @@ class InstanceArgs(ResourceArgs):
         STATE,
         Field(description="What must hold before `pulumi up` calls the instance created."),
     ] = None
+    task: Annotated[
+        Input[Task] | None,
+        REPLACE,
+        Field(
+            description="Choose the offer for a job: the VRAM, disk and CUDA it needs, "
+            "searched across GPU tiers and ranked by estimated total cost (with `query`, "
+            "its conditions apply too). A change replaces the instance only if it no "
+            "longer meets the task's needs.",
+        ),
+    ] = None
     policy: Annotated[
         Input[Policy] | None,
         STATE,
@@ -407,10 +420,14 @@ class InstanceArgs(ResourceArgs):
                 "is required, unless `template` names a template that has one: give a Docker "
                 "image such as 'pytorch/pytorch', or a template",
             )
-        if (self.query is None) == (self.offer_id is None):
+        if self.task is not None and self.offer_id is not None:
+            raise InvalidField(
+                "task", "picks the offer itself: drop `offer_id`, or the task to rent that offer"
+            )
+        if self.task is None and (self.query is None) == (self.offer_id is None):
             raise InvalidField(
                 "query",
-                f"set exactly one of `query` (e.g. {QUERY_EXAMPLE!r}) or `offer_id`",
+                f"set exactly one of `query` (e.g. {QUERY_EXAMPLE!r}), `offer_id` or `task`",
             )
         ready = self.ready
         if isinstance(ready, ReadyArgs) and self.runtype == "args" and needs_ssh(ready):
@@ -488,10 +505,13 @@ class InstanceProvider(VastProvider):
         return failures
 
     def _disk(self, args: Any) -> float:
-        """The disk an instance gets: its own `disk_gb`, else its template's, else the
-        default (one call, when a template has to be asked)."""
+        """The disk an instance gets: its own `disk_gb`, else its task's, else its
+        template's, else the default (one call, when a template has to be asked)."""
         if args.disk_gb is not None:
             return float(known(args.disk_gb))
+        task: Task | None = known(args.task)
+        if task is not None:
+            return task.requirements().disk_gb
         hash_id = known(args.template)
         if hash_id is None:
             return DEFAULT_DISK_GB
@@ -535,6 +555,16 @@ class InstanceProvider(VastProvider):
                         "a machine with such GPUs",
                     )
                 ]
+            if search.task is not None:
+                return [
+                    (
+                        "task",
+                        f"no offer on the market meets the task's needs ({search.task.summary()}"
+                        f"{', and ' + repr(known(args.query)) if args.query else ''}) right now: "
+                        "split it over more GPUs (num_gpus), load it in a lower precision "
+                        "(int8, int4), ask for less disk, or try again later",
+                    )
+                ]
             return [
                 (
                     field,
@@ -572,10 +602,19 @@ class InstanceProvider(VastProvider):
                 )
             ]
         chosen = pick.model_dump()
-        cost = estimate(chosen, disk_gb=search.disk_gb)
-        self._announce(key, f"will rent {describe_offer(chosen)}: {cost.summary()}")
+        hours = planned_hours(search.task, chosen, self.policy(args))
+        cost = estimate(chosen, disk_gb=search.disk_gb, hours=hours or 24.0)
+        said = [] if search.task is None else task_lines(search.task, offers)
+        self._announce(
+            key, "\n".join([*said, f"will rent {describe_offer(chosen)}: {cost.summary()}"])
+        )
         self.connection.offers.expect(key, expected_outputs(pick, per_hour=cost.per_hour))
-        return []
+        # By name: a preview knows the URN, an update also the owner tag.
+        owner = Owner.from_props(news)
+        name = owner.resource if owner else key.rpartition("::")[2].removeprefix("label:")
+        plan = Plan(name, cost.per_hour, hours)
+        every = self.connection.plans.record(name, plan)
+        return budget_failures(plan, known(args.policy), self.settings.policy, every)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)
@@ -630,6 +669,13 @@ class InstanceProvider(VastProvider):
             # A healthy instance stays while it still satisfies the (new) query, judged on
             # the fields its offer snapshot has (an imported one lacks a few).
             wanted = parse_query(news["query"]).filters
+            return not matches({k: v for k, v in wanted.items() if k in offer}, offer)
+        if field == "task" and isinstance(news.get("task"), Mapping) and offer:
+            # Kept while its offer still meets the (new) task's needs.
+            try:
+                wanted = Task.model_validate(news["task"]).requirements().query().filters
+            except (ValueError, TypeError):
+                return True
             return not matches({k: v for k, v in wanted.items() if k in offer}, offer)
         return super().replaces_on_change(field, olds, news)
 
@@ -817,6 +863,28 @@ class InstanceProvider(VastProvider):
             selection=selection,
             private_key_file=self.settings.ssh_private_key_file,
         )
+
+
+def planned_hours(
+    needs: Requirements | None, offer: Mapping[str, Any], policy: Policy
+) -> float | None:
+    """How long an instance on ``offer`` is meant to run: its task's hours there, at most
+    its `max_hours` (its TTL); None when nothing says."""
+    limit = known(policy.max_hours)
+    hours = needs.hours_on(offer) if needs is not None else None
+    if hours is None or limit is None:
+        return hours if hours is not None else limit
+    return min(hours, limit)
+
+
+def task_lines(needs: Requirements, offers: list[Any], shown: int = 3) -> list[str]:
+    """What a preview says of a task: its needs, and the best offers by total cost."""
+    best = [TaskEstimate.of(offer.model_dump(), needs) for offer in offers[:shown]]
+    return [
+        f"the task needs {needs.summary()}; the best {len(best)} of {len(offers)} matching "
+        "offers by estimated total cost:",
+        *(f"  {rank}. {estimate.line()}" for rank, estimate in enumerate(best, 1)),
+    ]
 
 
 def preview_key(news: Mapping[str, Any], args: Any) -> str:

@@ -4,15 +4,58 @@ the simulator, the ledger as the proof."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from pulumi_vast.api import VastClient
+from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin
-from tests.e2e.conftest import VastStack, instance
+from tests.e2e.conftest import VastStack, instance, stack_file
 from tests.e2e.test_lifecycle import billing
 
 pytestmark = pytest.mark.slow
 
 READY = {"timeout": 60}
+
+
+def set_stack_policy(stack: PulumiWorkspace, **policy: object) -> None:
+    """`vast:policy` in the stack's config file, as a user writes it."""
+    path = stack_file(stack)
+    document = yaml.safe_load(path.read_text())
+    document["config"]["vast:policy"] = policy
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_an_over_budget_plan_fails_preview_and_up_and_nothing_is_rented(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    stack = vast_stack([instance("a", ready=READY), instance("b", ready=READY)])
+    set_stack_policy(stack, max_hours=10, max_budget=4)
+
+    preview = stack.preview(check=False)
+    up = stack.up(check=False)
+
+    for done in (preview, up):
+        said = done.stdout + done.stderr
+        assert done.returncode != 0, said
+        assert "vast:policy.max_budget: the estimated total $" in said, said
+        assert "exceeds the stack's budget of $4 (a: $" in said, said
+    ledger = sim_admin.ledger(vast_account)
+    assert ledger["instances"] == [], "nothing rented"
+    assert ledger["totals"]["total_cost"] == 0
+
+
+def test_a_budget_with_no_hours_known_fails_preview_saying_what_to_set(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    stack = vast_stack([instance(ready=READY, policy={"max_budget": 50})])
+
+    done = stack.preview(check=False)
+
+    said = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "policy.max_budget: this instance's budget is $50" in said, said
+    assert "cannot be estimated: set max_hours" in said
+    assert sim_admin.ledger(vast_account)["instances"] == []
 
 
 def test_on_destroy_stop_leaves_a_stopped_instance_billing_only_its_disk(
