@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from pulumi_vast.api import Offer, Query, VastError, parse_order, parse_query
 from pulumi_vast.api.units import gib
 from pulumi_vast.market import describe_offer, estimate
+from pulumi_vast.market.task import RELIABLE, Requirements
 from pulumi_vast.resources._problems import InvalidInputs, validation_failures
 from pulumi_vast.resources._settings import NAMESPACE, InvalidSettings, ProviderSettings
 from pulumi_vast.resources.instance import DEFAULT_DISK_GB, OfferQuery, Order, Positive
@@ -45,9 +46,17 @@ class RankedOffer(BaseModel):
     description: str = Field(description="One line to judge it by, as previews print it.")
     offer: Offer = Field(description="Everything Vast says about the offer.")
 
+    budget_pick: bool = Field(
+        False, description=f"Reliability under {RELIABLE}: about a 3 % chance of interruption."
+    )
+
     @classmethod
-    def of(cls, offer: Offer, *, disk_gb: float, hours: float) -> RankedOffer:
+    def of(
+        cls, offer: Offer, *, disk_gb: float, hours: float, task: Requirements | None = None
+    ) -> RankedOffer:
         row = offer.as_row()
+        if task is not None:  # the task's hours on this offer
+            hours = task.hours_on(row)
         cost = estimate(row, disk_gb=disk_gb, hours=hours)
         return cls(
             offer_id=offer.id,
@@ -63,36 +72,46 @@ class RankedOffer(BaseModel):
             geolocation=offer.geolocation,
             description=describe_offer(row),
             offer=offer,
+            budget_pick=float(offer.reliability or 0) < RELIABLE,
         )
 
 
 def ranked_offers(
     settings: ProviderSettings,
-    query: str | Query,
+    query: str | Query | None,
     *,
     order: str = "dph+",
     limit: int = 10,
     disk_gb: float = DEFAULT_DISK_GB,
     hours: float = 24.0,
     bid: bool = False,
+    task: Requirements | None = None,
 ) -> list[RankedOffer]:
     """The best ``limit`` offers matching ``query`` with room for ``disk_gb``, ranked by
-    ``order``, searched as an instance's create searches them. Raises `QueryError` for a
-    bad query or order, `VastError` for what Vast answers."""
+    ``order`` (for a ``task``: by estimated total cost, searched across GPU tiers, with the
+    task's disk), searched as an instance's create searches them. Raises `QueryError` for
+    a bad query or order, `VastError` for what Vast answers."""
     # Here, not at import: the search brings the API client, which a program must not load
     # until it looks something up.
     from pulumi_vast.resources._connection import connection_for
     from pulumi_vast.resources._offers import OfferSearch
 
+    parsed = parse_query(query) if isinstance(query, str) else query
+    if task is not None:
+        parsed = task.query().and_(*(parsed.conditions if parsed else ()))
+        disk_gb = task.disk_gb
     search = OfferSearch(
-        query=parse_query(query) if isinstance(query, str) else query,
+        query=parsed,
         offer_id=None,
         order=tuple(parse_order(order)),
         disk_gb=disk_gb,
         bid=bid,
+        task=task,
     )
     offers = connection_for(settings).offers.ranked(search, max_age=0)
-    return [RankedOffer.of(offer, disk_gb=disk_gb, hours=hours) for offer in offers[:limit]]
+    return [
+        RankedOffer.of(offer, disk_gb=disk_gb, hours=hours, task=task) for offer in offers[:limit]
+    ]
 
 
 class LookupFailed(pulumi.RunError):

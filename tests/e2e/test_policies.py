@@ -3,6 +3,8 @@ the simulator, the ledger as the proof."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -10,7 +12,7 @@ from pulumi_vast.api import VastClient
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin
 from tests.e2e.conftest import VastStack, instance, stack_file
-from tests.e2e.test_lifecycle import billing
+from tests.e2e.test_lifecycle import billing, instances_in_state
 
 pytestmark = pytest.mark.slow
 
@@ -80,4 +82,38 @@ def test_on_destroy_stop_leaves_a_stopped_instance_billing_only_its_disk(
     assert kept["dph_now"] == pytest.approx(kept["storage_dph"]), "only its disk bills"
     assert sim_admin.ledger(vast_account)["totals"]["dph_now"] == pytest.approx(kept["storage_dph"])
     VastClient(sim_url, vast_account).instances.destroy(kept["id"])
+    assert billing(sim_admin, vast_account) == []
+
+
+def test_a_task_previews_the_best_three_by_total_cost_and_up_rents_the_pick(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    task = {"params_b": 13, "precision": "bf16", "hours": 6}
+    stack = vast_stack([instance(query=None, disk_gb=None, ready=READY, task=task)])
+
+    done = stack.preview()
+
+    said = done.stdout + done.stderr
+    assert "the task needs >= 31.2 GB VRAM, 50 GB disk, CUDA >= 12.1, 6 h on one RTX 3090" in said
+    best = re.findall(
+        r"^\s+(\d)\. (.*\(offer (\d+)\)): ~([\d.]+) h x \$([\d.]+)/h = \$([\d.]+)", said, re.M
+    )
+    assert [rank for rank, *_ in best[:3]] == ["1", "2", "3"], said
+    totals = [float(total) for *_, total in best[:3]]
+    assert totals == sorted(totals)
+    _, description, offer_id, hours, _, total = best[0]
+    pick = re.search(
+        rf"will rent {re.escape(description)}: \$[\d.]+/h \(\$[\d.]+/day, \$([\d.]+) for ([\d.]+) h\)",
+        said,
+    )
+    assert pick is not None, said
+    assert pick.group(1) == total and float(pick.group(2)) == pytest.approx(float(hours), abs=0.06)
+
+    stack.up()
+
+    [rented] = billing(sim_admin, vast_account)
+    assert rented["offer_id"] == int(offer_id), "up rents the offer the preview picked"
+    [state] = instances_in_state(stack)
+    assert "by estimated total cost for the task" in state["outputs"]["selection"]
+    stack.destroy()
     assert billing(sim_admin, vast_account) == []
