@@ -103,7 +103,8 @@ def test_a_task_previews_the_best_three_by_total_cost_and_up_rents_the_pick(
     assert totals == sorted(totals)
     _, description, offer_id, hours, _, total = best[0]
     pick = re.search(
-        rf"will rent {re.escape(description)}: \$[\d.]+/h \(\$[\d.]+/day, \$([\d.]+) for ([\d.]+) h\)",
+        rf"will rent {re.escape(description)}: "
+        r"\$[\d.]+/h \(\$[\d.]+/day, \$([\d.]+) for ([\d.]+) h\)",
         said,
     )
     assert pick is not None, said
