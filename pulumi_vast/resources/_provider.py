@@ -215,6 +215,11 @@ class VastProvider(ResourceProvider):
             delete_before_replace=self.delete_before_replace,
         )
 
+    def resumable(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether the object is to be started again though no input changed (a preempted
+        instance under `on_lost: resume`): `_update` then gets the change ``resume``."""
+        return False
+
     def replaces_on_change(
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> bool:
@@ -254,6 +259,8 @@ class VastProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args = self.table.parse(news)
         live = frozenset(self.table.changed_fields(olds, news)) - self.table.state_fields
+        if self.resumable(id_, olds, news):
+            live |= {"resume"}
         if not live:  # only what steers pulumi-vast changed: stored, nothing sent
             kept = {name: olds[name] for name in self.output_names if name in olds}
             return UpdateResult(self._complete({**news, **kept}, "update"))

@@ -50,6 +50,7 @@ from pulumi_vast.resources._fields import (
     known,
     whole_float_as_int,
 )
+from pulumi_vast.resources._lost import lost_in_state, lost_reason
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._owner import OWNER_INPUT, Owner
 from pulumi_vast.resources._policy import Policy
@@ -627,12 +628,22 @@ class InstanceProvider(VastProvider):
                 stables=[],
                 delete_before_replace=True,
             )
+        lost = not olds.get("failure") and self._lost(id_, olds, news)
+        if not lost and not result.replaces and self.resumable(id_, olds, news):
+            return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=True)
+        if lost:
+            result = DiffResult(
+                changes=True,
+                replaces=[*(result.replaces or []), "status"],
+                stables=[],
+                delete_before_replace=True,
+            )
         if result.replaces:
             # The old instance goes first (delete_before_replace): make sure a new one can be
             # rented before the plan says so, or the stack would be left without either. Its
-            # offer is free again by then, and may be the best.
+            # offer is free again by then, and may be the best (unless its host is lost).
             args = self.table.check(news).args
-            if args is not None and (offer := olds.get("offer") or {}).get("id"):
+            if args is not None and not lost and (offer := olds.get("offer") or {}).get("id"):
                 key = preview_key(news, args)
                 self.connection.offers.freeing(key, Offer.model_validate(offer))
             failures = (
@@ -650,6 +661,60 @@ class InstanceProvider(VastProvider):
 
     def preview_key(self, news: Mapping[str, Any], args: Any) -> str | None:
         return preview_key(news, args)
+
+    def _lost(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether a lost instance is to be replaced (`on_lost: replace`); says what is done
+        about it either way. Only a policy asking to act looks at the live instance: an
+        unchanged instance is otherwise diffed without a call."""
+        try:
+            action = self.policy(news).on_lost or "keep"
+        except ValueError:  # a policy not known yet (a preview's unknowns)
+            return False
+        live = None
+        if action == "keep":
+            why = lost_in_state(olds)
+        else:
+            live = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.get(int(id_))
+            why = lost_reason(live) if live is not None else None
+        if why is None:
+            return False
+        if action == "replace":
+            self._announce(str(id_), f"instance {id_} {why}: on_lost: replace rents a new one")
+            return True
+        if action == "resume" and live is not None and live.looks_outbid:
+            return False  # started again by the update (`resumable`), if its bid allows
+        progress.warn(
+            f"instance {id_} {why}; on_lost: {action} leaves it as it is (policy.on_lost: "
+            "replace rents a new one in its place)"
+        )
+        return False
+
+    def resumable(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether an outbid interruptible instance is to be started again (`on_lost:
+        resume`, and its bid at least the current minimum); says so either way."""
+        try:
+            policy = self.policy(news)
+        except ValueError:
+            return False
+        if policy.on_lost != "resume" or not news.get("running", True):
+            return False
+        live = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.get(int(id_))
+        if live is None or not live.looks_outbid:
+            return False
+        bid, floor = news.get("bid_price"), live.min_bid or 0.0
+        if not isinstance(bid, float | int) or bid < floor:
+            progress.warn(
+                f"instance {id_} was outbid, and its bid ${bid}/h is below the current "
+                f"minimum ${floor:g}/h: on_lost: resume cannot start it. Raise bid_price to "
+                "at least that (which replaces it), or set on_lost: replace"
+            )
+            return False
+        self._announce(
+            str(id_),
+            f"instance {id_} was outbid: on_lost: resume starts it again (bid ${bid:g}/h, "
+            f"minimum now ${floor:g}/h)",
+        )
+        return True
 
     def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
         # Starting or stopping it moves its status and address (not its prices); a label or
@@ -788,7 +853,7 @@ class InstanceProvider(VastProvider):
             with self.refusals("update", id_, field="ssh_keys"):
                 self._sync_keys(instance_id, olds.get("ssh_keys") or [], known(args.ssh_keys))
         live: LiveInstance | None = None
-        if "running" in changed:
+        if "running" in changed or "resume" in changed:
             running = bool(known(args.running))
             with self.refusals("update", id_, field="running"):
                 instances.set_state(instance_id, "running" if running else "stopped")

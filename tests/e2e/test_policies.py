@@ -12,11 +12,16 @@ from pulumi_vast.api import VastClient
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin
 from tests.e2e.conftest import VastStack, instance, stack_file
-from tests.e2e.test_lifecycle import billing, instances_in_state
+from tests.e2e.test_lifecycle import billing, instances_in_state, steps
 
 pytestmark = pytest.mark.slow
 
 READY = {"timeout": 60}
+
+
+def preview_text(stack: PulumiWorkspace) -> str:
+    done = stack.preview()
+    return done.stdout + done.stderr
 
 
 def set_stack_policy(stack: PulumiWorkspace, **policy: object) -> None:
@@ -116,5 +121,65 @@ def test_a_task_previews_the_best_three_by_total_cost_and_up_rents_the_pick(
     assert rented["offer_id"] == int(offer_id), "up rents the offer the preview picked"
     [state] = instances_in_state(stack)
     assert "by estimated total cost for the task" in state["outputs"]["selection"]
+    stack.destroy()
+    assert billing(sim_admin, vast_account) == []
+
+
+def test_on_lost_replace_replaces_an_instance_whose_host_was_lost(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    stack = vast_stack([instance(ready=READY, policy={"on_lost": "replace"})])
+    stack.up()
+    [lost] = billing(sim_admin, vast_account)
+    sim_admin.host_lost(lost["id"])
+
+    said = preview_text(stack)
+    assert f"instance {lost['id']} is offline: Host machine is offline: on_lost: replace" in said
+    assert steps(stack)["gpu"] == "replace"
+
+    stack.up()
+
+    [kept] = billing(sim_admin, vast_account)
+    assert kept["id"] != lost["id"] and kept["status"] == "running"
+    assert [int(r["id"]) for r in instances_in_state(stack)] == [kept["id"]]
+    assert steps(stack).get("gpu", "same") == "same", "converged"
+    stack.destroy()
+    assert billing(sim_admin, vast_account) == []
+
+
+def test_on_lost_keep_leaves_a_lost_instance_and_says_so(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    stack = vast_stack([instance(ready=READY)])
+    stack.up()
+    [lost] = billing(sim_admin, vast_account)
+    sim_admin.host_lost(lost["id"])
+    stack.refresh()
+
+    done = stack.up()
+
+    said = done.stdout + done.stderr
+    assert f"instance {lost['id']} was offline at the last refresh; on_lost: keep" in said
+    assert [row["id"] for row in billing(sim_admin, vast_account)] == [lost["id"]]
+    stack.destroy()
+    assert billing(sim_admin, vast_account) == []
+
+
+def test_on_lost_resume_starts_an_outbid_instance_again_when_its_bid_allows(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    policy = {"on_lost": "resume"}
+    stack = vast_stack([instance(ready=READY, bid_price=2.0, policy=policy)])
+    stack.up()
+    [rented] = billing(sim_admin, vast_account)
+    sim_admin.preempt(rented["id"])
+    sim_admin.release_offer(vast_account, rented["offer_id"])  # the outbidder is done
+
+    said = preview_text(stack)
+    assert f"instance {rented['id']} was outbid: on_lost: resume starts it again" in said
+    stack.up()
+
+    [resumed] = billing(sim_admin, vast_account)
+    assert resumed["id"] == rented["id"] and resumed["status"] == "running"
     stack.destroy()
     assert billing(sim_admin, vast_account) == []
