@@ -442,6 +442,7 @@ def instance_outputs(
         "offer": dict(offer),
         "label": instance.label or "",
         "failure": "",
+        "planned_hours": None,
     }
 
 

@@ -609,7 +609,8 @@ class InstanceProvider(VastProvider):
         self._announce(
             key, "\n".join([*said, f"will rent {describe_offer(chosen)}: {cost.summary()}"])
         )
-        self.connection.offers.expect(key, expected_outputs(pick, per_hour=cost.per_hour))
+        expected = expected_outputs(pick, per_hour=cost.per_hour)
+        self.connection.offers.expect(key, {**expected, "planned_hours": hours})
         # By name: a preview knows the URN, an update also the owner tag.
         owner = Owner.from_props(news)
         name = owner.resource if owner else key.rpartition("::")[2].removeprefix("label:")
@@ -795,7 +796,7 @@ class InstanceProvider(VastProvider):
             # What the engine records for it: the inputs as given, beside what is known.
             exc.outputs = {**props, **exc.outputs}
             raise
-        outs = self._describe(outcome.instance, outcome.offer, outcome.note)
+        outs = self._describe(outcome.instance, outcome.offer, outcome.note, inputs=args)
         return str(outcome.instance.id), outs
 
     def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -808,7 +809,9 @@ class InstanceProvider(VastProvider):
             live = self.client.instances.get(instance_id)
         if live is None:
             return None
-        outs = self._describe(live, props.get("offer") or {}, props.get("selection", ""))
+        outs = self._describe(
+            live, props.get("offer") or {}, props.get("selection", ""), inputs=props
+        )
         outs["failure"] = props.get("failure") or ""  # still to be replaced, however it looks
         outs["running"] = live.intended_status != "stopped"
         if "instance_id" not in props:
@@ -861,7 +864,7 @@ class InstanceProvider(VastProvider):
         live = live or instances.get(instance_id)
         if live is None:
             raise RuntimeError(f"instance {instance_id} disappeared during the update")
-        return self._describe(live, olds.get("offer") or {}, olds.get("selection", ""))
+        return self._describe(live, olds.get("offer") or {}, olds.get("selection", ""), inputs=args)
 
     def _sync_keys(self, instance_id: int, before: list[str], after: list[str]) -> None:
         """Attach added keys; detach removed ones, so access given can be taken back."""
@@ -920,14 +923,33 @@ class InstanceProvider(VastProvider):
                 self.client.instances.destroy(live.id)
 
     def _describe(
-        self, live: LiveInstance, offer: Mapping[str, Any], selection: str
+        self, live: LiveInstance, offer: Mapping[str, Any], selection: str, *, inputs: Any
     ) -> dict[str, Any]:
-        return instance_outputs(
+        outs = instance_outputs(
             live,
             offer=offer,
             selection=selection,
             private_key_file=self.settings.ssh_private_key_file,
         )
+        outs["planned_hours"] = self._planned(inputs, offer)
+        return outs
+
+    def _planned(self, inputs: Any, offer: Mapping[str, Any]) -> float | None:
+        """How long it is meant to run on ``offer`` (`planned_hours`), from its inputs (the
+        args model, or the properties in its state)."""
+        task = inputs.get("task") if isinstance(inputs, Mapping) else known(inputs.task)
+        try:
+            if isinstance(task, Mapping):
+                task = Task.model_validate(task)
+            policy = self.policy(inputs)
+        except ValueError:
+            return None
+        needs = task.requirements() if isinstance(task, Task) else None
+        return planned_hours(needs, offer, policy)
+
+    def restated(self, news: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
+        # A new TTL or task changes how long it is meant to run.
+        return {**outs, "planned_hours": self._planned(news, outs.get("offer") or {})}
 
 
 def planned_hours(
@@ -989,6 +1011,9 @@ class Instance(VastResource, module="vast", name="Instance"):
     provider_class = InstanceProvider
     args_class = InstanceArgs
     rents = True
+
+    def billed_hours(self) -> pulumi.Output[float | None] | None:
+        return self.planned_hours
 
     def billed_per_hour(self, args: ResourceArgs) -> pulumi.Output[float]:
         # Stopped (`running: false`), it bills only its disk.
@@ -1070,6 +1095,10 @@ pulumi-vast:instances:
     """The offer as it was when rented, against which query changes are judged."""
     label: pulumi.Output[str]
     """The label in the Vast console."""
+    planned_hours: pulumi.Output[float | None]
+    """How long it is meant to run: its task's estimated hours on the offer rented, at most
+    its `max_hours`; unset when neither says. Its cost for them counts in the stack's
+    `vast_cost` (`planned`)."""
     failure: pulumi.Output[str]
     """Empty while healthy. Otherwise why this instance is kept in the state: its create
     failed and giving it back failed too, so the next `pulumi up` replaces it and `pulumi

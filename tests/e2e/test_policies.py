@@ -13,6 +13,7 @@ from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin
 from tests.e2e.conftest import VastStack, instance, stack_file
 from tests.e2e.test_lifecycle import billing, instances_in_state, steps
+from tests.e2e.test_preview import diagnostics, shown_cost
 
 pytestmark = pytest.mark.slow
 
@@ -181,5 +182,38 @@ def test_on_lost_resume_starts_an_outbid_instance_again_when_its_bid_allows(
 
     [resumed] = billing(sim_admin, vast_account)
     assert resumed["id"] == rented["id"] and resumed["status"] == "running"
+    stack.destroy()
+    assert billing(sim_admin, vast_account) == []
+
+
+def test_a_preview_ends_with_the_stacks_cost_for_its_planned_hours(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    task = {"params_b": 7, "hours": 10}
+    stack = vast_stack(
+        [
+            instance("a", ready=READY),
+            instance("b", query=None, disk_gb=None, ready=READY, task=task),
+        ]
+    )
+    set_stack_policy(stack, max_hours=5)
+
+    said = preview_text(stack)
+
+    cost = shown_cost(said)
+    hourly = [float(h) for h in re.findall(r"will rent .*: \$(\d+\.\d+)/h \(", diagnostics(said))]
+    task_hours = float(re.findall(r"will rent .* for ([\d.]+) h\)", diagnostics(said))[-1])
+    assert len(hourly) == 2 and task_hours <= 5
+    per_hour = cost["per_hour"][1]
+    assert per_hour == pytest.approx(sum(hourly), abs=0.002)
+    assert cost["per_day"][1] == pytest.approx(per_hour * 24, abs=0.01)
+    # a: its TTL, 5 h; b: its task's hours on the offer picked (at most the TTL).
+    planned = hourly[0] * 5 + hourly[1] * task_hours
+    assert cost["planned"][1] == pytest.approx(planned, abs=0.05)
+
+    stack.up()
+    applied = stack.outputs()["vast_cost"]
+    assert applied["planned"] == pytest.approx(cost["planned"][1], abs=0.05)
+    assert "unplanned" not in applied
     stack.destroy()
     assert billing(sim_admin, vast_account) == []
