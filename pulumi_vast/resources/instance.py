@@ -489,6 +489,7 @@ class InstanceProvider(VastProvider):
             elif (unusable := self.settings.ssh_key_problem()) is not None:
                 failures.append(unusable)
         if previous is not None:
+            failures += self._budget_of_rented(args, news)
             if previous.disk_gb == args.disk_gb:  # no call needed to tell nothing shrinks
                 return failures
             old_disk, new_disk = self._disk(previous), self._disk(args)
@@ -504,6 +505,23 @@ class InstanceProvider(VastProvider):
         elif not failures:
             failures += self._preview_rent(self._with_disk(args), preview_key(news, args), news)
         return failures
+
+    def _budget_of_rented(self, args: Any, news: Mapping[str, Any]) -> list[Failure]:
+        """Under a budget, an instance already rented counts too, at its live price (one
+        listing); without one, an existing instance is checked without a call."""
+        own, stack = known(args.policy), self.settings.policy
+        if not any(p is not None and p.max_budget is not None for p in (own, stack)):
+            return []
+        owner = Owner.from_props(news)
+        listing = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.values()
+        live = next((live for live in listing if owner and owner.owns(live)), None)
+        if owner is None or live is None:
+            return []
+        task: Task | None = known(args.task)
+        needs = task.requirements() if task is not None else None
+        hours = planned_hours(needs, offer_snapshot(live), self.policy(args))
+        plan = Plan(owner.resource, float(live.dph_total or 0), hours)
+        return budget_failures(plan, own, stack, self.connection.plans.record(owner.resource, plan))
 
     def _disk(self, args: Any) -> float:
         """The disk an instance gets: its own `disk_gb`, else its task's, else its

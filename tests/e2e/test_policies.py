@@ -11,7 +11,7 @@ import yaml
 from pulumi_vast.api import VastClient
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin
-from tests.e2e.conftest import VastStack, instance, stack_file
+from tests.e2e.conftest import VastStack, instance, stack_file, write_config
 from tests.e2e.test_lifecycle import billing, instances_in_state, steps
 from tests.e2e.test_preview import diagnostics, shown_cost
 
@@ -215,5 +215,25 @@ def test_a_preview_ends_with_the_stacks_cost_for_its_planned_hours(
     applied = stack.outputs()["vast_cost"]
     assert applied["planned"] == pytest.approx(cost["planned"][1], abs=0.05)
     assert "unplanned" not in applied
+    stack.destroy()
+    assert billing(sim_admin, vast_account) == []
+
+
+def test_the_stacks_budget_counts_what_it_already_rents(
+    vast_stack: VastStack, sim_admin: SimAdmin, vast_account: str
+) -> None:
+    stack = vast_stack([instance("a", ready=READY)])
+    set_stack_policy(stack, max_hours=5, max_budget=2)
+    stack.up()  # about $0.25/h for 5 h: within $2
+    [rented] = billing(sim_admin, vast_account)
+
+    write_config(stack, instances=[instance("a", ready=READY), instance("b", ready=READY)])
+    done = stack.up(check=False)
+
+    said = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"(a: ${rented['dph_total']:.3f}/h x 5 h = $" in said, said
+    assert "exceeds the stack's budget of $2" in said
+    assert [row["id"] for row in billing(sim_admin, vast_account)] == [rented["id"]]
     stack.destroy()
     assert billing(sim_admin, vast_account) == []
