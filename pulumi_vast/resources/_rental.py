@@ -442,7 +442,7 @@ def instance_outputs(
         "offer": dict(offer),
         "label": instance.label or "",
         "failure": "",
-        "planned_hours": None,
+        "planned_hours": 0.0,
     }
 
 

@@ -628,7 +628,7 @@ class InstanceProvider(VastProvider):
             key, "\n".join([*said, f"will rent {describe_offer(chosen)}: {cost.summary()}"])
         )
         expected = expected_outputs(pick, per_hour=cost.per_hour)
-        self.connection.offers.expect(key, {**expected, "planned_hours": hours})
+        self.connection.offers.expect(key, {**expected, "planned_hours": hours or 0.0})
         # By name: a preview knows the URN, an update also the owner tag.
         owner = Owner.from_props(news)
         name = owner.resource if owner else key.rpartition("::")[2].removeprefix("label:")
@@ -949,7 +949,7 @@ class InstanceProvider(VastProvider):
             selection=selection,
             private_key_file=self.settings.ssh_private_key_file,
         )
-        outs["planned_hours"] = self._planned(inputs, offer)
+        outs["planned_hours"] = self._planned(inputs, offer) or 0.0
         return outs
 
     def _planned(self, inputs: Any, offer: Mapping[str, Any]) -> float | None:
@@ -967,7 +967,7 @@ class InstanceProvider(VastProvider):
 
     def restated(self, news: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
         # A new TTL or task changes how long it is meant to run.
-        return {**outs, "planned_hours": self._planned(news, outs.get("offer") or {})}
+        return {**outs, "planned_hours": self._planned(news, outs.get("offer") or {}) or 0.0}
 
 
 def planned_hours(
@@ -1031,7 +1031,7 @@ class Instance(VastResource, module="vast", name="Instance"):
     rents = True
 
     def billed_hours(self) -> pulumi.Output[float | None] | None:
-        return self.planned_hours
+        return self.planned_hours.apply(lambda hours: hours or None)
 
     def billed_per_hour(self, args: ResourceArgs) -> pulumi.Output[float]:
         # Stopped (`running: false`), it bills only its disk.
@@ -1113,9 +1113,9 @@ pulumi-vast:instances:
     """The offer as it was when rented, against which query changes are judged."""
     label: pulumi.Output[str]
     """The label in the Vast console."""
-    planned_hours: pulumi.Output[float | None]
+    planned_hours: pulumi.Output[float]
     """How long it is meant to run: its task's estimated hours on the offer rented, at most
-    its `max_hours`; unset when neither says. Its cost for them counts in the stack's
+    its `max_hours`; 0 when neither says (a preview takes an unset output for unknown). Its cost for them counts in the stack's
     `vast_cost` (`planned`)."""
     failure: pulumi.Output[str]
     """Empty while healthy. Otherwise why this instance is kept in the state: its create
