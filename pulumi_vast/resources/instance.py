@@ -1115,8 +1115,8 @@ pulumi-vast:instances:
     """The label in the Vast console."""
     planned_hours: pulumi.Output[float]
     """How long it is meant to run: its task's estimated hours on the offer rented, at most
-    its `max_hours`; 0 when neither says (a preview takes an unset output for unknown). Its cost for them counts in the stack's
-    `vast_cost` (`planned`)."""
+    its `max_hours`; 0 when neither says (a preview takes an unset output for unknown). Its
+    cost for them counts in the stack's `vast_cost` (`planned`)."""
     failure: pulumi.Output[str]
     """Empty while healthy. Otherwise why this instance is kept in the state: its create
     failed and giving it back failed too, so the next `pulumi up` replaces it and `pulumi
