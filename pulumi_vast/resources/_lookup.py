@@ -14,14 +14,15 @@ from typing import Annotated, Any
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from pulumi_vast.api import Offer, Query, VastError, parse_order, parse_query
 from pulumi_vast.api.units import gib
 from pulumi_vast.market import describe_offer, estimate
 from pulumi_vast.market.task import RELIABLE, Requirements
-from pulumi_vast.resources._problems import InvalidInputs, validation_failures
+from pulumi_vast.resources._problems import InvalidField, InvalidInputs, validation_failures
 from pulumi_vast.resources._settings import NAMESPACE, InvalidSettings, ProviderSettings
+from pulumi_vast.resources._task import Task
 from pulumi_vast.resources.instance import DEFAULT_DISK_GB, OfferQuery, Order, Positive
 
 __all__ = ["LookupFailed", "RankedOffer", "get_offers", "program_settings", "ranked_offers"]
@@ -121,27 +122,37 @@ class LookupFailed(pulumi.RunError):
 class _OffersLookup(BaseModel):
     """The arguments of `get_offers`, checked as an instance's inputs are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    query: OfferQuery
+    query: OfferQuery | None
     order: Order = "dph+"
     limit: Annotated[int, Field(ge=1, strict=True)] = 10
     hours: Positive = 24.0
     disk_gb: Positive = DEFAULT_DISK_GB
     bid: StrictBool = False
+    task: Task | None = None
+
+    @model_validator(mode="after")
+    def _something_to_search(self) -> _OffersLookup:
+        if self.query is None and self.task is None:
+            raise InvalidField("query", "give a query, or a task (vast.Task(...))")
+        return self
 
 
 def get_offers(
-    query: str | Query,
+    query: str | Query | None = None,
     order: str = "dph+",
     limit: int = 10,
     hours: float = 24.0,
     *,
     disk_gb: float = DEFAULT_DISK_GB,
     bid: bool = False,
+    task: Task | None = None,
 ) -> list[RankedOffer]:
     """The offers ``query`` matches right now, best first by ``order``, with their cost
-    for ``hours`` (the disk included): what `pulumi-vast offers` lists.
+    for ``hours`` (the disk included): what `pulumi-vast offers` lists. With a ``task``
+    (the query optional), the offers meeting its needs, cheapest in total first, each
+    with the task's hours there and its disk.
 
     It runs in the program, with the stack's settings (`vast:apiUrl`, `vast:apiKey`;
     `local` starts the simulator): Pulumi's dynamic provider cannot serve invokes. It makes
@@ -168,7 +179,13 @@ def get_offers(
     owner = "get_offers()"
     try:
         args = _OffersLookup(
-            query=query, order=order, limit=limit, hours=hours, disk_gb=disk_gb, bid=bid
+            query=query,
+            order=order,
+            limit=limit,
+            hours=hours,
+            disk_gb=disk_gb,
+            bid=bid,
+            task=task,
         )
     except ValidationError as exc:
         raise InvalidInputs(owner, validation_failures(exc, _OffersLookup)) from None
@@ -182,6 +199,7 @@ def get_offers(
             disk_gb=args.disk_gb,
             hours=args.hours,
             bid=args.bid,
+            task=args.task.requirements() if args.task is not None else None,
         )
     except VastError as exc:
         raise LookupFailed(f"{owner}: the offer search failed: {exc}") from None
