@@ -52,7 +52,7 @@ from pulumi_vast.resources._fields import (
     known,
     whole_float_as_int,
 )
-from pulumi_vast.resources._lost import lost_in_state, lost_reason
+from pulumi_vast.resources._lost import FINE, Verdict, judge
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._owner import OWNER_INPUT, Owner
 from pulumi_vast.resources._policy import Policy
@@ -664,8 +664,9 @@ class InstanceProvider(VastProvider):
                 stables=[],
                 delete_before_replace=True,
             )
-        lost = not olds.get("failure") and expired is None and self._lost(id_, olds, news)
-        if not lost and not result.replaces and self.resumable(id_, olds, news):
+        verdict = FINE if expired is not None else self._on_lost(id_, olds, news)
+        lost = verdict.replace
+        if verdict.resume and not result.replaces:
             return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=True)
         if lost:
             result = DiffResult(
@@ -698,59 +699,28 @@ class InstanceProvider(VastProvider):
     def preview_key(self, news: Mapping[str, Any], args: Any) -> str | None:
         return preview_key(news, args)
 
-    def _lost(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-        """Whether a lost instance is to be replaced (`on_lost: replace`); says what is done
-        about it either way. Only a policy asking to act looks at the live instance: an
-        unchanged instance is otherwise diffed without a call."""
+    def _on_lost(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Verdict:
+        """What `on_lost` does about this instance (nothing, unless it is lost)."""
+        if olds.get("failure"):
+            return FINE  # replaced anyway
         try:
-            action = self.policy(news).on_lost or "keep"
+            action: str = known(self.policy(news).on_lost) or "keep"
         except ValueError:  # a policy not known yet (a preview's unknowns)
-            return False
+            return FINE
         live = None
-        if action == "keep":
-            why = lost_in_state(olds)
-        else:
+        if action != "keep":
             live = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.get(int(id_))
-            why = lost_reason(live) if live is not None else None
-        if why is None:
-            return False
-        if action == "replace":
-            self._announce(str(id_), f"instance {id_} {why}: on_lost: replace rents a new one")
-            return True
-        if action == "resume" and live is not None and live.looks_outbid:
-            return False  # started again by the update (`resumable`), if its bid allows
-        progress.warn(
-            f"instance {id_} {why}; on_lost: {action} leaves it as it is (policy.on_lost: "
-            "replace rents a new one in its place)"
-        )
-        return False
+        bid = news.get("bid_price")
+        bid = float(bid) if isinstance(bid, float | int) and news.get("running", True) else None
+        verdict = judge(id_, action, olds=olds, live=live, bid=bid)
+        if verdict.note is not None:
+            self._announce(str(id_), verdict.note)
+        if verdict.warning is not None:
+            progress.warn(verdict.warning)
+        return verdict
 
     def resumable(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-        """Whether an outbid interruptible instance is to be started again (`on_lost:
-        resume`, and its bid at least the current minimum); says so either way."""
-        try:
-            policy = self.policy(news)
-        except ValueError:
-            return False
-        if policy.on_lost != "resume" or not news.get("running", True):
-            return False
-        live = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.get(int(id_))
-        if live is None or not live.looks_outbid:
-            return False
-        bid, floor = news.get("bid_price"), live.min_bid or 0.0
-        if not isinstance(bid, float | int) or bid < floor:
-            progress.warn(
-                f"instance {id_} was outbid, and its bid ${bid}/h is below the current "
-                f"minimum ${floor:g}/h: on_lost: resume cannot start it. Raise bid_price to "
-                "at least that (which replaces it), or set on_lost: replace"
-            )
-            return False
-        self._announce(
-            str(id_),
-            f"instance {id_} was outbid: on_lost: resume starts it again (bid ${bid:g}/h, "
-            f"minimum now ${floor:g}/h)",
-        )
-        return True
+        return self._on_lost(id_, olds, news).resume
 
     def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
         # Starting or stopping it moves its status and address (not its prices); a label or
