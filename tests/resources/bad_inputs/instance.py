@@ -155,6 +155,13 @@ CONFIG_ROWS = [
     config("ready-probe-number", "ready.probe", "text", ready={"probe": 5}),
     config("ready-unknown-key", "ready.sssh", "did you mean 'ssh'", ready={"sssh": True}),
     # policy
+    config(
+        "policy-ttl-leaves-no-room-for-onstart",
+        f"{CHECKED}onstart",
+        "the TTL's watchdog takes",
+        policy={"max_hours": 1},
+        onstart="echo hi\n" * 450,
+    ),
     config("policy-budget-zero", "policy.max_budget", "greater than 0", policy={"max_budget": 0}),
     config("policy-on-lost", "policy.on_lost", "'replace' or 'resume'", policy={"on_lost": "x"}),
     config("policy-save-empty", "policy.save.paths", "at least 1", policy={"save": {"paths": []}}),
