@@ -150,3 +150,25 @@ def test_overlay_members_see_their_own_overlay_address_as_eth0(
     assert addresses[0] != addresses[1]
     _, out = ssh_run(loner["ssh_port"], key, "ip -4 -o addr show eth0")
     assert "inet 172.17.0.2/16" in out, "off any overlay: Docker's bridge"
+
+    first = members[0]["id"]
+    assert sim_admin.instance(first)["overlay"] == {
+        "id": overlay["overlay_id"],
+        "name": "nccl",
+        "address": str(addresses[0]),
+    }
+    sim_admin.destroy(first)  # out of band: the overlay loses it, its billing stops
+    (overlay,) = vast_api.get("/api/v0/overlay/").json()
+    assert overlay["instances"] == [members[1]["id"]]
+    assert vast_api.get(f"/api/v0/instances/{first}/").json()["instances"] is None
+
+
+def test_official_cli_searches_offers_by_cluster(vastai: CliRunner) -> None:
+    clustered = json.loads(ok(vastai("search", "offers", "cluster_id!=None num_gpus=1", raw=True)))
+    assert clustered and all(o["cluster_id"] is not None for o in clustered)
+    cluster_id = clustered[0]["cluster_id"]
+    one = json.loads(ok(vastai("search", "offers", f"cluster_id={cluster_id}", raw=True)))
+    assert one and {o["cluster_id"] for o in one} == {cluster_id}
+    assert {o["machine_id"] for o in one} >= {
+        o["machine_id"] for o in clustered if o["cluster_id"] == cluster_id
+    }

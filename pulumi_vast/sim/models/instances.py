@@ -325,12 +325,19 @@ class InstancesBackend(
         instance = self.instances.get(instance_id)
         if instance is None:
             raise NotFound(f"no instance {instance_id}")
-        return internal_view(
+        row = internal_view(
             instance,
             account=self.accounts[instance.account],
             folder=folder,
             authorized_keys=self.authorized_keys(instance_id),
         )
+        overlay = self.overlay_of(instance_id)
+        row["overlay"] = (
+            {"id": overlay.id, "name": overlay.name, "address": overlay.address_of(instance_id)}
+            if overlay is not None
+            else None
+        )
+        return row
 
     # ---- managing -----------------------------------------------------------------------
 
@@ -379,6 +386,11 @@ class InstancesBackend(
         self._changed(instance)
         self.leave_overlay(instance_id)
         return instance
+
+    def destroy_as_owner(self, instance_id: int) -> Instance:
+        """Destroy a live instance as its owner would, from elsewhere (admin)."""
+        instance = self._live_instance(instance_id)
+        return self.destroy(self.accounts[instance.account], instance_id)
 
     def _member_machine(self, account: Account, instance_id: int) -> int:
         return self._require(account, instance_id).machine_id
