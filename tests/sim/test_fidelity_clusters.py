@@ -172,3 +172,32 @@ def test_official_cli_searches_offers_by_cluster(vastai: CliRunner) -> None:
     assert {o["machine_id"] for o in one} >= {
         o["machine_id"] for o in clustered if o["cluster_id"] == cluster_id
     }
+
+
+def test_pulumi_vasts_client_drives_clusters_and_overlays(
+    sim_url: str, vast_account: str, sim_admin: SimAdmin
+) -> None:
+    from pulumi_vast.api import CreateInstanceRequest, VastClient
+
+    sim_admin.set_rate_limits(vast_account, False)
+    with VastClient(sim_url, vast_account) as client:
+        loose = client.offers.search("cluster_id=null", limit=1000)
+        cluster = client.clusters.create("10.77.0.0/24", loose[0].machine_id)
+        client.clusters.join(cluster.id, [loose[-1].machine_id])
+        joined = client.clusters.get(cluster.id)
+        assert joined is not None and joined.manager_id == loose[0].machine_id
+        assert joined.machine_ids == (loose[0].machine_id, loose[-1].machine_id)
+        assert client.clusters.delete(cluster.id) and not client.clusters.delete(cluster.id)
+
+        offers = client.offers.search("cluster_id!=null num_gpus=1", limit=1000)
+        cluster_id = offers[0].cluster_id
+        assert cluster_id is not None
+        overlay = client.overlays.create(cluster_id, "ranks")
+        assert (overlay.name, overlay.cluster_id, overlay.instance_ids) == ("ranks", cluster_id, ())
+        request = CreateInstanceRequest(image="ubuntu:22.04", network="ranks")
+        instance_id = client.instances.create(offers[0].id, request)
+        found = client.overlays.find("ranks")
+        assert found is not None and found.instance_ids == (instance_id,)
+        assert client.overlays.delete(overlay.id) is True
+        assert client.overlays.delete(overlay.id) is False
+    assert sim_admin.ledger(vast_account)["totals"]["alive"] == 0
