@@ -224,8 +224,10 @@ class ServerlessBackend(InstancesBackend):
         self.store.delete("workers", worker.instance_id)
 
     def _log(self, endpoint: Endpoint, text: str) -> None:
+        """A line of the endpoint's log (in memory; a repeat of the last line is not)."""
         lines = self._engine_log.setdefault(endpoint.id, deque(maxlen=_LOG_LINES))
-        lines.append(f"{_iso(self.now())} {text}")
+        if not lines or lines[-1].split(" ", 1)[1] != text:
+            lines.append(f"{_iso(self.now())} {text}")
 
     # ---- endpoints ----------------------------------------------------------------------
 

@@ -237,3 +237,18 @@ def test_endpoints_groups_and_workers_survive_a_restart(world: World) -> None:
     reopened = world.backend.endpoints[endpoint.id]
     assert (reopened.load, reopened.api_key) == (10, endpoint.api_key)
     assert world.backend.worker_groups[group.id].filters == group.filters
+
+
+def test_a_group_without_matching_offers_recruits_none_and_logs_it_once(
+    world: World,
+) -> None:
+    account = world.backend.account("alice")
+    endpoint = world.backend.create_endpoint(account, {"endpoint_name": "e", "cold_workers": 1})
+    world.backend.create_worker_group(
+        account,
+        {"endpoint_id": endpoint.id, "template_hash": PYTORCH, "search_params": "num_gpus>64"},
+    )
+    for _ in range(3):
+        assert step(world, 10) == {}
+    log = world.backend.engine_log(endpoint)
+    assert sum("no offer matches" in line for line in log) == 1
