@@ -30,6 +30,9 @@ simulator's clock, the engine:
    group's workers have run once (Vast's performance test), whatever the load;
 5. replaces workers whose instance failed (offline, exited) or was destroyed by the user.
 
+``POST /route/`` answers a hot running worker's first published port, taking turns; the
+requests it routes are not counted as load (the admin route's load is the model's).
+
 ``min_cold_load``, ``cold_mult``, ``max_queue_time`` and ``target_queue_time`` are kept and
 shown but not part of the model; an endpoint ``suspended`` is left as it is, one
 ``stopped`` keeps its workers cold. A rolling update (``update_workers``) marks the group's
@@ -64,7 +67,7 @@ from pulumi_vast.sim.bodies import CreateInstanceBody, parse_body
 from pulumi_vast.sim.errors import BadRequest, NotFound, SimError
 from pulumi_vast.sim.models.base import Changes
 from pulumi_vast.sim.models.instances import InstancesBackend
-from pulumi_vast.sim.records import PENDING, Account, Phase, _iso, new_key
+from pulumi_vast.sim.records import LOOPBACK, PENDING, Account, Phase, _iso, new_key
 from pulumi_vast.sim.records.serverless import Endpoint, Worker, WorkerGroup
 
 __all__ = [
@@ -202,6 +205,8 @@ class ServerlessBackend(InstancesBackend):
         }
         self.workers = {r["instance_id"]: Worker.from_record(r) for r in self.store.load("workers")}
         self._engine_log: dict[int, deque[str]] = {}
+        self._routed = 0
+        """Requests routed so far (their ``reqnum``; in memory)."""
 
     def _forget(self) -> None:
         super()._forget()
@@ -509,6 +514,35 @@ class ServerlessBackend(InstancesBackend):
                 }
             )
         return rows
+
+    def route(self, account: Account, name: str) -> dict[str, Any]:
+        """``POST /route/``: a serving worker's address for one request, taking turns
+        (Vast's own picks by load); ``status`` instead while none serves."""
+        endpoint = next((e for e in self.own_endpoints(account) if e.name == name), None)
+        if endpoint is None:
+            raise NotFound(f"No endpoint named {name!r} for user", error="no_such_endpoint")
+        serving = [
+            self.instances[w.instance_id]
+            for w in self._endpoint_workers(endpoint.id)
+            if w.hot and not w.stale and self._phase(w) is Phase.RUNNING
+        ]
+        if not serving:
+            return {"endpoint": name, "status": "no worker is ready yet: the engine is scaling"}
+        self._routed += 1
+        instance = serving[self._routed % len(serving)]
+        published = sorted(
+            (int(port.split("/")[0]), host)
+            for port, host in instance.ports.items()
+            if port not in ("ssh", "22/tcp")
+        )
+        port = published[0][1] if published else instance.ports["ssh"]
+        return {
+            "endpoint": name,
+            "url": f"http://{LOOPBACK}:{port}",
+            "worker_id": instance.id,
+            "reqnum": self._routed,
+            "signature": self.digest(f"{endpoint.api_key}:{self._routed}"),
+        }
 
     def update_workers(self, account: Account, group_id: int, *, cancel: bool) -> int:
         """Mark (or, with `cancel`, unmark) the group's workers made of older settings:

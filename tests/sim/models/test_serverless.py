@@ -252,3 +252,19 @@ def test_a_group_without_matching_offers_recruits_none_and_logs_it_once(
         assert step(world, 10) == {}
     log = world.backend.engine_log(endpoint)
     assert sum("no offer matches" in line for line in log) == 1
+
+
+def test_route_names_a_serving_workers_published_port_in_turn(world: World) -> None:
+    endpoint, _ = serverless(world, cold_workers=0)
+    account = world.backend.account("alice")
+    assert "status" in world.backend.route(account, "llm")
+    offer(world, endpoint, 16)
+    step(world, BOOT)
+    routed = [world.backend.route(account, "llm") for _ in range(4)]
+    workers = {r["worker_id"] for r in routed}
+    assert workers == set(world.backend.workers)
+    for answer in routed:
+        instance = world.backend.instances[answer["worker_id"]]
+        assert answer["url"] == f"http://127.0.0.1:{instance.ports['8080/tcp']}"
+    with pytest.raises(NotFound):
+        world.backend.route(account, "nope")
