@@ -64,7 +64,7 @@ from pulumi_vast.api.serverless import (
     EndpointRequest,
 )
 from pulumi_vast.sim.bodies import CreateInstanceBody, parse_body
-from pulumi_vast.sim.errors import BadRequest, NotFound, SimError
+from pulumi_vast.sim.errors import BadRequest, NoSuchAsk, NotFound, SimError
 from pulumi_vast.sim.models.base import Changes
 from pulumi_vast.sim.models.instances import InstancesBackend
 from pulumi_vast.sim.records import LOOPBACK, PENDING, Account, Phase, _iso, new_key
@@ -417,6 +417,10 @@ class ServerlessBackend(InstancesBackend):
         body = parse_body(WorkerGroupBody, dict(fields))
         if body.endpoint_id is not None or body.endpoint_name is not None:
             group.endpoint_id = self._group_endpoint(account, body).id
+            for worker in self.workers.values():
+                if worker.group_id == group.id and worker.endpoint_id != group.endpoint_id:
+                    worker.endpoint_id = group.endpoint_id
+                    self._save_worker(worker)
         if body.template_hash is not None or body.template_id is not None:
             group.template_hash, group.template_id = self._group_template(account, body)
         if body.search_params is not None and body.search_params != "":
@@ -716,8 +720,11 @@ class ServerlessBackend(InstancesBackend):
         for offer in offers:
             try:
                 instance = self.create_instance(account, int(offer["id"]), request)
-            except SimError:
-                continue
+            except NoSuchAsk:
+                continue  # taken meanwhile: the next one
+            except SimError as exc:
+                self._log(endpoint, f"workergroup {group.id}: cannot recruit: {exc.msg}")
+                return False
             worker = Worker(
                 instance_id=instance.id,
                 group_id=group.id,

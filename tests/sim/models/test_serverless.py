@@ -268,3 +268,26 @@ def test_route_names_a_serving_workers_published_port_in_turn(world: World) -> N
         assert answer["url"] == f"http://127.0.0.1:{instance.ports['8080/tcp']}"
     with pytest.raises(NotFound):
         world.backend.route(account, "nope")
+
+
+def test_a_group_whose_template_is_gone_says_why_it_recruits_nothing(world: World) -> None:
+    account = world.backend.account("alice")
+    template, _ = world.backend.create_template(account, {"name": "t", "image": "ubuntu"})
+    endpoint = world.backend.create_endpoint(account, {"endpoint_name": "e", "cold_workers": 1})
+    world.backend.create_worker_group(
+        account, {"endpoint_id": endpoint.id, "template_hash": template.hash_id, "test_workers": 0}
+    )
+    world.backend.delete_template(account, template.hash_id, None)
+    assert step(world, 0) == {}
+    assert any("cannot recruit" in line for line in world.backend.engine_log(endpoint))
+
+
+def test_a_group_moved_to_another_endpoint_takes_its_workers(world: World) -> None:
+    endpoint, group = serverless(world)
+    step(world, 0)
+    assert step(world, BOOT) == {"stopped": 1}
+    account = world.backend.account("alice")
+    other = world.backend.create_endpoint(account, {"endpoint_name": "other", "cold_workers": 1})
+    world.backend.update_worker_group(account, group.id, {"endpoint_id": other.id})
+    assert statuses(world, endpoint.id) == {}
+    assert statuses(world, other.id) == {"stopped": 1}
