@@ -201,7 +201,8 @@ class ServerlessBackend(InstancesBackend):
             r["id"]: Endpoint.from_record(r, self.keyring) for r in self.store.load("endpoints")
         }
         self.worker_groups = {
-            r["id"]: WorkerGroup.from_record(r) for r in self.store.load("worker_groups")
+            r["id"]: WorkerGroup.from_record(r, self.keyring)
+            for r in self.store.load("worker_groups")
         }
         self.workers = {r["instance_id"]: Worker.from_record(r) for r in self.store.load("workers")}
         self._engine_log: dict[int, deque[str]] = {}
@@ -219,7 +220,10 @@ class ServerlessBackend(InstancesBackend):
         self.store.put("endpoints", endpoint.id, endpoint.to_record(self.keyring))
 
     def _save_group(self, group: WorkerGroup) -> None:
-        self.store.put("worker_groups", group.id, group.to_record())
+        self.store.put("worker_groups", group.id, group.to_record(self.keyring))
+
+    def _fingerprint(self, group: WorkerGroup) -> str:
+        return self.digest(group.make_up())
 
     def _save_worker(self, worker: Worker) -> None:
         self.store.put("workers", worker.instance_id, worker.to_record())
@@ -557,7 +561,7 @@ class ServerlessBackend(InstancesBackend):
         workers = [w for w in self.workers.values() if w.group_id == group.id]
         marked = 0
         for worker in workers:
-            stale = not cancel and worker.fingerprint != group.fingerprint()
+            stale = not cancel and worker.fingerprint != self._fingerprint(group)
             if worker.stale != stale:
                 worker.stale = stale
                 self._save_worker(worker)
@@ -729,7 +733,7 @@ class ServerlessBackend(InstancesBackend):
                 instance_id=instance.id,
                 group_id=group.id,
                 endpoint_id=endpoint.id,
-                fingerprint=group.fingerprint(),
+                fingerprint=self._fingerprint(group),
                 recruited_at=self.now(),
                 hot=hot,
             )
