@@ -291,3 +291,21 @@ def test_a_group_moved_to_another_endpoint_takes_its_workers(world: World) -> No
     world.backend.update_worker_group(account, group.id, {"endpoint_id": other.id})
     assert statuses(world, endpoint.id) == {}
     assert statuses(world, other.id) == {"stopped": 1}
+
+
+def test_a_stopped_endpoint_keeps_its_workers_cold_and_a_suspended_one_is_left_alone(
+    world: World,
+) -> None:
+    endpoint, _ = serverless(world, cold_workers=1)
+    account = world.backend.account("alice")
+    offer(world, endpoint, 16)
+    assert step(world, BOOT) == {"running": 2, "stopped": 1}
+    world.backend.update_endpoint(account, endpoint.id, {"endpoint_state": "suspended"})
+    offer(world, endpoint, 0)
+    assert step(world, 3600) == {"idle": 2, "stopped": 1}  # no scaling at all
+    world.backend.update_endpoint(account, endpoint.id, {"endpoint_state": "stopped"})
+    offer(world, endpoint, 40)
+    assert step(world, BOOT) == {"stopped": 1}  # no hot workers, cold_workers kept
+    world.backend.update_endpoint(account, endpoint.id, {"endpoint_state": "active"})
+    step(world, 0)
+    assert step(world, BOOT) == {"running": 5, "stopped": 1}
