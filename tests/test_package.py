@@ -37,6 +37,7 @@ PUBLIC = [
     "StackTag",
     "StackTagArgs",
     "StackTagProvider",
+    "Task",
     "Template",
     "TemplateArgs",
     "TemplateProvider",

@@ -22,6 +22,7 @@ from pulumi_vast.resources._account import Account
 from pulumi_vast.resources._fields import Input
 from pulumi_vast.resources._lookup import RankedOffer, get_offers
 from pulumi_vast.resources._policy import Policy, S3Target, SavePolicy
+from pulumi_vast.resources._task import Task
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources.env_var import *  # noqa: F403
 from pulumi_vast.resources.instance import *  # noqa: F403
@@ -38,6 +39,7 @@ __all__ = [
     "RankedOffer",
     "S3Target",
     "SavePolicy",
+    "Task",
     "VolumeMount",
     "get_offers",
 ]
