@@ -41,7 +41,7 @@ from pulumi_vast.resources._autoscaling import (
     inconsistent_knobs,
 )
 from pulumi_vast.resources._fields import SECRET, UPDATE, Input, ResourceArgs
-from pulumi_vast.resources._problems import InvalidField, InvalidInputs, describe
+from pulumi_vast.resources._problems import InvalidField, InvalidInputs
 from pulumi_vast.resources.instance import EnvName, Image, OfferQuery, Port
 from pulumi_vast.resources.serverless_endpoint import ServerlessEndpoint, ServerlessEndpointArgs
 from pulumi_vast.resources.template import OptionValue, Template
@@ -216,7 +216,7 @@ class DeploymentArgs(ResourceArgs):
             raise InvalidField(
                 "ttl",
                 f"tears the workers down, yet autoscaling.cold_workers keeps "
-                f"{describe(scaling.cold_workers)}: drop one",
+                f"{scaling.cold_workers} of them: drop one",
             )
         return self
 

@@ -181,7 +181,7 @@ def test_a_deployments_ttl_leaves_no_worker_after_that_long_without_load() -> No
         ),
         (
             {"ttl": 60, "autoscaling": {"cold_workers": 2}},
-            "DeploymentArgs.ttl: tears the workers down, yet autoscaling.cold_workers keeps 2",
+            "DeploymentArgs.ttl: tears the workers down, yet autoscaling.cold_workers keeps 2 of",
         ),
         (
             {"ttl": 60, "autoscaling": {"inactivity_timeout": 30}},
