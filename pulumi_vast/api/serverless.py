@@ -175,7 +175,7 @@ class WorkerGroupRequest(BaseModel):
 
     ``search`` is a GPU offer query (the `Query` language, or its text) for the offers its
     workers rent; the official client adds ``verified=true rentable=true rented=false``
-    unless told not to, which ``search_defaults`` mirrors."""
+    unless told not to (as it spells it), which ``search_defaults`` mirrors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -208,7 +208,7 @@ class WorkerGroupRequest(BaseModel):
             return None
         text = self.search.render() if self.search is not None else ""
         if self.search_defaults:
-            text = f"{text} verified=true rentable=true rented=false".strip()
+            text = f"{text} verified=True rentable=True rented=False".strip()
         return text
 
     def to_payload(self) -> dict[str, Any]:
