@@ -126,15 +126,11 @@ def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Fi
         )
         assert_accepted(preview(run_code(code), base, files), f"README Python #{number}")
     base = {k: v for k, v in base.items() if k != "pulumi-vast:teamBKey"}
-    declared = [
-        b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "pulumi-vast:" in b
-    ]
+    declared = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "pulumi-vast:" in b]
     assert len(declared) == 2, "the README's stack config: instances and more, deployments"
     base = {k: v for k, v in base.items() if k != "pulumi-vast:hf"}
     for number, block in enumerate(declared):
         config = {
-            k: v
-            for k, v in yaml.safe_load(block)["config"].items()
-            if k.startswith("pulumi-vast:")
+            k: v for k, v in yaml.safe_load(block)["config"].items() if k.startswith("pulumi-vast:")
         }
         assert_accepted(preview(StackConfig(config), base, files), f"README stack config #{number}")
