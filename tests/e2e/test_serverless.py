@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_vast.api import VastClient
+from pulumi_vast.api import EndpointRequest, VastClient
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.sim.testing import SimAdmin, worker_statuses
 from tests.e2e.conftest import VastStack, write_config
@@ -215,3 +215,29 @@ def test_under_the_stock_host_a_lost_create_answer_makes_nothing_twice(
     stack.destroy()
     assert billing(sim_admin, vast_account) == []
     assert client.serverless.list_endpoints() == [] and client.templates.list() == []
+
+
+def test_a_worker_group_dropped_from_the_program_leaves_no_worker_billing(
+    vast_stack: VastStack, sim_admin: SimAdmin, sim_url: str, vast_account: str
+) -> None:
+    client = VastClient(sim_url, vast_account)
+    stack = vast_stack([])
+    write_config(stack, templates=[TEMPLATE], endpoints=[ENDPOINT], workerGroups=[GROUP])
+    stack.up()
+    [endpoint] = client.serverless.list_endpoints()
+    sim_admin.set_load(endpoint.id, 10.0)
+    wait(sim_admin, endpoint.id, lambda v: worker_statuses(v).get("running", 0) == 2)
+    assert len(billing(sim_admin, vast_account)) == 3, "2 hot, 1 cold"
+
+    # changed elsewhere: refresh reads the knob back, and up puts it back
+    client.serverless.update_endpoint(endpoint.id, EndpointRequest(max_workers=2))
+    stack.refresh()
+    assert outputs_of(stack, "llm")["max_workers"] == 2
+    assert steps(stack)["llm"] == "update"
+
+    write_config(stack, workerGroups=[])
+    stack.up()
+    assert billing(sim_admin, vast_account) == [], "Vast leaves them running: up destroyed them"
+    assert client.serverless.list_worker_groups() == []
+    assert [e.id for e in client.serverless.list_endpoints()] == [endpoint.id]
+    stack.destroy()
