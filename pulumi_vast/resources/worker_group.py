@@ -137,6 +137,9 @@ class WorkerGroupProvider(VastProvider):
     table = FieldTable(WorkerGroupArgs)
     kind = "worker group"
     changed_in_place = frozenset({"worker_count", "workers", "dph_total"})
+    # Two groups at once would bill twice; and the old one's deletion destroys every worker
+    # carrying the resource's tag, which the new one's workers would carry too.
+    delete_before_replace = True
     api_fields = MappingProxyType(
         {
             "endpoint_id": "endpoint",

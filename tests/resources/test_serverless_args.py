@@ -87,7 +87,8 @@ def test_a_worker_group_rolls_on_a_new_template_and_moves_only_by_replacement() 
     assert provider.diff("1", olds, knob).replaces == []
     assert provider.changes_in_place(frozenset({"target_util"})) == frozenset()
     moved = provider.check(olds, {**olds, "endpoint": 7002}).inputs
-    assert provider.diff("1", olds, moved).replaces == ["endpoint"]
+    diff = provider.diff("1", olds, moved)
+    assert diff.replaces == ["endpoint"] and diff.delete_before_replace, "never two at once"
 
 
 @pytest.mark.parametrize(
