@@ -18,8 +18,9 @@ Routes, and where openapi and the official client (vastai 1.9.1) disagree:
 - the autoscaler's routes live on another host (``https://run.vast.ai`` for the real
   service, the API URL itself for any other, as the official client does):
   ``POST /get_endpoint_workers/`` ``{"id"}`` lists an endpoint's workers with their
-  status, and ``POST /update_workers/`` ``{"workergroup_id"}`` rolls a group's workers to
-  its current template and launch arguments.
+  status, ``POST /update_workers/`` ``{"workergroup_id"}`` rolls a group's workers to
+  its current template and launch arguments, and ``POST /route/`` ``{"endpoint": name,
+  "cost"}`` is where a client of the endpoint asks for a worker's ``url`` (`route_url`).
 
 The knobs' ranges (`ENDPOINT_LIMITS`...) are the ones the simulator enforces: openapi
 documents only "target_util: fraction, max 1.0"; the rest are the simulator's, chosen wide
@@ -73,6 +74,7 @@ _GROUPS = "/api/v0/workergroups/"
 _GROUP = "/api/v0/workergroups/{id}/"
 _WORKERS = "/get_endpoint_workers/"
 _UPDATE_WORKERS = "/update_workers/"
+_ROUTE = "/route/"
 
 MAX_WORKERS = 256
 MAX_LOAD = 1e9
@@ -369,6 +371,25 @@ class ServerlessClient(SubClient):
                 status=200,
             )
         return int(data.get("workers_to_update", 0))
+
+    @property
+    def route_url(self) -> str:
+        """Where clients of an endpoint ask for a worker (``POST {"endpoint", "cost"}``)."""
+        return self._autoscaler + _ROUTE
+
+    def route(self, endpoint_name: str, *, cost: float = 1.0) -> dict[str, Any]:
+        """A worker for one request of ``cost`` perf units: ``{"url", ...}``, or
+        ``{"status"}`` while none is ready."""
+        data = self._transport.request(
+            "POST",
+            _ROUTE,
+            json={"endpoint": endpoint_name, "cost": cost},
+            idempotent=True,
+            base_url=self._autoscaler,
+        )
+        if not isinstance(data, dict):
+            raise self._unexpected("POST", _ROUTE, "a body that is not an object")
+        return data
 
     # ---- plumbing -------------------------------------------------------------------------
 

@@ -105,6 +105,7 @@ def test_the_client_manages_endpoints_worker_groups_and_workers(
     group = serverless.get_worker_group(group_id)
     assert group is not None and group.search_query["num_gpus"] == {"eq": 1}
     assert serverless.workers(endpoint_id) == []
+    assert "status" in serverless.route("llm")
 
     sim_admin.set_load(endpoint_id, 15)
     sim_admin.wait_for_endpoint(endpoint_id, lambda v: worker_statuses(v) == {"running": 2})
@@ -112,6 +113,8 @@ def test_the_client_manages_endpoints_worker_groups_and_workers(
     assert [w.status for w in workers] == ["running", "running"]
     assert all(w.workergroup_id == group_id and w.measured_perf == 10 for w in workers)
     assert serverless.update_workers(group_id) == 0
+    assert serverless.route_url == client.api_url + "/route/"
+    assert serverless.route("llm")["worker_id"] in {w.id for w in workers}
 
     left = serverless.delete_worker_group(group_id)
     assert sorted(left or []) == sorted(w.id for w in workers)

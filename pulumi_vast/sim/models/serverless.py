@@ -30,8 +30,11 @@ simulator's clock, the engine:
    group's workers have run once (Vast's performance test), whatever the load;
 5. replaces workers whose instance failed (offline, exited) or was destroyed by the user.
 
+``POST /route/`` answers a hot running worker's first published port, taking turns; the
+requests it routes are not counted as load (the admin route's load is the model's).
+
 ``min_cold_load``, ``cold_mult``, ``max_queue_time`` and ``target_queue_time`` are kept and
-shown but not part of the model; an endpoint ``suspended`` is left as it is, one
+shown but not part of the model, nor are a group's own knobs (its endpoint's drive it); an endpoint ``suspended`` is left as it is, one
 ``stopped`` keeps its workers cold. A rolling update (``update_workers``) marks the group's
 workers made of an older template or launch arguments; the engine recruits fresh ones in
 their place and destroys the old hot ones once the fresh hot ones run.
@@ -61,10 +64,10 @@ from pulumi_vast.api.serverless import (
     EndpointRequest,
 )
 from pulumi_vast.sim.bodies import CreateInstanceBody, parse_body
-from pulumi_vast.sim.errors import BadRequest, NotFound, SimError
+from pulumi_vast.sim.errors import BadRequest, NoSuchAsk, NotFound, SimError
 from pulumi_vast.sim.models.base import Changes
 from pulumi_vast.sim.models.instances import InstancesBackend
-from pulumi_vast.sim.records import PENDING, Account, Phase, _iso, new_key
+from pulumi_vast.sim.records import LOOPBACK, PENDING, Account, Phase, _iso, new_key
 from pulumi_vast.sim.records.serverless import Endpoint, Worker, WorkerGroup
 
 __all__ = [
@@ -198,10 +201,13 @@ class ServerlessBackend(InstancesBackend):
             r["id"]: Endpoint.from_record(r, self.keyring) for r in self.store.load("endpoints")
         }
         self.worker_groups = {
-            r["id"]: WorkerGroup.from_record(r) for r in self.store.load("worker_groups")
+            r["id"]: WorkerGroup.from_record(r, self.keyring)
+            for r in self.store.load("worker_groups")
         }
         self.workers = {r["instance_id"]: Worker.from_record(r) for r in self.store.load("workers")}
         self._engine_log: dict[int, deque[str]] = {}
+        self._routed = 0
+        """Requests routed so far (their ``reqnum``; in memory)."""
 
     def _forget(self) -> None:
         super()._forget()
@@ -214,7 +220,10 @@ class ServerlessBackend(InstancesBackend):
         self.store.put("endpoints", endpoint.id, endpoint.to_record(self.keyring))
 
     def _save_group(self, group: WorkerGroup) -> None:
-        self.store.put("worker_groups", group.id, group.to_record())
+        self.store.put("worker_groups", group.id, group.to_record(self.keyring))
+
+    def _fingerprint(self, group: WorkerGroup) -> str:
+        return self.digest(group.make_up())
 
     def _save_worker(self, worker: Worker) -> None:
         self.store.put("workers", worker.instance_id, worker.to_record())
@@ -412,6 +421,10 @@ class ServerlessBackend(InstancesBackend):
         body = parse_body(WorkerGroupBody, dict(fields))
         if body.endpoint_id is not None or body.endpoint_name is not None:
             group.endpoint_id = self._group_endpoint(account, body).id
+            for worker in self.workers.values():
+                if worker.group_id == group.id and worker.endpoint_id != group.endpoint_id:
+                    worker.endpoint_id = group.endpoint_id
+                    self._save_worker(worker)
         if body.template_hash is not None or body.template_id is not None:
             group.template_hash, group.template_id = self._group_template(account, body)
         if body.search_params is not None and body.search_params != "":
@@ -510,6 +523,35 @@ class ServerlessBackend(InstancesBackend):
             )
         return rows
 
+    def route(self, account: Account, name: str) -> dict[str, Any]:
+        """``POST /route/``: a serving worker's address for one request, taking turns
+        (Vast's own picks by load); ``status`` instead while none serves."""
+        endpoint = next((e for e in self.own_endpoints(account) if e.name == name), None)
+        if endpoint is None:
+            raise NotFound(f"No endpoint named {name!r} for user", error="no_such_endpoint")
+        serving = [
+            self.instances[w.instance_id]
+            for w in self._endpoint_workers(endpoint.id)
+            if w.hot and not w.stale and self._phase(w) is Phase.RUNNING
+        ]
+        if not serving:
+            return {"endpoint": name, "status": "no worker is ready yet: the engine is scaling"}
+        self._routed += 1
+        instance = serving[self._routed % len(serving)]
+        published = sorted(
+            (int(port.split("/")[0]), host)
+            for port, host in instance.ports.items()
+            if port not in ("ssh", "22/tcp")
+        )
+        port = published[0][1] if published else instance.ports["ssh"]
+        return {
+            "endpoint": name,
+            "url": f"http://{LOOPBACK}:{port}",
+            "worker_id": instance.id,
+            "reqnum": self._routed,
+            "signature": self.digest(f"{endpoint.api_key}:{self._routed}"),
+        }
+
     def update_workers(self, account: Account, group_id: int, *, cancel: bool) -> int:
         """Mark (or, with `cancel`, unmark) the group's workers made of older settings:
         how many."""
@@ -519,7 +561,7 @@ class ServerlessBackend(InstancesBackend):
         workers = [w for w in self.workers.values() if w.group_id == group.id]
         marked = 0
         for worker in workers:
-            stale = not cancel and worker.fingerprint != group.fingerprint()
+            stale = not cancel and worker.fingerprint != self._fingerprint(group)
             if worker.stale != stale:
                 worker.stale = stale
                 self._save_worker(worker)
@@ -682,13 +724,16 @@ class ServerlessBackend(InstancesBackend):
         for offer in offers:
             try:
                 instance = self.create_instance(account, int(offer["id"]), request)
-            except SimError:
-                continue
+            except NoSuchAsk:
+                continue  # taken meanwhile: the next one
+            except SimError as exc:
+                self._log(endpoint, f"workergroup {group.id}: cannot recruit: {exc.msg}")
+                return False
             worker = Worker(
                 instance_id=instance.id,
                 group_id=group.id,
                 endpoint_id=endpoint.id,
-                fingerprint=group.fingerprint(),
+                fingerprint=self._fingerprint(group),
                 recruited_at=self.now(),
                 hot=hot,
             )

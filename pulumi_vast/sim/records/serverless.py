@@ -2,7 +2,9 @@
 (what its workers are made of) and a worker (an instance the engine recruited).
 
 An endpoint's own API key (the one Vast shows in its listings, which its PyWorkers use) is
-the simulator's and sealed at rest like every other key (`sealing`).
+the simulator's and sealed at rest like every other key (`sealing`), and so are a group's
+launch arguments (their ``--env`` may carry tokens); a worker keeps only a keyed digest of
+what it was made of.
 """
 
 from __future__ import annotations
@@ -93,16 +95,21 @@ class WorkerGroup:
     """Its workers that have run (been measured) so far: the group is in its test phase
     until `test_workers` of them have."""
 
-    def fingerprint(self) -> str:
-        """What its workers are made of: a worker made of another is due for an update."""
-        return json.dumps([self.template_hash, self.launch_args], sort_keys=True)
+    def make_up(self) -> str:
+        """What its workers are made of (a worker keeps its digest: one made of something
+        else is due for an update)."""
+        return json.dumps([self.template_hash, self.launch_args])
 
-    def to_record(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_record(self, sealer: Sealer) -> dict[str, Any]:
+        record = asdict(self)
+        record["launch_args"] = sealer.seal(json.dumps(self.launch_args))
+        return record
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> WorkerGroup:
-        return cls(**record)
+    def from_record(cls, record: dict[str, Any], sealer: Sealer) -> WorkerGroup:
+        data = dict(record)
+        data["launch_args"] = json.loads(sealer.unseal(data["launch_args"]))
+        return cls(**data)
 
 
 @dataclass
@@ -111,6 +118,7 @@ class Worker:
     group_id: int
     endpoint_id: int
     fingerprint: str
+    """The keyed digest of its group's `WorkerGroup.make_up` when it was recruited."""
     recruited_at: float
     hot: bool = False
     """Serving (kept running), else cold (stopped once it has loaded)."""

@@ -2,7 +2,8 @@
 ``/api/v0/workergroups/`` and the official CLI's older ``/api/v0/autojobs/``), and the
 autoscaler's routes the official client sends to the API URL when it is not Vast's own
 (``/get_endpoint_workers/``, ``/update_workers/``, ``/get_endpoint_logs/``,
-``/get_autogroup_logs/``).
+``/get_autogroup_logs/``), and ``/route/``, where a client of an endpoint asks for a
+worker to send a request to (``{"endpoint": name, "cost": ...}``).
 
 Unknown ids answer as openapi documents: a 400 for an endpoint's update and delete
 ("Endpointgroup not found for user", "Routegroup not found for user") and a worker group's
@@ -30,6 +31,7 @@ __all__ = [
     "delete_workergroup",
     "endpoint_logs",
     "endpoint_workers",
+    "route",
     "show_autojobs",
     "show_endpoint",
     "show_endpoints",
@@ -59,6 +61,7 @@ ROUTES = (
     Route("update_workers", "POST", "/update_workers"),
     Route("endpoint_logs", "POST", "/get_endpoint_logs"),
     Route("workergroup_logs", "POST", "/get_autogroup_logs"),
+    Route("route", "POST", "/route"),
 )
 
 
@@ -66,6 +69,13 @@ class _IdBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: int = Field(gt=0)
+
+
+class _RouteBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    endpoint: str = Field(min_length=1, max_length=256)
+    cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
 
 class _UpdateWorkersBody(BaseModel):
@@ -209,6 +219,14 @@ async def workergroup_logs(call: Call) -> JSON:
     mine = f"workergroup {group.id}"
     lines = [line for line in call.backend.engine_log(endpoint) if mine in line]
     return _levels(lines)
+
+
+async def route(call: Call) -> JSON:
+    """A serving worker's URL for one request of ``cost`` perf units; ``status`` while
+    none serves. The load model is the admin route's, not the sum of routed costs."""
+    account = call.principal.require_account()
+    body = parse_body(_RouteBody, call.object_body('{"endpoint": name, "cost": n}'))
+    return {**call.backend.route(account, body.endpoint), "cost": body.cost}
 
 
 def _levels(lines: list[str]) -> dict[str, str]:

@@ -252,3 +252,60 @@ def test_a_group_without_matching_offers_recruits_none_and_logs_it_once(
         assert step(world, 10) == {}
     log = world.backend.engine_log(endpoint)
     assert sum("no offer matches" in line for line in log) == 1
+
+
+def test_route_names_a_serving_workers_published_port_in_turn(world: World) -> None:
+    endpoint, _ = serverless(world, cold_workers=0)
+    account = world.backend.account("alice")
+    assert "status" in world.backend.route(account, "llm")
+    offer(world, endpoint, 16)
+    step(world, BOOT)
+    routed = [world.backend.route(account, "llm") for _ in range(4)]
+    workers = {r["worker_id"] for r in routed}
+    assert workers == set(world.backend.workers)
+    for answer in routed:
+        instance = world.backend.instances[answer["worker_id"]]
+        assert answer["url"] == f"http://127.0.0.1:{instance.ports['8080/tcp']}"
+    with pytest.raises(NotFound):
+        world.backend.route(account, "nope")
+
+
+def test_a_group_whose_template_is_gone_says_why_it_recruits_nothing(world: World) -> None:
+    account = world.backend.account("alice")
+    template, _ = world.backend.create_template(account, {"name": "t", "image": "ubuntu"})
+    endpoint = world.backend.create_endpoint(account, {"endpoint_name": "e", "cold_workers": 1})
+    world.backend.create_worker_group(
+        account, {"endpoint_id": endpoint.id, "template_hash": template.hash_id, "test_workers": 0}
+    )
+    world.backend.delete_template(account, template.hash_id, None)
+    assert step(world, 0) == {}
+    assert any("cannot recruit" in line for line in world.backend.engine_log(endpoint))
+
+
+def test_a_group_moved_to_another_endpoint_takes_its_workers(world: World) -> None:
+    endpoint, group = serverless(world)
+    step(world, 0)
+    assert step(world, BOOT) == {"stopped": 1}
+    account = world.backend.account("alice")
+    other = world.backend.create_endpoint(account, {"endpoint_name": "other", "cold_workers": 1})
+    world.backend.update_worker_group(account, group.id, {"endpoint_id": other.id})
+    assert statuses(world, endpoint.id) == {}
+    assert statuses(world, other.id) == {"stopped": 1}
+
+
+def test_a_stopped_endpoint_keeps_its_workers_cold_and_a_suspended_one_is_left_alone(
+    world: World,
+) -> None:
+    endpoint, _ = serverless(world, cold_workers=1)
+    account = world.backend.account("alice")
+    offer(world, endpoint, 16)
+    assert step(world, BOOT) == {"running": 2, "stopped": 1}
+    world.backend.update_endpoint(account, endpoint.id, {"endpoint_state": "suspended"})
+    offer(world, endpoint, 0)
+    assert step(world, 3600) == {"idle": 2, "stopped": 1}  # no scaling at all
+    world.backend.update_endpoint(account, endpoint.id, {"endpoint_state": "stopped"})
+    offer(world, endpoint, 40)
+    assert step(world, BOOT) == {"stopped": 1}  # no hot workers, cold_workers kept
+    world.backend.update_endpoint(account, endpoint.id, {"endpoint_state": "active"})
+    step(world, 0)
+    assert step(world, BOOT) == {"running": 5, "stopped": 1}
