@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, Field
 
 from pulumi_vast.api.serverless import (
-    AUTOSCALER_URL,
     MAX_LAUNCH_ARGS_LENGTH,
     EndpointRecord,
     EndpointRequest,
@@ -42,7 +41,6 @@ __all__ = [
     "endpoint_request",
     "group_outputs",
     "group_request",
-    "route_url",
 ]
 
 WORKER_TAG_PREFIX = "workers:"
@@ -51,7 +49,6 @@ same name takes a worker for its own (adoption goes by the resource tag)."""
 GONE_TIMEOUT = 600.0
 """Seconds to wait for destroyed workers to leave the account's listing."""
 _POLL_SECONDS = 1.0
-_DEFAULT_API_URL = "https://console.vast.ai"
 
 
 def _launch_args(text: str) -> str:
@@ -71,13 +68,6 @@ LaunchArgs = Annotated[
     str, Field(max_length=MAX_LAUNCH_ARGS_LENGTH - 200), AfterValidator(_launch_args)
 ]
 """Extra `vastai create instance` arguments (room is kept for the tags pulumi-vast adds)."""
-
-
-def route_url(api_url: str) -> str:
-    """Where clients of an endpoint ask for a worker: the autoscaler's ``/route/`` (Vast's
-    own at run.vast.ai; any other API URL, e.g. the simulator's, serves it itself)."""
-    base = AUTOSCALER_URL if api_url.rstrip("/") == _DEFAULT_API_URL else api_url.rstrip("/")
-    return f"{base}/route/"
 
 
 # ------------------------------------------------------------------ endpoints
@@ -103,7 +93,7 @@ def endpoint_outputs(client: VastClient, live: EndpointRecord) -> dict[str, Any]
     return {
         "endpoint_id": live.id,
         "endpoint_state": live.endpoint_state or "active",
-        "route_url": route_url(client.api_url),
+        "route_url": client.serverless.route_url,
         "worker_count": len(workers),
         "workers": [_worker(w) for w in workers],
     }

@@ -18,7 +18,7 @@ from pulumi_vast.resources import (
 )
 from pulumi_vast.resources._owner import Owner
 from pulumi_vast.resources._problems import InvalidInputs
-from pulumi_vast.resources._serverless import route_url, tagged_launch_args
+from pulumi_vast.resources._serverless import tagged_launch_args
 
 HASH = "4e17788f74f075dd9aab7d0d4427968f"
 
@@ -124,11 +124,6 @@ def test_workers_carry_their_stack_and_group_in_their_env() -> None:
     )
     assert shlex.split(str(tagged_launch_args(None, owner)))[0] == "--env"
     assert tagged_launch_args("--disk 64", None) == "--disk 64", "no owner: as given"
-
-
-def test_the_route_url_is_the_autoscalers() -> None:
-    assert route_url("https://console.vast.ai") == "https://run.vast.ai/route/"
-    assert route_url("http://127.0.0.1:5123/") == "http://127.0.0.1:5123/route/"
 
 
 def test_an_endpoint_args_model_refuses_in_python_naming_the_model() -> None:
