@@ -140,6 +140,10 @@ def test_serverless_llm_example_recruits_workers_under_load(clone: Clone) -> Non
     refreshed = json.loads(clone.run("../../dev pulumi stack output --json", example).stdout)
     assert refreshed["worker_count"] == 4, "refresh shows the workers recruited for the load"
     assert {w["status"] for w in refreshed["workers"]} == {"running"}
+    client = VastClient(server.url, LOCAL_API_KEY)
+    assert outputs["route_url"] == client.serverless.route_url
+    routed = client.serverless.route(outputs["endpoint"])  # what a client of it does first
+    assert routed["worker_id"] in {w["id"] for w in refreshed["workers"]}
     clone.run("../../dev pulumi preview --expect-no-changes", example)
 
     for line in clean_up:
