@@ -241,3 +241,21 @@ def test_a_worker_group_dropped_from_the_program_leaves_no_worker_billing(
     assert client.serverless.list_worker_groups() == []
     assert [e.id for e in client.serverless.list_endpoints()] == [endpoint.id]
     stack.destroy()
+
+
+def test_a_deployments_ttl_leaves_no_worker_billing_after_that_long_without_load(
+    vast_stack: VastStack, sim_admin: SimAdmin, sim_url: str, vast_account: str
+) -> None:
+    client = VastClient(sim_url, vast_account)
+    stack = vast_stack([])
+    ttl = {**DEPLOYMENT, "autoscaling": {"max_workers": 2}, "ttl": 5}
+    write_config(stack, deployments=[ttl])
+    stack.up()
+    [endpoint] = client.serverless.list_endpoints()
+    assert (endpoint.cold_workers, endpoint.inactivity_timeout) == (0, 5)
+    sim_admin.set_load(endpoint.id, 5.0)
+    wait(sim_admin, endpoint.id, lambda v: worker_statuses(v) == {"running": 1})
+    sim_admin.set_load(endpoint.id, 0.0)
+    wait(sim_admin, endpoint.id, lambda v: v["workers"] == [])
+    assert billing(sim_admin, vast_account) == [], "ttl seconds without load: none left"
+    stack.destroy()
