@@ -22,7 +22,7 @@ from pulumi_vast.resources._autoscaling import (
     inconsistent_knobs,
 )
 from pulumi_vast.resources._errors import ResourceError
-from pulumi_vast.resources._fields import UPDATE, FieldTable, Input, ResourceArgs
+from pulumi_vast.resources._fields import COMPUTED, UPDATE, FieldTable, Input, ResourceArgs
 from pulumi_vast.resources._provider import VastProvider
 from pulumi_vast.resources._resource import VastResource
 from pulumi_vast.resources._serverless import endpoint_outputs, endpoint_request
@@ -97,7 +97,7 @@ class ServerlessEndpointArgs(ResourceArgs):
     ] = 10.0
     inactivity_timeout: Annotated[
         Input[TimeoutSeconds] | None,
-        UPDATE,
+        UPDATE | COMPUTED,
         Field(
             description="Seconds without requests before workers beyond `cold_workers` are "
             "released (unset: Vast's default).",

@@ -144,6 +144,7 @@ def test_a_deployment_rolls_its_workers_on_a_new_image_and_not_on_a_knob(
     first = {w["id"] for w in view["workers"]}
     assert stack.outputs()["qwen"]["endpoint_id"] == endpoint.id
 
+    stack.refresh()  # reads Vast's default inactivity_timeout back: still no change
     sim_admin.reset_request_counts(vast_account)
     stack.preview("--expect-no-changes")
     assert calls(sim_admin, vast_account) == {}

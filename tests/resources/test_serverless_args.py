@@ -71,6 +71,13 @@ def test_every_endpoint_knob_changes_in_place() -> None:
         assert diff.changes and diff.replaces == [], knob
 
 
+def test_an_unset_inactivity_timeout_is_vasts_and_no_change_after_a_refresh_reads_it() -> None:
+    provider = ServerlessEndpointProvider()
+    news = provider.check({}, {"name": "llm"}).inputs
+    refreshed = {**news, "inactivity_timeout": 300.0}  # Vast's default, as a read reports it
+    assert not provider.diff("1", refreshed, news).changes
+
+
 def test_a_worker_group_rolls_on_a_new_template_and_moves_only_by_replacement() -> None:
     provider = WorkerGroupProvider()
     olds = provider.check({}, {"endpoint": 7001, "template": HASH}).inputs
