@@ -34,10 +34,11 @@ simulator's clock, the engine:
 requests it routes are not counted as load (the admin route's load is the model's).
 
 ``min_cold_load``, ``cold_mult``, ``max_queue_time`` and ``target_queue_time`` are kept and
-shown but not part of the model, nor are a group's own knobs (its endpoint's drive it); an endpoint ``suspended`` is left as it is, one
-``stopped`` keeps its workers cold. A rolling update (``update_workers``) marks the group's
-workers made of an older template or launch arguments; the engine recruits fresh ones in
-their place and destroys the old hot ones once the fresh hot ones run.
+shown but not part of the model, nor are a group's own knobs (its endpoint's drive it); an
+endpoint ``suspended`` is left as it is, one ``stopped`` keeps its workers cold. A rolling
+update (``update_workers``) marks the group's workers made of an older template or launch
+arguments; the engine recruits fresh ones in their place and destroys the old hot ones once
+the fresh hot ones run.
 """
 
 from __future__ import annotations
