@@ -14,9 +14,10 @@ from types import MappingProxyType
 from typing import Annotated, Any
 
 import pulumi
+from pulumi.dynamic import CheckResult
 from pydantic import Field, PlainValidator, model_validator
 
-from pulumi_vast.api import ResponseLost
+from pulumi_vast.api import ResponseLost, parse_order, parse_query
 from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._autoscaling import ColdMult, Load, TargetUtil, WorkerCount
 from pulumi_vast.resources._fields import (
@@ -27,9 +28,10 @@ from pulumi_vast.resources._fields import (
     ResourceArgs,
     whole_float_as_int,
 )
+from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._owner import Owner
 from pulumi_vast.resources._problems import describe
-from pulumi_vast.resources._provider import VastProvider
+from pulumi_vast.resources._provider import Failure, VastProvider, check_failure
 from pulumi_vast.resources._resource import ConfigRef, VastResource
 from pulumi_vast.resources._serverless import (
     LaunchArgs,
@@ -40,6 +42,10 @@ from pulumi_vast.resources._serverless import (
 from pulumi_vast.resources.instance import _HASH_ID, QUERY_EXAMPLE, OfferQuery, TemplateHash
 
 __all__ = ["WorkerGroup", "WorkerGroupArgs", "WorkerGroupProvider"]
+
+MIN_WORKER_DISK_GB = 1.0
+"""Room a matching offer must have at least (the template says how much a worker takes)."""
+SEARCH_MAX_AGE = 10.0
 
 
 def _endpoint_id(value: Any) -> int:
@@ -153,6 +159,55 @@ class WorkerGroupProvider(VastProvider):
             "cold_mult": "cold_mult",
         }
     )
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Also looks up a new template or query, each as soon as it is known (the group's
+        endpoint may not be, in the preview that creates it): workers would never come of a
+        template that does not exist or a query no offer matches. Nothing is asked when
+        neither changed, so a preview without changes makes no call."""
+        result = super().check(olds, news)
+        if result.failures:
+            return result
+        inputs = result.inputs or {}
+        problems: list[Failure] = []
+        template = inputs.get("template")
+        if isinstance(template, str) and template != olds.get("template"):
+            problems += self._template_problems(template)
+        query = inputs.get("query")
+        if isinstance(query, str) and query != olds.get("query"):
+            problems += self._query_problems(query)
+        result.failures = [check_failure(problem) for problem in problems]
+        return result
+
+    def _template_problems(self, hash_id: str) -> list[Failure]:
+        with self.refusals("look up the template of", field="template"):
+            found = self.client.templates.get(hash_id)
+        if found is not None:
+            return []
+        return [
+            (
+                "template",
+                f"no template has the hash id {hash_id!r}; pass a Template of this stack, or "
+                "the hash_id of one that exists",
+            )
+        ]
+
+    def _query_problems(self, query: str) -> list[Failure]:
+        search = OfferSearch(
+            query=parse_query(query),
+            offer_id=None,
+            order=tuple(parse_order("dph+")),
+            disk_gb=MIN_WORKER_DISK_GB,
+        )
+        if self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE):
+            return []
+        return [
+            (
+                "query",
+                f"no offer matches {query!r} now, so the engine could recruit no worker; loosen "
+                "it (`pulumi-vast offers QUERY` lists what matches)",
+            )
+        ]
 
     def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
         serverless = self.client.serverless

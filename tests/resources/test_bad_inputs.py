@@ -143,6 +143,7 @@ def test_the_serverless_rows_bases_are_accepted(base: dict[str, Any], files: Fil
     """The wholes the endpoint, worker group and deployment rows each break one thing of."""
     good_config = StackConfig(
         {
+            "pulumi-vast:templates": [serverless.TEMPLATE],
             "pulumi-vast:endpoints": [serverless.endpoint()],
             "pulumi-vast:workerGroups": [serverless.group()],
             "pulumi-vast:deployments": [serverless.deployment()],

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi_vast as vast
 from tests.resources.bad_inputs.rows import DROP, QUERY, Bad, Program, StackConfig
 
-__all__ = ["ROWS", "deployment", "endpoint", "group"]
+__all__ = ["ROWS", "TEMPLATE", "deployment", "endpoint", "group"]
 
 HASH = "4e17788f74f075dd9aab7d0d4427968f"
 TOKEN = "hf_SERVERLESS_SECRET_0042"
@@ -20,7 +20,7 @@ def endpoint(**fields: Any) -> dict[str, Any]:
 
 
 def group(**fields: Any) -> dict[str, Any]:
-    entry = {"name": "llm-workers", "endpoint": "llm", "template": HASH, "query": QUERY, **fields}
+    entry = {"name": "llm-workers", "endpoint": "llm", "template": "vllm", "query": QUERY, **fields}
     return {k: v for k, v in entry.items() if v is not DROP}
 
 
@@ -34,11 +34,23 @@ def config_endpoint(id_: str, setting: str, fix: str, **fields: Any) -> Bad:
     return Bad(f"config-endpoint-{id_}", given, f"pulumi-vast:endpoints[0].{setting}", fix)
 
 
+TEMPLATE = {"name": "vllm", "image": "vllm/vllm-openai", "tag": "v0.6.3"}
+
+
+CHECKED = "resource 'llm-workers' has a problem: "
+"""How a refusal of the provider's own check (one that asks Vast) is named."""
+
+
 def config_group(id_: str, setting: str, fix: str, **fields: Any) -> Bad:
     given = StackConfig(
-        {"pulumi-vast:endpoints": [endpoint()], "pulumi-vast:workerGroups": [group(**fields)]}
+        {
+            "pulumi-vast:templates": [TEMPLATE],
+            "pulumi-vast:endpoints": [endpoint()],
+            "pulumi-vast:workerGroups": [group(**fields)],
+        }
     )
-    return Bad(f"config-workergroup-{id_}", given, f"pulumi-vast:workerGroups[0].{setting}", fix)
+    where = setting if setting.startswith(CHECKED) else f"pulumi-vast:workerGroups[0].{setting}"
+    return Bad(f"config-workergroup-{id_}", given, where, fix)
 
 
 def config_deployment(
@@ -75,6 +87,8 @@ ROWS: list[Bad] = [
     config_group("endpoint-missing", "endpoint", "ServerlessEndpoint", endpoint=DROP),
     config_group("template-unknown", "template", "templates", template="vlm"),
     config_group("template-missing", "template", "Template", template=DROP),
+    config_group("template-no-such-hash", CHECKED + "template", "no template", template="0" * 32),
+    config_group("query-matches-nothing", CHECKED + "query", "loosen it", query="gpu_ram>=10000"),
     config_group("query-typo", "query", "did you mean 'gpu_ram'", query="gpu_rma>=24"),
     config_group("query-empty", "query", "would rent any GPU", query=""),
     config_group("launch-args-quote", "launch_args", "shell", launch_args="--env 'A=1"),
