@@ -41,6 +41,7 @@ __all__ = [
     "endpoint_request",
     "group_outputs",
     "group_request",
+    "stack_worker_groups",
 ]
 
 WORKER_TAG_PREFIX = "workers:"
@@ -173,6 +174,16 @@ def destroy_workers(client: VastClient, group_id: int, owner: Owner | None) -> N
         progress.status(f"destroying worker {instance_id} of worker group {group_id}")
         client.instances.destroy(instance_id)
     _wait_gone(client, doomed, group_id)
+
+
+def stack_worker_groups(client: VastClient, stack_id: str) -> list[int]:
+    """The account's worker groups that launch workers with the stack's tag."""
+    tag = f"{STACK_TAG_ENV}={stack_id}"
+    return [
+        group.id
+        for group in client.serverless.list_worker_groups()
+        if any(tag in word.split() for word in shlex.split(group.launch_args or ""))
+    ]
 
 
 def _carries(instance: LiveInstance, owner: Owner) -> bool:

@@ -260,3 +260,33 @@ def test_a_deployments_ttl_leaves_no_worker_billing_after_that_long_without_load
     wait(sim_admin, endpoint.id, lambda v: v["workers"] == [])
     assert billing(sim_admin, vast_account) == [], "ttl seconds without load: none left"
     stack.destroy()
+
+
+def test_destroy_sweeps_a_worker_group_an_interrupted_run_left_and_its_workers(
+    vast_stack: VastStack, sim_admin: SimAdmin, sim_url: str, vast_account: str
+) -> None:
+    client = VastClient(sim_url, vast_account)
+    stack = vast_stack([])
+    write_config(stack, templates=[TEMPLATE], endpoints=[ENDPOINT], workerGroups=[GROUP])
+    stack.up()
+    [endpoint] = client.serverless.list_endpoints()
+    wait(sim_admin, endpoint.id, lambda v: worker_statuses(v) == {"stopped": 1})
+    # The record of the group is lost (as when a run is killed before it is written): the
+    # group keeps recruiting, its workers keep billing, and no resource of the stack holds it.
+    [urn] = [r["urn"] for r in stack.resources() if r["urn"].endswith("::llm-workers")]
+    stack.run("state", "delete", urn, "--yes", "--stack", "e2e", "--force")
+    stack.run(
+        "state",
+        "delete",
+        next(r["urn"] for r in stack.resources() if r["urn"].endswith("::llm")),
+        "--yes",
+        "--stack",
+        "e2e",
+        "--force",
+    )
+
+    done = stack.destroy()
+    assert "left by an interrupted run" in done.stdout + done.stderr
+    assert client.serverless.list_worker_groups() == []
+    assert billing(sim_admin, vast_account) == [], "its workers destroyed: nothing bills"
+    client.serverless.delete_endpoint(endpoint.id)
