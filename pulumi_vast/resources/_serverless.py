@@ -3,9 +3,10 @@
 
 A worker is an instance that bills. Vast leaves a deleted group's workers running, so a
 group's deletion destroys every worker it had, and every instance that carries the group's
-tag (each worker is launched with its stack's and resource's tags, `Owner.tags`, in the
-group's launch arguments: a worker recruited between the listing and the deletion is
-found by them), and returns once the account lists none of them.
+tag (each worker is launched with its stack's tag and ``workers:<resource name>`` in its
+env, through the group's launch arguments: a worker recruited between the listing and the
+deletion is found by them), and returns once the account lists none of them. The stack's
+tag also lets `pulumi destroy`'s sweep (`StackTag`) find a group an interrupted run left.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "group_outputs",
     "group_request",
     "stack_worker_groups",
+    "tagged_launch_args",
 ]
 
 WORKER_TAG_PREFIX = "workers:"

@@ -46,6 +46,8 @@ __all__ = ["WorkerGroup", "WorkerGroupArgs", "WorkerGroupProvider"]
 MIN_WORKER_DISK_GB = 1.0
 """Room a matching offer must have at least (the template says how much a worker takes)."""
 SEARCH_MAX_AGE = 10.0
+ROLLING = frozenset({"template", "launch_args"})
+"""What workers are made of: a change rolls them onto it (Vast's `update workers`)."""
 
 
 def _endpoint_id(value: Any) -> int:
@@ -62,8 +64,9 @@ EndpointId = Annotated[int, PlainValidator(_endpoint_id)]
 
 
 class WorkerGroupArgs(ResourceArgs):
-    """Inputs of a `WorkerGroup`. A new template rolls its workers onto it (Vast's `update
-    workers`); the other inputs change in place, without touching running workers."""
+    """Inputs of a `WorkerGroup`. A new template or new launch arguments roll its workers
+    onto them (Vast's `update workers`); the other inputs change in place, without touching
+    running workers."""
 
     endpoint: Annotated[
         Input[EndpointId],
@@ -92,7 +95,8 @@ class WorkerGroupArgs(ResourceArgs):
         Input[LaunchArgs] | None,
         UPDATE,
         Field(
-            description="Extra `vastai create instance` arguments for its workers.",
+            description="Extra `vastai create instance` arguments for its workers; a change "
+            "rolls the workers.",
             examples=["--disk 64"],
         ),
     ] = None
@@ -242,8 +246,8 @@ class WorkerGroupProvider(VastProvider):
         self.client.serverless.update_worker_group(
             group_id, group_request(args, Owner.from_props(olds))
         )
-        if "template" in changed:
-            progress.status(f"rolling the workers of worker group {group_id} onto the template")
+        if changed & ROLLING:
+            progress.status(f"rolling the workers of worker group {group_id} onto the change")
             self.client.serverless.update_workers(group_id)
         return group_outputs(self.client, group_id)
 
@@ -254,14 +258,15 @@ class WorkerGroupProvider(VastProvider):
         return {"template": outs.get("template")}
 
     def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
-        # Only a new template touches the workers; a knob changes how they will scale.
-        return self.changed_in_place if "template" in changed else frozenset()
+        # Only what workers are made of touches them; a knob changes how they will scale.
+        return self.changed_in_place if changed & ROLLING else frozenset()
 
 
 class WorkerGroup(VastResource, module="vast", name="WorkerGroup"):
     """The workers of a `ServerlessEndpoint`: instances launched from a template on offers
     a query matches, recruited and released by Vast's Serverless Engine with the load.
-    A new template rolls the workers onto it; `pulumi destroy` destroys the workers too
+    A new template (or new launch arguments) rolls the workers onto it; a knob changes in
+    place and no worker restarts; `pulumi destroy` destroys the workers too
     (Vast would leave them running) and returns once none bills.
 
     ## Example Usage

@@ -97,6 +97,11 @@ def test_a_worker_group_rolls_on_a_new_template_and_moves_only_by_replacement() 
         "workers",
         "dph_total",
     }
+    assert provider.changes_in_place(frozenset({"launch_args"})) == {
+        "worker_count",
+        "workers",
+        "dph_total",
+    }, "new launch arguments roll the workers too"
     knob = inputs(provider, **{**olds, "target_util": 0.5})
     assert provider.diff("1", olds, knob).replaces == []
     assert provider.changes_in_place(frozenset({"target_util"})) == frozenset()
