@@ -23,6 +23,7 @@ from pulumi_vast.resources import (
 from pulumi_vast.resources._account import Account
 from pulumi_vast.resources._fields import Input
 from pulumi_vast.resources._lookup import RankedOffer, get_offers
+from pulumi_vast.resources._policy import Policy, S3Target, SavePolicy
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources.env_var import *  # noqa: F403
 from pulumi_vast.resources.instance import *  # noqa: F403
@@ -34,7 +35,16 @@ from pulumi_vast.resources.template import *  # noqa: F403
 from pulumi_vast.resources.volume import *  # noqa: F403
 from pulumi_vast.resources.worker_group import *  # noqa: F403
 
-__all__ = ["Account", "Input", "RankedOffer", "VolumeMount", "get_offers"]
+__all__ = [
+    "Account",
+    "Input",
+    "Policy",
+    "RankedOffer",
+    "S3Target",
+    "SavePolicy",
+    "VolumeMount",
+    "get_offers",
+]
 __all__ += env_var.__all__
 __all__ += instance.__all__
 __all__ += network_volume.__all__
