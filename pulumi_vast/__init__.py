@@ -31,10 +31,12 @@ if TYPE_CHECKING:
     from pulumi_vast.api import QueryError as QueryError
     from pulumi_vast.api import VastClient as VastClient
     from pulumi_vast.api import parse_query as parse_query
+    from pulumi_vast.components import *  # noqa: F403
     from pulumi_vast.resources import *  # noqa: F403
 
 _API = ("F", "VF", "Query", "QueryError", "VastClient", "parse_query")
-"""From the wire layer; every resource's public names join them from `pulumi_vast.resources`."""
+"""From the wire layer; every resource's public names join them from `pulumi_vast.resources`,
+and every component's from `pulumi_vast.components`."""
 
 
 def __getattr__(name: str) -> Any:
@@ -44,16 +46,19 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module("pulumi_vast.api"), name)
     elif name == "__all__":
         resources = importlib.import_module("pulumi_vast.resources")
-        value = sorted([*_API, *resources.__all__])
+        components = importlib.import_module("pulumi_vast.components")
+        value = sorted([*_API, *resources.__all__, *components.__all__])
     elif name.startswith("_"):
         # Dunders, and private submodules (`from pulumi_vast import _stopping` asks here
         # before it imports one): never a reason to load the SDK.
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     else:
-        resources = importlib.import_module("pulumi_vast.resources")
-        if name not in resources.__all__:
+        home = importlib.import_module("pulumi_vast.resources")
+        if name not in home.__all__:
+            home = importlib.import_module("pulumi_vast.components")
+        if name not in home.__all__:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(resources, name)
+        value = getattr(home, name)
     globals()[name] = value
     return value
 

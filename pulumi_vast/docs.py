@@ -18,6 +18,7 @@ import sys
 import textwrap
 from typing import Any
 
+from pulumi_vast.components import COMPONENTS, Deployment
 from pulumi_vast.resources import Account, RankedOffer, get_offers
 from pulumi_vast.resources._fields import Change, FieldTable, ResourceArgs, nested_args
 from pulumi_vast.resources._resource import VastResource, registered
@@ -107,7 +108,8 @@ def cost_section() -> str:
             f"## {STACK_OUTPUT}",
             "",
             "A stack output every program has once it declares something that bills: what "
-            "its instances, volumes and network volumes cost together, `per_hour` and "
+            "its instances, volumes, network volumes and worker groups (their workers, as of "
+            "the last `up` or `refresh`) cost together, `per_hour` and "
             f"`per_day` in $, and how many of each it holds ({counted}; a kind it holds none "
             "of is left out). Once an instance says how long it is meant to run "
             "(`planned_hours`: its task's estimated hours, at most its `max_hours`), also "
@@ -206,6 +208,37 @@ def nested_section(args: type[ResourceArgs]) -> str:
     return "\n".join([f"## {args.__name__}", "", doc, "", FieldTable(args).markdown()])
 
 
+def component_section(component: type[Deployment]) -> str:
+    """A component: what it is made of, its inputs (and nested ones) and examples."""
+    lines = [
+        f"## {component.__name__}",
+        "",
+        _paragraphs(component),
+        "",
+        "### Inputs",
+        "",
+        FieldTable(component.args_class).markdown(),
+        "",
+        *(
+            line
+            for args in nested_args(component.args_class)
+            for line in (f"`{args.__name__}`:", "", FieldTable(args).markdown(), "")
+        ),
+        "### In Python",
+        "",
+        "```python",
+        python_example(component).rstrip(),
+        "```",
+        "",
+        "### In stack config",
+        "",
+        "```yaml",
+        component.config_example.strip(),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
 def render() -> str:
     resources = list(registered().values())
     nested = dict.fromkeys(
@@ -222,6 +255,7 @@ def render() -> str:
         "",
         *(resource_section(resource) + "\n" for resource in resources),
         *(nested_section(args) + "\n" for args in nested),
+        *(component_section(component) + "\n" for component in COMPONENTS),
         account_section() + "\n",
         lookups_section() + "\n",
         cost_section() + "\n",

@@ -24,11 +24,24 @@ Python API); entries refer to each other by name:
         template: trainer           # a name from templates, or a hash id
         volumes: [{volume: data, path: /data}]
         ssh_keys: [dev]             # names from sshKeys, or public key lines
+    pulumi-vast:endpoints:          # serverless endpoints, their knobs
+      - name: llm
+        max_workers: 4
+    pulumi-vast:workerGroups:       # their workers: a template on the offers a query matches
+      - name: llm-workers
+        endpoint: llm               # a name from endpoints, or an endpoint id
+        template: trainer
+        query: gpu_ram>=24
+    pulumi-vast:deployments:        # or all three at once, as Vast's Deployment SDK says it
+      - name: qwen
+        image: vllm/vllm-openai:v0.6.3
+        require: gpu_ram>=24
+        autoscaling: {max_workers: 4}
 
 The keys, their entries and what a name may refer to come from the resource classes
-(`config_key`, `config_entry`, `config_refs`): a new resource is declared here by its own
-module. Bad config fails `pulumi preview` naming the config path of every bad value and the
-fix, before anything is declared.
+(`config_key`, `config_entry`, `config_refs`) and the components (`COMPONENTS`): a new
+resource is declared here by its own module. Bad config fails `pulumi preview` naming the
+config path of every bad value and the fix, before anything is declared.
 """
 
 from __future__ import annotations
@@ -41,7 +54,8 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pulumi_vast.resources import Instance
+from pulumi_vast.components import COMPONENTS, Deployment
+from pulumi_vast.resources import Instance, ServerlessEndpoint
 from pulumi_vast.resources._problems import (
     Failure,
     InvalidField,
@@ -101,13 +115,17 @@ def sections() -> list[type[VastResource]]:
 
 
 def _keys() -> list[str]:
-    return [str(resource.config_key) for resource in sections()]
+    return [str(resource.config_key) for resource in sections()] + [
+        component.config_key for component in COMPONENTS
+    ]
 
 
 class StackSpec(BaseModel):
     """The project namespace's entries, by config key, in the order they are built."""
 
     entries: dict[str, list[Any]]
+    components: dict[str, list[tuple[str, Any]]] = {}
+    """Each component's entries, by config key: (name, its validated args)."""
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> StackSpec:
@@ -135,9 +153,47 @@ class StackSpec(BaseModel):
                     failures += [(at(f"{key}[{index}]", path), reason) for path, reason in found]
             failures += _duplicates(key, parsed)
             entries[key] = parsed
+        components: dict[str, list[tuple[str, Any]]] = {}
+        for component in COMPONENTS:
+            key = component.config_key
+            value = raw.get(key)
+            if value is None:
+                components[key] = []
+            elif not isinstance(value, list):
+                failures.append(
+                    (key, f"expected a list of entries, each with a name; got {_kind(value)}")
+                )
+            else:
+                found, components[key] = _component_entries(component, key, value)
+                failures += found
         if failures:
             raise _invalid(failures)
-        return cls(entries=entries)
+        return cls(entries=entries, components=components)
+
+
+def _component_entries(
+    component: type[Deployment], key: str, value: list[Any]
+) -> tuple[list[Failure], list[tuple[str, Any]]]:
+    """(what is wrong, the entries as (name, args)) of a component's section."""
+    failures: list[Failure] = []
+    parsed: list[Entry] = []
+    built: list[tuple[str, Any]] = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        try:
+            entry = Entry.model_validate(item)
+        except ValidationError as exc:
+            failures += [(at(where, p), r) for p, r in validation_failures(exc, Entry)]
+            continue
+        parsed.append(entry)
+        try:
+            args = component.args_class.model_validate(entry.inputs())
+        except ValidationError as exc:
+            found = validation_failures(exc, component.args_class, hide_inputs={"env"})
+            failures += [(at(where, p), r) for p, r in found]
+            continue
+        built.append((entry.name, args))
+    return failures + _duplicates(key, parsed), built
 
 
 def _duplicates(key: str, entries: Sequence[Any]) -> list[Failure]:
@@ -166,9 +222,9 @@ def load_spec(config: pulumi.Config) -> StackSpec:
     return StackSpec.parse(raw)
 
 
-def build(spec: StackSpec) -> dict[str, Instance]:
+def build(spec: StackSpec) -> dict[tuple[str, str], Any]:
     """The resources ``spec`` declares; bad entries fail (all of them named) before any is.
-    Returns the instances, by name."""
+    Returns them by (config key, name)."""
     failures: list[Failure] = []
     planned: list[tuple[type[VastResource], str, Any, list[tuple[str, str]]]] = []
     declared = {
@@ -217,7 +273,11 @@ def build(spec: StackSpec) -> dict[str, Instance]:
         built[(str(resource.config_key), name)] = resource(
             name, args, pulumi.ResourceOptions(depends_on=waits)
         )
-    return {name: r for (key, name), r in built.items() if isinstance(r, Instance)}
+    made: dict[tuple[str, str], Any] = dict(built)
+    for component in COMPONENTS:
+        for name, component_args in spec.components[component.config_key]:
+            made[(component.config_key, name)] = component(name, component_args)
+    return made
 
 
 class _Named:
@@ -366,14 +426,26 @@ def _invalid(failures: list[Failure]) -> pulumi.RunError:
 
 
 def main() -> None:
+    """Build the stack's config; export, by entry name, what a user needs of each instance,
+    endpoint and deployment."""
     spec = load_spec(pulumi.Config(NAMESPACE))
-    for name, instance in build(spec).items():
-        pulumi.export(
-            name,
-            {
-                "instance_id": instance.instance_id,
-                "gpu": pulumi.Output.concat(instance.num_gpus.apply(str), "x ", instance.gpu_name),
-                "dph_total": instance.dph_total.apply(lambda dph: round(dph, 4)),
-                "ssh": instance.ssh_command,
-            },
-        )
+    for (_, name), made in build(spec).items():
+        if isinstance(made, Instance):
+            pulumi.export(
+                name,
+                {
+                    "instance_id": made.instance_id,
+                    "gpu": pulumi.Output.concat(made.num_gpus.apply(str), "x ", made.gpu_name),
+                    "dph_total": made.dph_total.apply(lambda dph: round(dph, 4)),
+                    "ssh": made.ssh_command,
+                },
+            )
+        elif isinstance(made, ServerlessEndpoint | Deployment):
+            pulumi.export(
+                name,
+                {
+                    "endpoint_id": made.endpoint_id,
+                    "route_url": made.route_url,
+                    "worker_count": made.worker_count,
+                },
+            )

@@ -8,11 +8,15 @@ import sys
 
 import pulumi_vast
 import pulumi_vast.api
+import pulumi_vast.components
 import pulumi_vast.resources
 from pulumi_vast.resources._resource import registered
 
 PUBLIC = [
     "Account",
+    "AutoscalingArgs",
+    "Deployment",
+    "DeploymentArgs",
     "DockerLoginArgs",
     "EnvVar",
     "EnvVarArgs",
@@ -31,6 +35,9 @@ PUBLIC = [
     "ReadyArgs",
     "S3Target",
     "SavePolicy",
+    "ServerlessEndpoint",
+    "ServerlessEndpointArgs",
+    "ServerlessEndpointProvider",
     "SshKey",
     "SshKeyArgs",
     "SshKeyProvider",
@@ -47,16 +54,21 @@ PUBLIC = [
     "VolumeArgs",
     "VolumeMount",
     "VolumeProvider",
+    "WorkerGroup",
+    "WorkerGroupArgs",
+    "WorkerGroupProvider",
     "get_offers",
     "parse_query",
 ]
 FROM_API = {"F", "VF", "Query", "QueryError", "VastClient", "parse_query"}
+FROM_COMPONENTS = {"AutoscalingArgs", "Deployment", "DeploymentArgs"}
 
 
 def test_public_names_are_pinned_and_resolve_to_their_homes():
     assert pulumi_vast.__all__ == PUBLIC
     for name in PUBLIC:
         home = pulumi_vast.api if name in FROM_API else pulumi_vast.resources
+        home = pulumi_vast.components if name in FROM_COMPONENTS else home
         assert getattr(pulumi_vast, name) is getattr(home, name)
 
 

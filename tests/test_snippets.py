@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from pulumi_vast import docs
+from pulumi_vast.components import COMPONENTS
 from pulumi_vast.resources._resource import registered
 from pulumi_vast.resources.ssh_key import generate_key_pair
 from tests.resources.bad_inputs.preview import preview
@@ -91,6 +92,18 @@ def test_each_resources_stack_config_form_runs(
     assert_accepted(result, resource.__name__)
 
 
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda c: c.__name__)
+def test_each_components_python_and_stack_config_examples_run(
+    component: Any, base: dict[str, Any], files: Files
+) -> None:
+    code = docs.python_example(component)
+    assert_accepted(preview(run_code(code), base, files), component.__name__)
+    config = yaml.safe_load(component.config_example)
+    base = {k: v for k, v in base.items() if k != "pulumi-vast:hf"}
+    result = preview(StackConfig({"pulumi-vast:instances": [], **config}), base, files)
+    assert_accepted(result, f"{component.__name__} in stack config")
+
+
 def test_the_account_and_get_offers_examples_run(base: dict[str, Any], files: Files) -> None:
     base = {**base, "pulumi-vast:teamBKey": "team-b-key"}
     assert_accepted(preview(run_code(docs.python_example(docs.Account)), base, files), "Account")
@@ -112,7 +125,10 @@ def readme_section(heading: str) -> tuple[str, str]:
 def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Files) -> None:
     _, text = readme_section(POLICIES)
     blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "vast." in b]
-    assert len(blocks) == 3, "the README's Python: resources, get_offers, Account"
+    assert len(blocks) == 5, (
+        "the README's Python: resources, get_offers, Account, the serverless-llm and "
+        "image-generation examples"
+    )
     base = {**base, "pulumi-vast:teamBKey": "team-b-key"}
     for number, code in enumerate(blocks):
         code = code.replace("/home/me/", "~/").replace(
@@ -121,12 +137,14 @@ def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Fi
         )
         assert_accepted(preview(run_code(code), base, files), f"README Python #{number}")
     base = {k: v for k, v in base.items() if k != "pulumi-vast:teamBKey"}
-    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "instances" in b]
-    config = {
-        k: v for k, v in yaml.safe_load(block)["config"].items() if k.startswith("pulumi-vast:")
-    }
+    declared = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "pulumi-vast:" in b]
+    assert len(declared) == 2, "the README's stack config: instances and more, deployments"
     base = {k: v for k, v in base.items() if k != "pulumi-vast:hf"}
-    assert_accepted(preview(StackConfig(config), base, files), "README stack config")
+    for number, block in enumerate(declared):
+        config = {
+            k: v for k, v in yaml.safe_load(block)["config"].items() if k.startswith("pulumi-vast:")
+        }
+        assert_accepted(preview(StackConfig(config), base, files), f"README stack config #{number}")
 
 
 def test_the_readmes_policy_snippets_run(base: dict[str, Any], files: Files) -> None:

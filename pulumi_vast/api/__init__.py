@@ -11,15 +11,17 @@ volume_id = client.volumes.create(rent)  # after a lost answer: client.volumes.f
 ```
 
 One module per API object, each with its models and calls: `offers`, `instances`,
-`ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `users`, `charges`; all
-HTTP goes through `transport` (retries, pacing, redaction, the error tree of `errors`). The query
+`ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `clusters` (physical
+clusters and overlay networks), `serverless` (endpoints, worker groups, workers), `users`,
+`charges`; all HTTP goes
+through `transport` (retries, pacing, redaction, the error tree of `errors`). The query
 language is `query` over a `vocabulary` per kind of offer (`offer_fields`,
 `volume_offer_fields`).
 
 `VastClient` loads on first use: it brings httpx, which a Pulumi program (as opposed to
 the provider) never needs, and which costs each process a sixth of a second to import.
 The models of templates, env vars and volumes load on first use too (building them costs
-a program that only writes queries some 30 ms).
+a program that only writes queries some 30 ms), and so do those of clusters and overlays.
 """
 
 from typing import TYPE_CHECKING
@@ -53,6 +55,7 @@ from pulumi_vast.api.instances import (
     MAX_LABEL_LENGTH,
     MAX_ONSTART_LENGTH,
     MIN_BID_PRICE,
+    OVERLAY_NAME,
     PENDING_STATUSES,
     CreateInstanceRequest,
     Instance,
@@ -109,6 +112,7 @@ __all__ = [
     "OFFER_ALIASES",
     "OFFER_FIELDS",
     "OFFICIAL_ORDER",
+    "OVERLAY_NAME",
     "PENDING_STATUSES",
     "TEMPLATE_SEARCH_DEFAULTS",
     "VAST_RATE_LIMITS",
@@ -118,10 +122,15 @@ __all__ = [
     "BadRequest",
     "Charge",
     "Clear",
+    "Cluster",
+    "ClusterNode",
     "Condition",
     "CreateInstanceRequest",
     "CreateVolumeRequest",
     "DockerOptions",
+    "EndpointKnobs",
+    "EndpointRecord",
+    "EndpointRequest",
     "EnvVar",
     "F",
     "FieldKind",
@@ -131,6 +140,7 @@ __all__ = [
     "NotFound",
     "Offer",
     "OfferField",
+    "Overlay",
     "PortBinding",
     "Query",
     "QueryError",
@@ -160,6 +170,9 @@ __all__ = [
     "Volume",
     "VolumeAttachment",
     "VolumeOffer",
+    "Worker",
+    "WorkerGroupRecord",
+    "WorkerGroupRequest",
     "parse_docker_options",
     "parse_order",
     "parse_query",
@@ -169,11 +182,20 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pulumi_vast.api.client import VastClient as VastClient
+    from pulumi_vast.api.clusters import Cluster as Cluster
+    from pulumi_vast.api.clusters import ClusterNode as ClusterNode
+    from pulumi_vast.api.clusters import Overlay as Overlay
     from pulumi_vast.api.docker_options import DockerOptions as DockerOptions
     from pulumi_vast.api.docker_options import parse_docker_options as parse_docker_options
     from pulumi_vast.api.docker_options import render_docker_options as render_docker_options
     from pulumi_vast.api.env_vars import ENV_VAR_EXISTS as ENV_VAR_EXISTS
     from pulumi_vast.api.env_vars import EnvVar as EnvVar
+    from pulumi_vast.api.serverless import EndpointKnobs as EndpointKnobs
+    from pulumi_vast.api.serverless import EndpointRecord as EndpointRecord
+    from pulumi_vast.api.serverless import EndpointRequest as EndpointRequest
+    from pulumi_vast.api.serverless import Worker as Worker
+    from pulumi_vast.api.serverless import WorkerGroupRecord as WorkerGroupRecord
+    from pulumi_vast.api.serverless import WorkerGroupRequest as WorkerGroupRequest
     from pulumi_vast.api.templates import TEMPLATE_SEARCH_DEFAULTS as TEMPLATE_SEARCH_DEFAULTS
     from pulumi_vast.api.templates import Template as Template
     from pulumi_vast.api.templates import TemplateRequest as TemplateRequest
@@ -186,6 +208,7 @@ else:
         __name__,
         {
             "VastClient": "pulumi_vast.api.client",
+            **dict.fromkeys(("Cluster", "ClusterNode", "Overlay"), "pulumi_vast.api.clusters"),
             **dict.fromkeys(
                 ("DockerOptions", "parse_docker_options", "render_docker_options"),
                 "pulumi_vast.api.docker_options",
@@ -197,6 +220,17 @@ else:
             ),
             **dict.fromkeys(
                 ("CreateVolumeRequest", "Volume", "VolumeOffer"), "pulumi_vast.api.volumes"
+            ),
+            **dict.fromkeys(
+                (
+                    "EndpointKnobs",
+                    "EndpointRecord",
+                    "EndpointRequest",
+                    "Worker",
+                    "WorkerGroupRecord",
+                    "WorkerGroupRequest",
+                ),
+                "pulumi_vast.api.serverless",
             ),
         },
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi_vast.api._httpx import httpx
 from pulumi_vast.api.charges import ChargesClient
+from pulumi_vast.api.clusters import ClustersClient, OverlaysClient
 from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.env_vars import EnvVarsClient
 from pulumi_vast.api.instances import InstancesClient
@@ -18,6 +19,7 @@ from pulumi_vast.api.offers import OffersClient
 from pulumi_vast.api.pacing import VAST_RATE_LIMITS, Pacer, RateLimits
 from pulumi_vast.api.redaction import REDACTED
 from pulumi_vast.api.retry import DEFAULT_RETRY, RetryPolicy
+from pulumi_vast.api.serverless import ServerlessClient
 from pulumi_vast.api.ssh_keys import SshKeysClient
 from pulumi_vast.api.stats import RequestStats
 from pulumi_vast.api.templates import TemplatesClient
@@ -32,16 +34,17 @@ class VastClient:
     """A thread-safe client of the Vast REST API.
 
     ``client.offers``, ``client.instances``, ``client.ssh_keys``, ``client.templates``,
-    ``client.env_vars``, ``client.volumes``, ``client.network_volumes``, ``client.users``
-    and ``client.charges``
+    ``client.env_vars``, ``client.volumes``, ``client.network_volumes``,
+    ``client.clusters``, ``client.overlays``, ``client.serverless``, ``client.users`` and
+    ``client.charges``
     hold the calls; all share one HTTP connection pool, one `RetryPolicy` (429, 5xx and
     transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
     creates are never repeated once they may have reached Vast) and one set of request
-    counters, ``client.stats``. Requests are paced under Vast's documented per-endpoint rate
-    limits (``rate_limits``, `pulumi_vast.api.pacing`) so parallel callers queue for the
-    budget instead of collecting 429s. ``sleep`` is what waits between retries and for the
-    pace (inject a no-op in tests); ``transport`` is the httpx seam
-    (``httpx.MockTransport`` in tests).
+    counters, ``client.stats``.
+    Requests are paced under Vast's documented per-endpoint rate limits (``rate_limits``,
+    `pulumi_vast.api.pacing`) so parallel callers queue for the budget instead of collecting
+    429s. ``sleep`` is what waits between retries and for the pace (inject a no-op in
+    tests); ``transport`` is the httpx seam (``httpx.MockTransport`` in tests).
 
     Errors are the tree in `pulumi_vast.api.errors`. The API key is sent as a Bearer token
     and never appears in errors, logs or ``repr``.
@@ -82,6 +85,9 @@ class VastClient:
         self.env_vars = EnvVarsClient(self._transport)
         self.volumes = VolumesClient(self._transport)
         self.network_volumes = NetworkVolumesClient(self._transport)
+        self.clusters = ClustersClient(self._transport)
+        self.overlays = OverlaysClient(self._transport)
+        self.serverless = ServerlessClient(self._transport)
         self.users = UsersClient(self._transport)
         self.charges = ChargesClient(self._transport)
 

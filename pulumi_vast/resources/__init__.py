@@ -13,10 +13,12 @@ from pulumi_vast.resources import (
     env_var,
     instance,
     network_volume,
+    serverless_endpoint,
     ssh_key,
     stack_tag,
     template,
     volume,
+    worker_group,
 )
 from pulumi_vast.resources._account import Account
 from pulumi_vast.resources._fields import Input
@@ -27,10 +29,12 @@ from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources.env_var import *  # noqa: F403
 from pulumi_vast.resources.instance import *  # noqa: F403
 from pulumi_vast.resources.network_volume import *  # noqa: F403
+from pulumi_vast.resources.serverless_endpoint import *  # noqa: F403
 from pulumi_vast.resources.ssh_key import *  # noqa: F403
 from pulumi_vast.resources.stack_tag import *  # noqa: F403
 from pulumi_vast.resources.template import *  # noqa: F403
 from pulumi_vast.resources.volume import *  # noqa: F403
+from pulumi_vast.resources.worker_group import *  # noqa: F403
 
 __all__ = [
     "Account",
@@ -46,10 +50,12 @@ __all__ = [
 __all__ += env_var.__all__
 __all__ += instance.__all__
 __all__ += network_volume.__all__
+__all__ += serverless_endpoint.__all__
 __all__ += ssh_key.__all__
 __all__ += stack_tag.__all__
 __all__ += template.__all__
 __all__ += volume.__all__
+__all__ += worker_group.__all__
 
 # Under the SDK's stock provider host (this package is loaded when it unpickles a provider),
 # creates in flight are stopped when the engine goes away, as our host stops them.

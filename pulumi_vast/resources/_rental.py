@@ -67,6 +67,7 @@ __all__ = [
     "instance_outputs",
     "offer_snapshot",
     "plan_request",
+    "port_map",
 ]
 
 TAG_ENV = "PULUMI_VAST_TAG"
@@ -448,6 +449,7 @@ def instance_outputs(
         "ssh_host": gateway.host if gateway else "",
         "ssh_port": gateway.port if gateway else 0,
         "ssh_command": command,
+        "port_map": port_map(instance),
         "status": instance.actual_status or "",
         "selection": selection,
         "offer": dict(offer),
@@ -456,6 +458,21 @@ def instance_outputs(
         "expires_at": iso(expiry) if expiry is not None else None,
         "planned_hours": 0.0,
     }
+
+
+def port_map(instance: LiveInstance) -> dict[str, str]:
+    """Each published container port (``8080/tcp``) -> where it is reached (``IP:PORT``),
+    the machine's public address and the host port Docker mapped it to."""
+    mapped: dict[str, str] = {}
+    for container_port, bindings in sorted(instance.ports.items()):
+        if container_port == "22/tcp":
+            continue  # SSH is the ssh outputs'
+        for binding in bindings:
+            if binding.host_port:
+                host = instance.public_ipaddr or binding.host_ip or ""
+                mapped[container_port] = f"{host}:{binding.host_port}"
+                break
+    return mapped
 
 
 FROM_THE_OFFER = (

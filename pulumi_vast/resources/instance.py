@@ -471,7 +471,9 @@ class InstanceProvider(VastProvider):
             "ssh_key": "ssh_keys",
         }
     )
-    changed_in_place = frozenset({"status", "ssh_command", "ssh_host", "ssh_port", "public_ip"})
+    changed_in_place = frozenset(
+        {"status", "ssh_command", "ssh_host", "ssh_port", "public_ip", "port_map"}
+    )
     # Two live copies of a GPU instance bill twice; Vast offers are single-use anyway.
     delete_before_replace = True
 
@@ -1142,6 +1144,9 @@ pulumi-vast:instances:
     """SSH gateway port."""
     ssh_command: pulumi.Output[str]
     """A ready-to-paste `ssh` command."""
+    port_map: pulumi.Output[dict[str, str]]
+    """Where each published port is reached while it runs: ``{"7860/tcp":
+    "203.0.113.7:41234"}`` (the machine's address and the host port Vast mapped it to)."""
     status: pulumi.Output[str]
     """Vast's `actual_status`: loading, running, stopped, exited, offline..."""
     selection: pulumi.Output[str]

@@ -3,8 +3,9 @@
 Declared by the package itself (the first resource that rents something declares it; one
 per account, see `Account`), so a program never writes it. It makes no API call until it
 is deleted: then nothing of the stack should be billing any more in its account (its
-instances depend on it, so they are deleted first), and whatever still carries the
-stack's tag there, left by an interrupted run, is destroyed.
+instances and worker groups depend on it, so they are deleted first), and whatever still
+carries the stack's tag there, left by an interrupted run, is destroyed: worker groups
+launching workers with it are deleted, then instances with it (workers too) destroyed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from typing import Any
 
 import pulumi
 
+from pulumi_vast.api import VastError
 from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._fields import FieldTable, ResourceArgs
 from pulumi_vast.resources._owner import stack_of
 from pulumi_vast.resources._provider import VastProvider
 from pulumi_vast.resources._resource import VastResource
+from pulumi_vast.resources._serverless import stack_worker_groups
 
 __all__ = ["StackTag", "StackTagArgs", "StackTagProvider"]
 
@@ -43,7 +46,20 @@ class StackTagProvider(VastProvider):
         return {"stack_id": id_}
 
     def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
-        """Destroy every instance still tagged with this stack: its resources are gone."""
+        """Destroy every instance still tagged with this stack, after deleting the worker
+        groups that launch such (else their engine would recruit more): its resources are
+        gone."""
+        try:
+            groups = stack_worker_groups(self.client, id_)
+        except VastError as exc:  # e.g. a key without serverless rights: the instances still go
+            progress.warn(f"could not look for worker groups left by an interrupted run: {exc}")
+            groups = []
+        for group_id in groups:
+            progress.warn(
+                f"deleting worker group {group_id}: its workers carry this stack's tag but no "
+                "resource of the stack holds it (left by an interrupted run)"
+            )
+            self.client.serverless.delete_worker_group(group_id)
         watcher = self.connection.watcher
         watcher.forget()
         left = [live for live in watcher.snapshot().value.values() if stack_of(live) == id_]

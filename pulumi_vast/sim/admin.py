@@ -53,11 +53,20 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
                                               (masked), "routes"}]}
     DELETE /_sim/requests[?key=K]             reset them
     GET    /_sim/instances/{id}               an instance's record (secrets masked), its
-                                              owner's masked key, folder, authorized keys
+                                              owner's masked key, folder, authorized keys,
+                                              overlay ({id, name, address} or null)
+    POST   /_sim/instances/{id}/destroy       its owner destroys it out of band (elsewhere
+                                              than the caller under test: not in the
+                                              owner's request counts)
     POST   /_sim/instances/{id}/host_lost     {status: "offline"|"exited"}
     POST   /_sim/instances/{id}/preempt       outbid: stopped, GPUs to someone else
     POST   /_sim/offers/{id}/take             {key}: someone else rents the offer
     POST   /_sim/offers/{id}/release          {key}
+    GET    /_sim/endpoints/{id}               the Serverless Engine's view of an endpoint:
+                                              load, hot/cold targets, workers, its log
+    PUT    /_sim/endpoints/{id}/load          {load, worker_perf?}: the load offered to it
+                                              (requests/s; see `models.serverless`); the
+                                              engine acts on it at once -> the view
 """
 
 from __future__ import annotations
@@ -73,6 +82,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pulumi_vast.sim.bodies import parse_body
 from pulumi_vast.sim.clock import MAX_ADVANCE
 from pulumi_vast.sim.errors import BadRequest, Forbidden, Unauthorized
+from pulumi_vast.sim.models.serverless import LoadBody
 from pulumi_vast.sim.reading import parse_id, parse_json_body
 from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, Phase, new_key
 from pulumi_vast.sim.routing import ADMIN_PREFIX
@@ -320,6 +330,17 @@ async def host_lost(request: Request) -> dict[str, Any]:
     return {"success": True}
 
 
+@router.post("/instances/{instance_id}/destroy")
+async def destroy_instance(request: Request) -> dict[str, Any]:
+    _query(request)
+    instance_id = _id(request, "instance_id")
+    await _body(request, Nothing)
+    sim = _sim(request)
+    sim.backend.destroy_as_owner(instance_id)
+    await sim.settle()
+    return {"success": True}
+
+
 @router.post("/instances/{instance_id}/preempt")
 async def preempt(request: Request) -> dict[str, Any]:
     _query(request)
@@ -350,3 +371,23 @@ async def release_offer(request: Request) -> dict[str, Any]:
     sim.faults.release_offer(sim.backend.digest(body.key), offer_id)
     await sim.tick(wait=True)
     return {"success": True}
+
+
+@router.get("/endpoints/{endpoint_id}")
+async def endpoint(request: Request) -> dict[str, Any]:
+    _query(request)
+    endpoint_id = _id(request, "endpoint_id")
+    sim = _sim(request)
+    await sim.tick(wait=True)
+    return sim.backend.engine_json(endpoint_id)
+
+
+@router.put("/endpoints/{endpoint_id}/load")
+async def endpoint_load(request: Request) -> dict[str, Any]:
+    _query(request)
+    endpoint_id = _id(request, "endpoint_id")
+    body = await _body(request, LoadBody)
+    sim = _sim(request)
+    sim.backend.set_load(endpoint_id, body.load, body.worker_perf)
+    await sim.tick(wait=True)
+    return sim.backend.engine_json(endpoint_id)

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_vast.sim.server import stop_server
+from pulumi_vast.api import VastClient
+from pulumi_vast.resources._settings import LOCAL_API_KEY
+from pulumi_vast.sim.server import live_server, stop_server
+from pulumi_vast.sim.testing import SimAdmin, worker_statuses
 from tests.e2e.conftest import REPO, copy_tracked_files
 from tests.e2e.test_lifecycle import over_ssh
 
@@ -110,3 +113,72 @@ def test_python_instance_example_runs_as_its_readme_says(clone: Clone) -> None:
         "id_ed25519",
         "id_ed25519.pub",
     ]
+
+
+def test_serverless_llm_example_recruits_workers_under_load(clone: Clone) -> None:
+    deploy, look, clean_up = readme_blocks(REPO / "examples" / "serverless-llm")
+    assert deploy[0] == "cd examples/serverless-llm"
+    example = clone.root / "examples" / "serverless-llm"
+    for line in deploy[1:]:
+        clone.run(line, example)
+    outputs = json.loads(clone.run("../../dev pulumi stack output --json", example).stdout)
+    assert outputs["endpoint"] == "llm"
+    assert outputs["route_url"].endswith("/route/")
+
+    data_dir = clone.root / ".state" / "sim"
+    server = live_server(data_dir)
+    assert server is not None
+    with SimAdmin(server.url, data_dir=data_dir) as admin:
+        admin.set_load(outputs["endpoint_id"], 30.0)  # 30 req/s, 10 per worker, 80% busy: 4
+        admin.wait_for_endpoint(
+            outputs["endpoint_id"],
+            lambda view: worker_statuses(view).get("running", 0) == 4,
+            timeout=COMMAND_TIMEOUT_S,
+        )
+    for line in look:
+        clone.run(line, example)
+    refreshed = json.loads(clone.run("../../dev pulumi stack output --json", example).stdout)
+    assert refreshed["worker_count"] == 4, "refresh shows the workers recruited for the load"
+    assert {w["status"] for w in refreshed["workers"]} == {"running"}
+    client = VastClient(server.url, LOCAL_API_KEY)
+    assert outputs["route_url"] == client.serverless.route_url
+    routed = client.serverless.route(outputs["endpoint"])  # what a client of it does first
+    assert routed["worker_id"] in {w["id"] for w in refreshed["workers"]}
+    clone.run("../../dev pulumi preview --expect-no-changes", example)
+
+    for line in clean_up:
+        clone.run(line, example)
+    ledger = clone.run("../../dev vast sim ledger --json", example).stdout
+    assert json.loads(ledger)["totals"]["alive"] == 0, "destroy leaves no worker billing"
+
+
+def test_image_generation_example_publishes_its_port_and_keeps_the_token_secret(
+    clone: Clone,
+) -> None:
+    deploy, clean_up = readme_blocks(REPO / "examples" / "image-generation")
+    assert deploy[0] == "cd examples/image-generation"
+    example = clone.root / "examples" / "image-generation"
+    for line in deploy[1:]:
+        clone.run(line, example)
+
+    outputs = json.loads(clone.run("../../dev pulumi stack output --json", example).stdout)
+    [rented] = json.loads(clone.run("../../dev vast sim ledger --json", example).stdout)[
+        "instances"
+    ]
+    assert rented["id"] == outputs["instance_id"]
+    data_dir = clone.root / ".state" / "sim"
+    server = live_server(data_dir)
+    assert server is not None
+    live = VastClient(server.url, LOCAL_API_KEY).instances.get(outputs["instance_id"])
+    assert live is not None
+    host_port = live.mapped_port(7860)
+    assert host_port is not None, "the template's port is published"
+    assert outputs["webui"] == f"http://{live.public_ipaddr}:{host_port}"
+    state = clone.run("../../dev pulumi stack export", example).stdout
+    assert "hf_example_token" not in state, "the token is a secret in the state"
+    assert over_ssh(outputs["ssh"], "printenv HF_TOKEN") == "hf_example_token", "it reached"
+
+    for line in clean_up:
+        clone.run(line, example)
+    ledger = clone.run("../../dev vast sim ledger --json", example).stdout
+    assert json.loads(ledger)["totals"]["alive"] == 0

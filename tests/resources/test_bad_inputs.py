@@ -13,7 +13,7 @@ import pytest
 
 import pulumi_vast as vast
 from pulumi_vast.sim.testing import SimAdmin
-from tests.resources.bad_inputs import ROWS, env_vars, templates, volumes
+from tests.resources.bad_inputs import ROWS, env_vars, serverless, templates, volumes
 from tests.resources.bad_inputs.preview import preview
 from tests.resources.bad_inputs.rows import (
     IMAGE,
@@ -137,3 +137,16 @@ def test_the_new_resources_rows_bases_are_accepted(base: dict[str, Any], files: 
         vast.Instance("gpu", query=QUERY, image=IMAGE, volumes=[mount])
 
     assert preview(Program(program), base, files).text() == ""
+
+
+def test_the_serverless_rows_bases_are_accepted(base: dict[str, Any], files: Files) -> None:
+    """The wholes the endpoint, worker group and deployment rows each break one thing of."""
+    good_config = StackConfig(
+        {
+            "pulumi-vast:templates": [serverless.TEMPLATE],
+            "pulumi-vast:endpoints": [serverless.endpoint()],
+            "pulumi-vast:workerGroups": [serverless.group()],
+            "pulumi-vast:deployments": [serverless.deployment()],
+        }
+    )
+    assert preview(good_config, base, files).text() == ""

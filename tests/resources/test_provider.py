@@ -18,6 +18,7 @@ from pulumi.runtime import rpc
 from pydantic import Field
 
 import pulumi_vast.resources as resources
+from pulumi_vast.api import EndpointRequest, TemplateRequest
 from pulumi_vast.resources._fields import SECRET, UPDATE, FieldTable, Input, ResourceArgs
 from pulumi_vast.resources._provider import SecretInError, VastProvider
 from pulumi_vast.stack import generate_key_pair
@@ -243,14 +244,61 @@ def volume_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
     provider.delete(created.id, sent(created.outs))
 
 
+def endpoint_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # nothing declared secret: a name the program marked secret must stay secret
+    news = {"name": "private-endpoint", "cold_workers": 0, "max_workers": 1}
+    checked = provider.check({}, sent(news, marked={"name"}))
+    yield "check inputs", checked.inputs, {"name"}
+    created = provider.create(sent(checked.inputs, marked={"name"}))
+    yield "create outputs", created.outs, {"name"}
+    read = provider.read(created.id, sent(created.outs, marked={"name"}))
+    yield "read outputs", read.outs, {"name"}
+    yield "read inputs", read.inputs, {"name"}
+    knob = sent({**checked.inputs, "max_workers": 2}, marked={"name"})
+    updated = provider.update(created.id, sent(read.outs), knob)
+    yield "update outputs", updated.outs, {"name"}
+    provider.delete(created.id, sent(updated.outs))
+
+
+def worker_group_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # nothing declared secret: launch arguments the program marked secret must stay secret
+    client = provider.client
+    endpoint = client.serverless.create_endpoint(
+        EndpointRequest(endpoint_name="secret-group", cold_workers=0, max_workers=1)
+    )
+    template = client.templates.create(TemplateRequest(name="secret-group", image="vllm/vllm"))
+    news = {
+        "endpoint": endpoint,
+        "template": template.hash_id,
+        "query": "gpu_ram>=24",
+        "launch_args": "--disk 20",
+        "test_workers": 0,
+    }
+    checked = provider.check({}, sent(news, marked={"launch_args"}))
+    yield "check inputs", checked.inputs, {"launch_args"}
+    created = provider.create(sent(checked.inputs, marked={"launch_args"}))
+    yield "create outputs", created.outs, {"launch_args"}
+    read = provider.read(created.id, sent(created.outs, marked={"launch_args"}))
+    yield "read outputs", read.outs, {"launch_args"}
+    yield "read inputs", read.inputs, {"launch_args"}
+    knob = sent({**checked.inputs, "target_util": 0.5}, marked={"launch_args"})
+    updated = provider.update(created.id, sent(read.outs), knob)
+    yield "update outputs", updated.outs, {"launch_args"}
+    provider.delete(created.id, sent(updated.outs))
+    client.serverless.delete_endpoint(endpoint)
+    client.templates.delete(template.id)
+
+
 LIFECYCLES: dict[type[VastProvider], Lifecycle] = {
     resources.EnvVarProvider: env_var_lifecycle,
     resources.InstanceProvider: instance_lifecycle,
     resources.NetworkVolumeProvider: volume_lifecycle,
+    resources.ServerlessEndpointProvider: endpoint_lifecycle,
     resources.SshKeyProvider: ssh_key_lifecycle,
     resources.StackTagProvider: stack_tag_lifecycle,
     resources.TemplateProvider: template_lifecycle,
     resources.VolumeProvider: volume_lifecycle,
+    resources.WorkerGroupProvider: worker_group_lifecycle,
 }
 
 
