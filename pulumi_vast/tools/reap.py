@@ -12,6 +12,8 @@ It destroys, in the stack's account:
 - instances that carry the stack's tag but that its state does not hold: a create whose
   answer was lost when `pulumi` was stopped by force. One younger than --orphan-age
   minutes (default 60) is left alone, and listed: it may be a create still in flight.
+  Serverless workers are their worker group's, never reaped (one of a group the state
+  does not hold is listed).
 
 It says what it did, and exits 1 if something could not be destroyed (2 if the stack could
 not be read). The state still holds the instances it destroyed: the next `pulumi refresh`
@@ -31,7 +33,8 @@ from typing import Any
 from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api import VastClient, VastError
 from pulumi_vast.resources._connection import connection_for
-from pulumi_vast.resources._owner import stack_of
+from pulumi_vast.resources._owner import RESOURCE_TAG_ENV, stack_of
+from pulumi_vast.resources._serverless import WORKER_TAG_PREFIX
 from pulumi_vast.resources._ttl import expiry_of, iso
 from pulumi_vast.tools._stack import StackError, StackView, find_pulumi, read_stack
 from pulumi_vast.tools.cost import DEFAULT_DAYS, add_stack_arguments
@@ -141,8 +144,20 @@ def plan_reaping(
             reapings.append(Reaping(instance_id, resource.name, "; ".join(reasons)))
     spared: list[str] = []
     tags = stack.stack_ids
+    groups = {r.name for r in stack.resources if r.kind == "WorkerGroup"}
     for instance in live.values():
         if instance.id in held or stack_of(instance) not in tags:
+            continue
+        tag = instance.extra_env.get(RESOURCE_TAG_ENV, "")
+        if tag.startswith(WORKER_TAG_PREFIX):
+            # Vast's engine recruits a worker group's workers: they are the group's, not
+            # the state's, and one destroyed is replaced while the group lives.
+            group = tag.removeprefix(WORKER_TAG_PREFIX)
+            if group not in groups:
+                spared.append(
+                    f"instance {instance.id}: a worker of worker group {group!r}, which the "
+                    "stack's state does not hold: delete that group, then its workers"
+                )
             continue
         age = now - (instance.start_date or now)
         lost = "it carries the stack's tag, but the stack's state does not hold it"

@@ -10,7 +10,7 @@ import pytest
 
 from pulumi_vast.api import Charge, Instance
 from pulumi_vast.cli import main
-from pulumi_vast.resources._owner import RELEASED_MARK, STACK_TAG_ENV
+from pulumi_vast.resources._owner import RELEASED_MARK, RESOURCE_TAG_ENV, STACK_TAG_ENV
 from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._settings import ProviderSettings
 from pulumi_vast.resources._ttl import EXPIRES_ENV
@@ -117,17 +117,22 @@ def test_reap_takes_what_is_past_its_ttl_over_budget_or_lost() -> None:
             _live(4),  # not in state, an hour old: lost
             _live(5, label=f"x {RELEASED_MARK}"),  # released on purpose: not the stack's
             Instance(id=6, extra_env={STACK_TAG_ENV: "other"}, start_date=NOW - 7200),
+            _live(7, **{RESOURCE_TAG_ENV: "workers:pool"}),  # its group's (in state)
+            _live(8, **{RESOURCE_TAG_ENV: "workers:lost"}),  # a group the state lost
         ],
         {1: 0.5, 2: 0.5, 3: 2.5},
     )
-    stack = _stack(_held("a", 1), _held("b", 2), _held("c", 3, max_budget=2.0), _held("gone", 9))
+    pool = StackResource("pool", "WorkerGroup", {})
+    stack = _stack(
+        _held("a", 1), _held("b", 2), _held("c", 3, max_budget=2.0), _held("gone", 9), pool
+    )
     reapings, spared = plan_reaping(stack, client, orphan_age=1800, days=90)
     reasons = {r.instance_id: (r.resource, r.reason) for r in reapings}
     assert set(reasons) == {1, 3, 4}
     assert reasons[1][0] == "a" and reasons[1][1].startswith("past its TTL")
     assert reasons[3] == ("c", "over budget: it cost 2.500 USD of its max_budget 2")
     assert reasons[4][0] == "" and "state does not hold it" in reasons[4][1]
-    assert spared == []
+    assert len(spared) == 1 and spared[0].startswith("instance 8: a worker of worker group")
 
     young, _ = plan_reaping(stack, client, orphan_age=7200, days=90)
     assert 4 not in {r.instance_id for r in young}
