@@ -277,3 +277,16 @@ def test_request_counting_is_exact_under_many_threads() -> None:
     assert snap.by_status == {200: 201, 503: 1}
     client.stats.reset()
     assert client.stats.total == 0 and client.stats.by_route == {}
+
+
+def test_server_time_follows_the_date_of_the_last_answer() -> None:
+    ahead = datetime.now(UTC) + timedelta(hours=2)
+    fake = FakeVast()
+    fake.on("GET", USER, reply(200, ME, Date=format_datetime(ahead, usegmt=True)), reply(200, ME))
+    client = fake.client()
+    before = client.server_time()
+    assert abs(before - datetime.now(UTC).timestamp()) < 60, "this machine's clock at first"
+    client.users.current()
+    assert abs(client.server_time() - ahead.timestamp()) < 60, "then the service's"
+    client.users.current()  # an answer without a Date keeps the last one's
+    assert abs(client.server_time() - ahead.timestamp()) < 60

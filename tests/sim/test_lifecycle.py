@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,4 +236,6 @@ def test_the_container_clock_is_the_simulators(api: httpx.Client, sim_admin: Sim
     sim_admin.advance(7200)
     inside = int(ssh_run(port, key, "date +%s")[1])
     assert abs(inside - sim_admin.now()) < 600, "the container reads the simulator's clock"
+    served = parsedate_to_datetime(api.get("/api/v0/users/current").headers["date"])
+    assert abs(served.timestamp() - sim_admin.now()) < 600, "and so do the API's answers"
     assert int(ssh_run(port, key, "date -d @0 +%s")[1]) == 0, "other times: date as usual"
