@@ -13,9 +13,11 @@ from pulumi_vast.resources import (
     env_var,
     instance,
     network_volume,
+    overlay_network,
     ssh_key,
     stack_tag,
     template,
+    training_cluster,
     volume,
 )
 from pulumi_vast.resources._account import Account
@@ -25,18 +27,22 @@ from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources.env_var import *  # noqa: F403
 from pulumi_vast.resources.instance import *  # noqa: F403
 from pulumi_vast.resources.network_volume import *  # noqa: F403
+from pulumi_vast.resources.overlay_network import *  # noqa: F403
 from pulumi_vast.resources.ssh_key import *  # noqa: F403
 from pulumi_vast.resources.stack_tag import *  # noqa: F403
 from pulumi_vast.resources.template import *  # noqa: F403
+from pulumi_vast.resources.training_cluster import *  # noqa: F403
 from pulumi_vast.resources.volume import *  # noqa: F403
 
 __all__ = ["Account", "Input", "RankedOffer", "VolumeMount", "get_offers"]
 __all__ += env_var.__all__
 __all__ += instance.__all__
 __all__ += network_volume.__all__
+__all__ += overlay_network.__all__
 __all__ += ssh_key.__all__
 __all__ += stack_tag.__all__
 __all__ += template.__all__
+__all__ += training_cluster.__all__
 __all__ += volume.__all__
 
 # Under the SDK's stock provider host (this package is loaded when it unpickles a provider),
