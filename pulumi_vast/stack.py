@@ -24,6 +24,12 @@ Python API); entries refer to each other by name:
         template: trainer           # a name from templates, or a hash id
         volumes: [{volume: data, path: /data}]
         ssh_keys: [dev]             # names from sshKeys, or public key lines
+    pulumi-vast:trainingClusters:   # N nodes on one physical cluster's overlay network
+      - name: llm
+        nodes: 2
+        query: gpu_ram>=24
+        image: pytorch/pytorch
+        ssh_keys: [dev]
 
 The keys, their entries and what a name may refer to come from the resource classes
 (`config_key`, `config_entry`, `config_refs`): a new resource is declared here by its own
@@ -41,7 +47,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pulumi_vast.resources import Instance
+from pulumi_vast.resources import Instance, TrainingGang
 from pulumi_vast.resources._problems import (
     Failure,
     InvalidField,
@@ -166,9 +172,9 @@ def load_spec(config: pulumi.Config) -> StackSpec:
     return StackSpec.parse(raw)
 
 
-def build(spec: StackSpec) -> dict[str, Instance]:
+def build(spec: StackSpec) -> dict[tuple[str, str], VastResource]:
     """The resources ``spec`` declares; bad entries fail (all of them named) before any is.
-    Returns the instances, by name."""
+    Returns them by (config key, name)."""
     failures: list[Failure] = []
     planned: list[tuple[type[VastResource], str, Any, list[tuple[str, str]]]] = []
     declared = {
@@ -217,7 +223,7 @@ def build(spec: StackSpec) -> dict[str, Instance]:
         built[(str(resource.config_key), name)] = resource(
             name, args, pulumi.ResourceOptions(depends_on=waits)
         )
-    return {name: r for (key, name), r in built.items() if isinstance(r, Instance)}
+    return built
 
 
 class _Named:
@@ -367,13 +373,27 @@ def _invalid(failures: list[Failure]) -> pulumi.RunError:
 
 def main() -> None:
     spec = load_spec(pulumi.Config(NAMESPACE))
-    for name, instance in build(spec).items():
-        pulumi.export(
-            name,
-            {
-                "instance_id": instance.instance_id,
-                "gpu": pulumi.Output.concat(instance.num_gpus.apply(str), "x ", instance.gpu_name),
-                "dph_total": instance.dph_total.apply(lambda dph: round(dph, 4)),
-                "ssh": instance.ssh_command,
-            },
-        )
+    for (_, name), resource in build(spec).items():
+        if isinstance(resource, Instance):
+            pulumi.export(
+                name,
+                {
+                    "instance_id": resource.instance_id,
+                    "gpu": pulumi.Output.concat(
+                        resource.num_gpus.apply(str), "x ", resource.gpu_name
+                    ),
+                    "dph_total": resource.dph_total.apply(lambda dph: round(dph, 4)),
+                    "ssh": resource.ssh_command,
+                },
+            )
+        elif isinstance(resource, TrainingGang):
+            pulumi.export(
+                name,
+                {
+                    "master_addr": resource.master_addr,
+                    "master_port": resource.master_port,
+                    "world_size": resource.world_size,
+                    "members": resource.members,
+                    "torchrun": resource.torchrun_commands,
+                },
+            )

@@ -13,6 +13,9 @@ from pulumi_vast.resources._resource import registered
 
 PUBLIC = [
     "Account",
+    "Cluster",
+    "ClusterArgs",
+    "ClusterProvider",
     "DockerLoginArgs",
     "EnvVar",
     "EnvVarArgs",

@@ -10,6 +10,7 @@ import sys
 
 from pulumi_vast import _stopping
 from pulumi_vast.resources import (
+    cluster,
     env_var,
     instance,
     network_volume,
@@ -24,6 +25,7 @@ from pulumi_vast.resources._account import Account
 from pulumi_vast.resources._fields import Input
 from pulumi_vast.resources._lookup import RankedOffer, get_offers
 from pulumi_vast.resources._volumes import VolumeMount
+from pulumi_vast.resources.cluster import *  # noqa: F403
 from pulumi_vast.resources.env_var import *  # noqa: F403
 from pulumi_vast.resources.instance import *  # noqa: F403
 from pulumi_vast.resources.network_volume import *  # noqa: F403
@@ -35,6 +37,7 @@ from pulumi_vast.resources.training_cluster import *  # noqa: F403
 from pulumi_vast.resources.volume import *  # noqa: F403
 
 __all__ = ["Account", "Input", "RankedOffer", "VolumeMount", "get_offers"]
+__all__ += cluster.__all__
 __all__ += env_var.__all__
 __all__ += instance.__all__
 __all__ += network_volume.__all__
