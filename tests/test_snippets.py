@@ -101,7 +101,7 @@ def test_the_account_and_get_offers_examples_run(base: dict[str, Any], files: Fi
 def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Files) -> None:
     text = README.read_text()
     blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "vast." in b]
-    assert len(blocks) == 3, "the README's Python: resources, get_offers, Account"
+    assert len(blocks) == 4, "the README's Python: resources, get_offers, training, Account"
     base = {**base, "pulumi-vast:teamBKey": "team-b-key"}
     for number, code in enumerate(blocks):
         code = code.replace("/home/me/", "~/").replace(
