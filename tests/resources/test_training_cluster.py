@@ -1,0 +1,102 @@
+"""The TrainingGang provider against the simulator: a gang lands whole on one cluster, or
+moves on to the next and leaves nothing behind; growing and shrinking touch only the ranks
+added or removed; a preview that no cluster can satisfy says what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pulumi_vast.api import CHEAPEST_FIRST, VastClient
+from pulumi_vast.resources import TrainingGangProvider
+from pulumi_vast.resources._gang import Gang, plan
+from pulumi_vast.resources._owner import OWNER_INPUT
+from pulumi_vast.sim.testing import SimAdmin
+
+pytestmark = pytest.mark.slow
+
+QUERY = "gpu_ram>=24 reliability>0.9"
+
+
+@pytest.fixture
+def client(sim_url: str, vast_account: str) -> VastClient:
+    return VastClient(sim_url, vast_account)
+
+
+def gang_inputs(provider: Any, **fields: Any) -> dict[str, Any]:
+    news = {
+        "nodes": 2,
+        "query": QUERY,
+        "image": "pytorch/pytorch",
+        "network_name": "gang",
+        "ready": {"ssh": True, "timeout": 120},
+        OWNER_INPUT: "stack0123/llm",
+        **fields,
+    }
+    result = provider.check({}, news)
+    assert [f.reason for f in result.failures] == []
+    return dict(result.inputs)
+
+
+def alive(sim_admin: SimAdmin, key: str) -> list[dict[str, Any]]:
+    return [row for row in sim_admin.ledger(key)["instances"] if row.get("destroyed_at") is None]
+
+
+def test_an_offer_taken_mid_placement_moves_the_whole_gang_to_the_next_cluster(
+    configure: Callable[..., Any],
+    client: VastClient,
+    sim_admin: SimAdmin,
+    vast_account: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider: TrainingGangProvider = configure(TrainingGangProvider)
+    inputs = gang_inputs(provider)
+    offers = client.offers.search(
+        f"{QUERY} num_gpus=1 cluster_id>=0", order=CHEAPEST_FIRST, limit=100, storage_gb=10
+    )
+    first = plan(offers, 2)[0].cluster_id
+    grow, tried = Gang.grow, []
+
+    def taken_meanwhile(self: Gang, cluster_id: int, network: str, ranks: Any) -> Any:
+        if not tried:  # someone else rents all but one of the first cluster's offers
+            for offer in [o for o in offers if o.cluster_id == cluster_id][1:]:
+                sim_admin.take_offer(vast_account, offer.id)
+        tried.append(cluster_id)
+        return grow(self, cluster_id, network, ranks)
+
+    monkeypatch.setattr(Gang, "grow", taken_meanwhile)
+    created = provider.create(inputs)
+
+    assert tried[0] == first and created.outs["cluster_id"] == tried[-1] != first
+    members = created.outs["members"]
+    assert [m["node_rank"] for m in members] == [0, 1]
+    assert sorted(r["id"] for r in alive(sim_admin, vast_account)) == sorted(
+        m["instance_id"] for m in members
+    ), "what the first cluster got was given back"
+    [overlay] = client.overlays.list()
+    assert overlay.cluster_id == created.outs["cluster_id"]
+    assert created.outs["master_addr"]
+
+    # grow to 3: one more rank, the first two untouched; shrink to 2: only rank 2 goes
+    grown = provider.update(created.id, created.outs, gang_inputs(provider, nodes=3))
+    assert grown.outs["members"][:2] == members
+    assert len(alive(sim_admin, vast_account)) == 3
+    shrunk = provider.update(created.id, grown.outs, gang_inputs(provider, nodes=2))
+    assert shrunk.outs["members"] == members
+    assert len(alive(sim_admin, vast_account)) == 2
+
+    provider.delete(created.id, shrunk.outs)
+    assert alive(sim_admin, vast_account) == []
+    assert client.overlays.list() == []
+
+
+def test_no_cluster_with_enough_offers_fails_the_check_naming_the_best(
+    configure: Callable[..., Any],
+) -> None:
+    provider: TrainingGangProvider = configure(TrainingGangProvider)
+    result = provider.check({}, {"nodes": 60, "query": QUERY, "image": "pytorch/pytorch"})
+    [failure] = result.failures
+    assert failure.reason.startswith("nodes: no physical cluster has 60 offers matching")
+    assert "the best of" in failure.reason and "offer(s) matching" in failure.reason
