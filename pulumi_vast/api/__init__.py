@@ -11,7 +11,8 @@ volume_id = client.volumes.create(rent)  # after a lost answer: client.volumes.f
 ```
 
 One module per API object, each with its models and calls: `offers`, `instances`,
-`ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `users`; all HTTP goes
+`ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `clusters` (physical
+clusters and overlay networks), `users`; all HTTP goes
 through `transport` (retries, pacing, redaction, the error tree of `errors`). The query
 language is `query` over a `vocabulary` per kind of offer (`offer_fields`,
 `volume_offer_fields`).
@@ -19,7 +20,7 @@ language is `query` over a `vocabulary` per kind of offer (`offer_fields`,
 `VastClient` loads on first use: it brings httpx, which a Pulumi program (as opposed to
 the provider) never needs, and which costs each process a sixth of a second to import.
 The models of templates, env vars and volumes load on first use too (building them costs
-a program that only writes queries some 30 ms).
+a program that only writes queries some 30 ms), and so do those of clusters and overlays.
 """
 
 from typing import TYPE_CHECKING
@@ -52,6 +53,7 @@ from pulumi_vast.api.instances import (
     MAX_LABEL_LENGTH,
     MAX_ONSTART_LENGTH,
     MIN_BID_PRICE,
+    OVERLAY_NAME,
     PENDING_STATUSES,
     CreateInstanceRequest,
     Instance,
@@ -108,6 +110,7 @@ __all__ = [
     "OFFER_ALIASES",
     "OFFER_FIELDS",
     "OFFICIAL_ORDER",
+    "OVERLAY_NAME",
     "PENDING_STATUSES",
     "TEMPLATE_SEARCH_DEFAULTS",
     "VAST_RATE_LIMITS",
@@ -116,6 +119,8 @@ __all__ = [
     "APIError",
     "BadRequest",
     "Clear",
+    "Cluster",
+    "ClusterNode",
     "Condition",
     "CreateInstanceRequest",
     "CreateVolumeRequest",
@@ -129,6 +134,7 @@ __all__ = [
     "NotFound",
     "Offer",
     "OfferField",
+    "Overlay",
     "PortBinding",
     "Query",
     "QueryError",
@@ -167,6 +173,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pulumi_vast.api.client import VastClient as VastClient
+    from pulumi_vast.api.clusters import Cluster as Cluster
+    from pulumi_vast.api.clusters import ClusterNode as ClusterNode
+    from pulumi_vast.api.clusters import Overlay as Overlay
     from pulumi_vast.api.docker_options import DockerOptions as DockerOptions
     from pulumi_vast.api.docker_options import parse_docker_options as parse_docker_options
     from pulumi_vast.api.docker_options import render_docker_options as render_docker_options
@@ -184,6 +193,7 @@ else:
         __name__,
         {
             "VastClient": "pulumi_vast.api.client",
+            **dict.fromkeys(("Cluster", "ClusterNode", "Overlay"), "pulumi_vast.api.clusters"),
             **dict.fromkeys(
                 ("DockerOptions", "parse_docker_options", "render_docker_options"),
                 "pulumi_vast.api.docker_options",

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from pulumi_vast.api._httpx import httpx
+from pulumi_vast.api.clusters import ClustersClient, OverlaysClient
 from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.env_vars import EnvVarsClient
 from pulumi_vast.api.instances import InstancesClient
@@ -31,15 +32,15 @@ class VastClient:
     """A thread-safe client of the Vast REST API.
 
     ``client.offers``, ``client.instances``, ``client.ssh_keys``, ``client.templates``,
-    ``client.env_vars``, ``client.volumes``, ``client.network_volumes`` and ``client.users``
-    hold the calls; all share one HTTP connection pool, one `RetryPolicy` (429, 5xx and
-    transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
-    creates are never repeated once they may have reached Vast) and one set of request
-    counters, ``client.stats``. Requests are paced under Vast's documented per-endpoint rate
-    limits (``rate_limits``, `pulumi_vast.api.pacing`) so parallel callers queue for the
-    budget instead of collecting 429s. ``sleep`` is what waits between retries and for the
-    pace (inject a no-op in tests); ``transport`` is the httpx seam
-    (``httpx.MockTransport`` in tests).
+    ``client.env_vars``, ``client.volumes``, ``client.network_volumes``,
+    ``client.clusters``, ``client.overlays`` and ``client.users`` hold the calls; all share
+    one HTTP connection pool, one `RetryPolicy` (429, 5xx and transport errors, capped
+    exponential backoff with jitter, ``Retry-After`` up to 60 s; creates are never repeated
+    once they may have reached Vast) and one set of request counters, ``client.stats``.
+    Requests are paced under Vast's documented per-endpoint rate limits (``rate_limits``,
+    `pulumi_vast.api.pacing`) so parallel callers queue for the budget instead of collecting
+    429s. ``sleep`` is what waits between retries and for the pace (inject a no-op in
+    tests); ``transport`` is the httpx seam (``httpx.MockTransport`` in tests).
 
     Errors are the tree in `pulumi_vast.api.errors`. The API key is sent as a Bearer token
     and never appears in errors, logs or ``repr``.
@@ -80,6 +81,8 @@ class VastClient:
         self.env_vars = EnvVarsClient(self._transport)
         self.volumes = VolumesClient(self._transport)
         self.network_volumes = NetworkVolumesClient(self._transport)
+        self.clusters = ClustersClient(self._transport)
+        self.overlays = OverlaysClient(self._transport)
         self.users = UsersClient(self._transport)
 
     @classmethod

@@ -33,6 +33,7 @@ __all__ = [
     "MAX_LABEL_LENGTH",
     "MAX_ONSTART_LENGTH",
     "MIN_BID_PRICE",
+    "OVERLAY_NAME",
     "PENDING_STATUSES",
     "CreateInstanceRequest",
     "Instance",
@@ -88,7 +89,9 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 """An environment variable name as Docker takes it in ``-e NAME=value``."""
 _DOCKER_FLAG = re.compile(r"^-[pnvh] \S+$")
 _PORT = re.compile(r"^(\d{1,5})(?::(\d{1,5}))?(?:/(tcp|udp))?$")
-_NETWORK = re.compile(r"^[a-z0-9-]+$")
+OVERLAY_NAME = re.compile(r"^[a-z0-9-]{1,64}\Z")
+"""An overlay network's name as the official client passes ``-n NAME`` through (it drops
+any other; the simulator caps the length at 64)."""
 
 
 def port_mapping(spec: str) -> str:
@@ -376,7 +379,7 @@ class CreateInstanceRequest(BaseModel):
     @field_validator("network")
     @classmethod
     def _network(cls, value: str | None) -> str | None:
-        if value is not None and not _NETWORK.match(value):
+        if value is not None and not OVERLAY_NAME.match(value):
             raise ValueError("an overlay network name: lower-case letters, digits and -")
         return value
 

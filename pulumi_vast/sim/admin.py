@@ -53,7 +53,11 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
                                               (masked), "routes"}]}
     DELETE /_sim/requests[?key=K]             reset them
     GET    /_sim/instances/{id}               an instance's record (secrets masked), its
-                                              owner's masked key, folder, authorized keys
+                                              owner's masked key, folder, authorized keys,
+                                              overlay ({id, name, address} or null)
+    POST   /_sim/instances/{id}/destroy       its owner destroys it out of band (elsewhere
+                                              than the caller under test: not in the
+                                              owner's request counts)
     POST   /_sim/instances/{id}/host_lost     {status: "offline"|"exited"}
     POST   /_sim/instances/{id}/preempt       outbid: stopped, GPUs to someone else
     POST   /_sim/offers/{id}/take             {key}: someone else rents the offer
@@ -316,6 +320,17 @@ async def host_lost(request: Request) -> dict[str, Any]:
     body = await _body(request, HostLost)
     sim = _sim(request)
     sim.backend.host_lost(instance_id, Phase(body.status))
+    await sim.settle()
+    return {"success": True}
+
+
+@router.post("/instances/{instance_id}/destroy")
+async def destroy_instance(request: Request) -> dict[str, Any]:
+    _query(request)
+    instance_id = _id(request, "instance_id")
+    await _body(request, Nothing)
+    sim = _sim(request)
+    sim.backend.destroy_as_owner(instance_id)
     await sim.settle()
     return {"success": True}
 

@@ -9,11 +9,11 @@ in its folder (`container_paths`), so the instances that mount one volume share 
 22/tcp port, same ports as before when free) and only then lets the backend call it
 `running` with those ports, then starts its onstart script; so no answer says running
 before SSH listens and the port map is filled. `sync(changes)` makes reality match the
-backend for what the change log names: a live instance has its folder and mounts, a
-`running` one without a server gets one (after a restart of the simulator), any other
-loses its own, and a destroyed one loses its folder too (its volumes keep theirs until
-they are deleted). Both are guarded per instance, so concurrent calls
-never start a server twice.
+backend for what the change log names: a live instance has its folder, mounts and network
+tools (`net_tools`: its `eth0` is its overlay address), a `running` one without a server
+gets one (after a restart of the simulator), any other loses its own, and a destroyed one
+loses its folder too (its volumes keep theirs until they are deleted). Both are guarded
+per instance, so concurrent calls never start a server twice.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pulumi_vast.sim.container_paths import mount_folder
 from pulumi_vast.sim.gpu_tools import install_gpu_tools
 from pulumi_vast.sim.models import SimBackend
 from pulumi_vast.sim.models.base import Changes
+from pulumi_vast.sim.net_tools import install_net_tools
 from pulumi_vast.sim.records import LOOPBACK, Instance, Phase
 from pulumi_vast.sim.ssh import SshHost, ensure_host_key
 
@@ -119,9 +120,11 @@ class HostManager:
             shutil.rmtree(self.volume_dir(volume_id), ignore_errors=True)
 
     def _furnish(self, instance: Instance) -> Path:
-        """The instance's folder, with its volumes mounted in it."""
+        """The instance's folder, with its volumes mounted in it and its network tools
+        showing its overlay address (`net_tools`)."""
         root = self.instance_dir(instance.id)
         root.mkdir(parents=True, exist_ok=True)
+        install_net_tools(root, self._backend.overlay_address(instance.id))
         for mount in instance.mounts:
             target = self.volume_dir(mount["volume_id"])
             target.mkdir(parents=True, exist_ok=True)

@@ -8,16 +8,24 @@ renting a 4-GPU bundle of an 8-GPU machine hides its 8-GPU bundle until it is re
 
 Prices follow the seeds' "Pricing Tiers" (per GPU per hour). Storage is priced per GB per
 month and charged by the hour: `storage_dph`.
+
+**Physical clusters.** Beside the fleet, each copy of the market lists `CLUSTER_FLEET`:
+groups of machines of one host on one LAN, sharing a `cluster_id` that their offers carry
+(search them with ``cluster_id=N``, or ``cluster_id!=None`` for all). Their machines are
+verified and reliable, and a cluster's machines share one price, as one host lists them.
+They come from a random stream of their own, so adding them changed no fleet machine or
+offer. (Each SXM machine of the fleet is a cluster of its own, as before.)
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 __all__ = [
+    "CLUSTER_FLEET",
     "FLEET",
     "GPU_MODELS",
     "HOURS_PER_MONTH",
@@ -27,6 +35,7 @@ __all__ = [
     "Market",
     "OfferSpec",
     "OfferType",
+    "SeededCluster",
     "normalize_offer_type",
     "storage_dph",
 ]
@@ -96,6 +105,20 @@ FLEET: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("H100 SXM", (1, 8)),
 )
 """GPU counts of the machines listing each model."""
+
+CLUSTER_FLEET: tuple[tuple[str, int, int], ...] = (
+    ("RTX 4090", 2, 4),
+    ("H100 SXM", 8, 3),
+    ("RTX 4090", 2, 2),
+)
+"""The physical clusters of each copy of the market: (GPU model, GPUs per machine,
+machines). Two clusters of one model, one of them too small for some gangs, so that a
+placement can fall back to the next cluster or find none big enough."""
+_FIRST_CLUSTER_ID = 200
+"""Seeded cluster ids: 200 + 10 x copy + n (the fleet's SXM machines are 700 and up)."""
+_CLUSTER_MACHINE_IDS = 900_000
+_CLUSTER_OFFER_IDS = 3_000_000
+_CLUSTER_HOSTS = 90_000
 
 _LOCATIONS = (
     ("California", "US"),
@@ -181,6 +204,16 @@ class Machine:
 
 
 @dataclass(frozen=True)
+class SeededCluster:
+    """A physical cluster of the seeded market: its machines, the first one its manager,
+    on the host's LAN `subnet`."""
+
+    id: int
+    subnet: str
+    machine_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class OfferSpec:
     """One ask: a bundle of `num_gpus` GPUs of a machine."""
 
@@ -219,6 +252,8 @@ class Market:
         self.epoch = epoch
         self.machines: dict[int, Machine] = {}
         self.offers: dict[int, OfferSpec] = {}
+        self.clusters: dict[int, SeededCluster] = {}
+        """The physical clusters of `CLUSTER_FLEET` (not the fleet's one-machine ones)."""
         self._generate(random.Random(seed), scale)
 
     def __iter__(self) -> Iterator[OfferSpec]:
@@ -237,6 +272,8 @@ class Market:
         id ranges of its own."""
         for copy in range(scale):
             self._list_fleet(rng if copy == 0 else random.Random(f"fleet-{self.seed}-{copy}"), copy)
+        for copy in range(scale):
+            self._list_clusters(random.Random(f"clusters-{self.seed}-{copy}"), copy)
 
     def _list_fleet(self, rng: random.Random, copy: int) -> None:
         machine_ids = rng.sample(range(10_000 + copy * 50_000, 60_000 + copy * 50_000), 64)
@@ -259,6 +296,51 @@ class Market:
                     self.offers[offer_id] = OfferSpec(
                         id=offer_id, bundle_id=offer_id * 3 + 7, machine=machine, num_gpus=size
                     )
+
+    def _list_clusters(self, rng: random.Random, copy: int) -> None:
+        machine_ids = iter(rng.sample(range(10_000), 64))
+        offer_ids = iter(rng.sample(range(100_000), 256))
+        for number, (model_name, num_gpus, count) in enumerate(CLUSTER_FLEET):
+            model = _MODELS_BY_NAME[model_name]
+            cluster_id = _FIRST_CLUSTER_ID + copy * 10 + number
+            host_id = _CLUSTER_HOSTS + copy * 100 + number
+            low, high = model.price_per_gpu
+            price = round(rng.uniform(low, high), 4)
+            members: list[int] = []
+            for _ in range(count):
+                base = self._machine(
+                    rng,
+                    0,
+                    _CLUSTER_MACHINE_IDS + copy * 10_000 + next(machine_ids),
+                    [host_id],
+                    model,
+                    num_gpus,
+                )
+                machine = replace(
+                    base,
+                    price_per_gpu=price,
+                    min_bid_per_gpu=round(price * 0.5, 4),
+                    reliability=round(rng.uniform(0.97, 0.999), 4),
+                    verification="verified",
+                    hosting_type=1,
+                    static_ip=True,
+                    cluster_id=cluster_id,
+                )
+                if members:
+                    first = self.machines[members[0]]
+                    machine = replace(machine, region=first.region, country=first.country)
+                self.machines[machine.id] = machine
+                members.append(machine.id)
+                for size in OFFER_SIZES:
+                    if size > num_gpus:
+                        break
+                    offer_id = _CLUSTER_OFFER_IDS + copy * 100_000 + next(offer_ids)
+                    self.offers[offer_id] = OfferSpec(
+                        id=offer_id, bundle_id=offer_id * 3 + 7, machine=machine, num_gpus=size
+                    )
+            self.clusters[cluster_id] = SeededCluster(
+                id=cluster_id, subnet=f"10.{copy}.{number}.0/24", machine_ids=tuple(members)
+            )
 
     @staticmethod
     def _machine(

@@ -146,7 +146,7 @@ def filter_offers(
     """Apply a search body's filters, `order` and `limit` to rendered offers."""
     if not rows:
         return []
-    normalized = _normalize_filters(filters, rows[0])
+    normalized = _normalize_filters(filters, _sample(rows, filters))
     try:
         kept = [row for row in rows if matches(normalized, _view(row, normalized))]
     except FilterError as exc:
@@ -154,6 +154,16 @@ def filter_offers(
     pairs = _order_pairs(order, rows[0])
     ordered = cast(list[Row], sort_rows(kept, pairs)) if pairs else kept
     return ordered[: _limit(limit, default_limit)]
+
+
+def _sample(rows: Sequence[Row], filters: Mapping[str, Any]) -> Row:
+    """The first row, with each filtered column's first value that is not None, so a
+    string operand is typed by the column (`cluster_id` is None on most offers)."""
+    sample = dict(rows[0])
+    for field in filters:
+        if field in sample and sample[field] is None:
+            sample[field] = next((row[field] for row in rows if row.get(field) is not None), None)
+    return sample
 
 
 def _order_pairs(order: Any, sample: Mapping[str, Any]) -> list[list[str]]:

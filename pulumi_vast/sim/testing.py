@@ -155,6 +155,10 @@ class SimAdmin:
     def host_lost(self, instance_id: int, status: str = "offline") -> None:
         self._call("POST", f"/instances/{instance_id}/host_lost", json={"status": status})
 
+    def destroy(self, instance_id: int) -> None:
+        """Its owner destroys the instance out of band (not in the owner's request counts)."""
+        self._call("POST", f"/instances/{instance_id}/destroy")
+
     def preempt(self, instance_id: int) -> None:
         self._call("POST", f"/instances/{instance_id}/preempt")
 

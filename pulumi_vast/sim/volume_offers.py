@@ -10,7 +10,9 @@ the official CLI's `search network-volumes` shows. Any instance on a machine of 
 cluster can mount a volume rented from it. (Guessed from the official client, which shows
 a cluster id on network volume offers and on volumes; openapi does not describe them.)
 
-Offers come from their own random stream of the seed, so adding them changed no GPU offer.
+Offers come from their own random stream of the seed, so adding them changed no GPU offer;
+those of the seeded physical clusters (`marketplace.CLUSTER_FLEET`) from another, so adding
+the clusters changed no volume offer of the fleet.
 An offer shows the space the account has not rented from it yet, priced for the search's
 `allocated_storage` (`storage_total_cost`); rented volumes show as `GET /volumes/` lists
 them. Field types follow openapi's `VolumeOffer` and `Volume` schemas.
@@ -32,6 +34,16 @@ VolumeKind = Literal["local", "network"]
 _LOCAL_IDS = range(10_000_000, 12_000_000)
 _NETWORK_IDS = range(12_000_000, 13_000_000)
 _NETWORK_DISK_GB = (2000.0, 4000.0, 8000.0, 16000.0)
+
+
+def _fresh_ids(rng: random.Random, ids: range, count: int, taken: set[int]) -> list[int]:
+    """`count` ids drawn from `ids`, none of them `taken` (no extra draw when none is)."""
+    drawn = rng.sample(ids, count)
+    for index, value in enumerate(drawn):
+        while value in taken or value in drawn[:index]:
+            value = rng.choice(ids)
+        drawn[index] = value
+    return drawn
 
 
 @dataclass(frozen=True)
@@ -64,9 +76,15 @@ class VolumeMarket:
     def __init__(self, market: Market) -> None:
         self.market = market
         self.offers: dict[int, VolumeOfferSpec] = {}
-        rng = random.Random(f"volumes-{market.seed}")
-        machines = list(market.machines.values())
-        local_ids = rng.sample(_LOCAL_IDS, len(machines))
+        in_clusters = {mid for cluster in market.clusters.values() for mid in cluster.machine_ids}
+        fleet = [m for m in market.machines.values() if m.id not in in_clusters]
+        self._list(random.Random(f"volumes-{market.seed}"), fleet)
+        clustered = [m for m in market.machines.values() if m.id in in_clusters]
+        self._list(random.Random(f"cluster-volumes-{market.seed}"), clustered)
+
+    def _list(self, rng: random.Random, machines: list[Machine]) -> None:
+        taken = set(self.offers)
+        local_ids = _fresh_ids(rng, _LOCAL_IDS, len(machines), taken)
         for offer_id, machine in zip(local_ids, machines, strict=True):
             self.offers[offer_id] = VolumeOfferSpec(
                 id=offer_id,
@@ -79,7 +97,7 @@ class VolumeMarket:
         for machine in machines:
             if machine.cluster_id is not None:
                 clusters.setdefault(machine.cluster_id, machine)
-        network_ids = rng.sample(_NETWORK_IDS, len(clusters))
+        network_ids = _fresh_ids(rng, _NETWORK_IDS, len(clusters), taken)
         for offer_id, machine in zip(network_ids, clusters.values(), strict=True):
             low = round(rng.uniform(300, 900), 1)
             high = round(rng.uniform(1500, 4000), 1)

@@ -116,5 +116,16 @@ def test_a_larger_market_lists_the_fleet_again_keeping_the_first_copy(market: Ma
     assert len(doubled.machines) == 2 * len(market.machines)
     first = {offer_id: doubled.offers[offer_id] for offer_id in market.offers}
     assert first == market.offers, "scale 1's offers, unchanged, are the first copy"
-    copies = Counter((o.machine.gpu.name, o.num_gpus, o.machine.num_gpus) for o in doubled)
-    assert set(copies.values()) == {2}, "every bundle of the fleet listed twice"
+
+    def bundles(of: Market) -> Counter[tuple[str, int, int, bool]]:
+        return Counter(
+            (o.machine.gpu.name, o.num_gpus, o.machine.num_gpus, o.machine.id in clustered(of))
+            for o in of
+        )
+
+    def clustered(of: Market) -> set[int]:
+        return {m for cluster in of.clusters.values() for m in cluster.machine_ids}
+
+    once = bundles(market)
+    assert bundles(doubled) == once + once, "every bundle of the fleet and clusters listed twice"
+    assert len(doubled.clusters) == 2 * len(market.clusters)

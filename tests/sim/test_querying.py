@@ -147,3 +147,10 @@ def test_select_filters_only_on_stored_columns() -> None:
         select_instances(rows, {"dph_total": {"lt": 1}}, filterable)
     with pytest.raises(InvalidRequest, match="not a valid column"):
         parse_order_by([{"col": "nope"}], COLUMNS)
+
+
+def test_a_string_operand_is_typed_by_the_column_even_when_the_first_row_has_none() -> None:
+    rows = [{"id": 1, "cluster_id": None}, {"id": 2, "cluster_id": 700}]
+    # The official CLI sends `cluster_id=700` as {"eq": "700"}.
+    kept = filter_offers(rows, {"cluster_id": {"eq": "700"}}, None, None, default_limit=10)
+    assert [row["id"] for row in kept] == [2]

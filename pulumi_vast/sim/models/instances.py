@@ -9,8 +9,10 @@ A stopped instance releases its GPUs, as on Vast. Billing: see `records`.
 
 An instance's secrets are stored sealed (`records.SEALED_FIELDS`). It is made from its
 request over its template (`templates`), takes the account's env vars (`env_vars`) as they
-are when it is created, and may mount a volume (`volumes`: rented with it, or linked). The
-SSH keys that may log in are the account's (`ssh_keys`) and those attached to it alone.
+are when it is created, and may mount a volume (`volumes`: rented with it, or linked) and
+join an overlay network (``-n NAME`` in its env: `overlays`; destroying it leaves the
+overlay, deleting the overlay destroys it). The SSH keys that may log in are the account's
+(`ssh_keys`) and those attached to it alone.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pulumi_vast.sim.marketplace import storage_dph
 from pulumi_vast.sim.models.base import Changes
 from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.market import MarketBackend
+from pulumi_vast.sim.models.overlays import OverlaysBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend, same_key, valid_public_key
 from pulumi_vast.sim.models.templates import TemplatesBackend
 from pulumi_vast.sim.models.volumes import VolumesBackend
@@ -64,7 +67,7 @@ class _Made:
 
 
 class InstancesBackend(
-    VolumesBackend, TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketBackend
+    OverlaysBackend, VolumesBackend, TemplatesBackend, EnvVarsBackend, SshKeysBackend, MarketBackend
 ):
     TABLES = ("instances",)
     COUNTERS: ClassVar[dict[str, int]] = {"instance": FIRST_INSTANCE_ID}
@@ -156,6 +159,7 @@ class InstancesBackend(
             )
         if request.volume_info is not None:
             self.plan_mount(account, offer.machine, request.volume_info)
+        overlay = self.overlay_for_rent(account, envflags.network_names(made.env), offer.machine.id)
         now = self.now()
         instance_id = self._take_id("instance")
         instance = Instance(
@@ -207,6 +211,8 @@ class InstancesBackend(
         self._index(instance)
         self._save(instance)
         self._changed(instance)
+        if overlay is not None:
+            self.add_member(overlay, instance_id)
         if made.template is not None:
             self.note_template_use(made.template, now)
         if outbid:
@@ -297,7 +303,9 @@ class InstancesBackend(
             for mount in instance.mounts
             for volume in [self.volumes[mount["volume_id"]]]
         ]
-        return instance_view(instance, self.market, self.now(), mounted)
+        row = instance_view(instance, self.market, self.now(), mounted)
+        row["cluster_id"] = self.cluster_of(instance.machine_id)
+        return row
 
     def _volume_users(self, volume_id: int) -> list[dict[str, Any]]:
         return [
@@ -317,12 +325,19 @@ class InstancesBackend(
         instance = self.instances.get(instance_id)
         if instance is None:
             raise NotFound(f"no instance {instance_id}")
-        return internal_view(
+        row = internal_view(
             instance,
             account=self.accounts[instance.account],
             folder=folder,
             authorized_keys=self.authorized_keys(instance_id),
         )
+        overlay = self.overlay_of(instance_id)
+        row["overlay"] = (
+            {"id": overlay.id, "name": overlay.name, "address": overlay.address_of(instance_id)}
+            if overlay is not None
+            else None
+        )
+        return row
 
     # ---- managing -----------------------------------------------------------------------
 
@@ -369,7 +384,21 @@ class InstancesBackend(
         self._unindex(instance)
         self._save(instance)
         self._changed(instance)
+        self.leave_overlay(instance_id)
         return instance
+
+    def destroy_as_owner(self, instance_id: int) -> Instance:
+        """Destroy a live instance as its owner would, from elsewhere (admin)."""
+        instance = self._live_instance(instance_id)
+        return self.destroy(self.accounts[instance.account], instance_id)
+
+    def _member_machine(self, account: Account, instance_id: int) -> int:
+        return self._require(account, instance_id).machine_id
+
+    def _end_members(self, account: Account, instance_ids: list[int]) -> None:
+        for instance_id in instance_ids:
+            if self.owned(account, instance_id) is not None:
+                self.destroy(account, instance_id)
 
     def _live_instance(self, instance_id: int) -> Instance:
         instance = self.instances.get(instance_id)

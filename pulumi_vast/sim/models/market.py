@@ -62,6 +62,12 @@ class MarketBackend(AccountsBackend):
         """The owner's instances that are not destroyed (the instances' backend knows)."""
         return []
 
+    def cluster_of(self, machine_id: int) -> int | None:
+        """The physical cluster a machine is in, if any (the seeded market's here; the
+        clusters' backend adds those accounts register)."""
+        machine = self.market.machines.get(machine_id)
+        return machine.cluster_id if machine is not None else None
+
     def _gpus_in_use(self, owner: str, machine_id: int, *, exclude: int | None) -> int:
         own = sum(
             inst.num_gpus
@@ -110,13 +116,16 @@ class MarketBackend(AccountsBackend):
             if inst.phase in HOLDS_GPUS
         }
         rows = [
-            self.market.render(
-                offer,
-                now=now,
-                storage_gb=storage_gb,
-                offer_type=offer_type,
-                rented=offer.machine.id in rented_machines,
-            )
+            {
+                **self.market.render(
+                    offer,
+                    now=now,
+                    storage_gb=storage_gb,
+                    offer_type=offer_type,
+                    rented=offer.machine.id in rented_machines,
+                ),
+                "cluster_id": self.cluster_of(offer.machine.id),
+            }
             for offer in self.market
             if key is None or self.offer_available(key, offer)
         ]
