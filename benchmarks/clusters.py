@@ -94,7 +94,7 @@ def physical_bound(sim: SimulatorProcess, key: str, nodes: int, boot_delay: floa
     for instance_id in ids:
         client.instances.destroy(instance_id)
     for overlay in client.overlays.list():
-        client.overlays.delete(overlay.overlay_id)
+        client.overlays.delete(overlay.id)
     return boot_delay + api
 
 

@@ -169,12 +169,12 @@ class Gang:
                 ranks = self.grow(candidate.cluster_id, network, range(nodes))
             except RentalFailed as exc:
                 self.notes.append(f"cluster {candidate.cluster_id}: {exc}")
-                overlays.delete(overlay.overlay_id)
+                overlays.delete(overlay.id)
                 continue
             except BaseException:
-                overlays.delete(overlay.overlay_id)
+                overlays.delete(overlay.id)
                 raise
-            return candidate.cluster_id, overlay.overlay_id, ranks
+            return candidate.cluster_id, overlay.id, ranks
         tried = "; ".join(self.notes) or "no cluster had enough matching offers"
         raise GangFailed(f"no cluster could take all {nodes} nodes ({tried}); nothing is rented")
 

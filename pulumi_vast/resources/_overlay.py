@@ -12,13 +12,14 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_NETWORK_LENGTH", "NetworkName", "is_network_name", "network_name_for"]
 
-_NETWORK = re.compile(r"^[a-z0-9-]+\Z")
-MAX_NETWORK_LENGTH = 63
-"""The longest overlay name this package makes or accepts (Vast documents none)."""
+MAX_NETWORK_LENGTH = 64
+"""The longest overlay name (`OVERLAY_NAME`)."""
 
 
 def is_network_name(value: object) -> bool:
-    return isinstance(value, str) and _NETWORK.match(value) is not None
+    from pulumi_vast.api.instances import OVERLAY_NAME  # a program loads the client late
+
+    return isinstance(value, str) and OVERLAY_NAME.match(value) is not None
 
 
 def _network_name(text: str) -> str:
@@ -43,5 +44,5 @@ def network_name_for(text: str) -> str:
 
 def overlay_cluster(client: VastClient, name: str) -> int | None:
     """The physical cluster of the account's overlay ``name``; None if it has none."""
-    found = next((o for o in client.overlays.list() if o.name == name), None)
+    found = client.overlays.find(name)
     return None if found is None else int(found.cluster_id)

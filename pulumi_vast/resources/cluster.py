@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import AfterValidator, Field, model_validator
 
+from pulumi_vast.api import ResponseLost
+from pulumi_vast.api.clusters import Cluster as HostCluster
 from pulumi_vast.resources._fields import REPLACE, UPDATE, FieldTable, Input, ResourceArgs, known
 from pulumi_vast.resources._problems import InvalidField
 from pulumi_vast.resources._provider import VastProvider
@@ -74,7 +76,14 @@ class ClusterProvider(VastProvider):
 
     def _create(self, args: Any, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
         clusters = self.client.clusters
-        made = clusters.create(str(known(args.subnet)), int(known(args.manager_id)))
+        manager_id = int(known(args.manager_id))
+        try:
+            made = clusters.create(str(known(args.subnet)), manager_id)
+        except ResponseLost:
+            found = clusters.managed_by(manager_id)  # made, unless it never got there
+            if found is None:
+                raise
+            made = found
         members = [int(m) for m in known(args.machine_ids)]
         if members:
             try:
@@ -113,8 +122,8 @@ class ClusterProvider(VastProvider):
     def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
         self.client.clusters.delete(int(id_))
 
-    def _live(self, cluster_id: int) -> Any | None:
-        return next((c for c in self.client.clusters.list() if c.id == cluster_id), None)
+    def _live(self, cluster_id: int) -> HostCluster | None:
+        return self.client.clusters.get(cluster_id)
 
     def _outputs(self, cluster_id: int) -> dict[str, Any]:
         live = self._live(cluster_id)
@@ -123,7 +132,7 @@ class ClusterProvider(VastProvider):
         return _outputs(live)
 
 
-def _outputs(live: Any) -> dict[str, Any]:
+def _outputs(live: HostCluster) -> dict[str, Any]:
     return {"cluster_id": live.id, "nodes": [int(m) for m in live.machine_ids]}
 
 

@@ -10,6 +10,7 @@ from pulumi.dynamic import DiffResult
 from pydantic import Field
 
 from pulumi_vast.api import ResponseLost
+from pulumi_vast.api.clusters import Overlay
 from pulumi_vast.resources import _progress as progress
 from pulumi_vast.resources._fields import REPLACE, FieldTable, Input, ResourceArgs, known
 from pulumi_vast.resources._overlay import NetworkName, network_name_for
@@ -55,13 +56,14 @@ class OverlayNetworkProvider(VastProvider):
         try:
             made = overlays.create(cluster_id, name)
         except ResponseLost:
-            made = next((o for o in overlays.list() if o.name == name), None)
-            if made is None:
+            found = overlays.find(name)  # made, unless the request never got there
+            if found is None:
                 raise
-        return str(made.overlay_id), _outputs(made)
+            made = found
+        return str(made.id), _outputs(made)
 
     def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        live = next((o for o in self.client.overlays.list() if o.overlay_id == int(id_)), None)
+        live = self.client.overlays.get(int(id_))
         if live is None:
             return None
         return {**_outputs(live), "name": live.name, "cluster_id": live.cluster_id}
@@ -72,8 +74,8 @@ class OverlayNetworkProvider(VastProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)
         if result.replaces:
-            live = next((o for o in self.client.overlays.list() if o.overlay_id == int(id_)), None)
-            members = list(live.instances) if live is not None else []
+            live = self.client.overlays.get(int(id_))
+            members = list(live.instance_ids) if live is not None else []
             taken = (
                 "Vast destroys its instances with it: "
                 + ", ".join(str(i) for i in members)
@@ -85,11 +87,11 @@ class OverlayNetworkProvider(VastProvider):
         return result
 
 
-def _outputs(overlay: Any) -> dict[str, Any]:
+def _outputs(overlay: Overlay) -> dict[str, Any]:
     return {
-        "overlay_id": overlay.overlay_id,
-        "subnet": overlay.internal_subnet or "",
-        "instances": [int(i) for i in overlay.instances],
+        "overlay_id": overlay.id,
+        "subnet": overlay.subnet or "",
+        "instances": [int(i) for i in overlay.instance_ids],
     }
 
 

@@ -353,7 +353,7 @@ class TrainingGangProvider(VastProvider):
         return str(overlay_id), outs
 
     def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        overlay = next((o for o in self.client.overlays.list() if o.overlay_id == int(id_)), None)
+        overlay = self.client.overlays.get(int(id_))
         if overlay is None:
             return None  # Vast destroyed its instances with it
         listing = self.connection.watcher.snapshot(max_age=5.0).value

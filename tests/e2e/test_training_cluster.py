@@ -66,7 +66,7 @@ def test_a_training_cluster_from_stack_config_up_scale_repair_destroy(
     assert sorted(first) == [0, 1]
     assert sorted(row["id"] for row in billing(sim_admin, vast_account)) == sorted(first.values())
     [overlay] = client.overlays.list()
-    assert sorted(overlay.instances) == sorted(first.values())
+    assert sorted(overlay.instance_ids) == sorted(first.values())
     ssh = {int(m["node_rank"]): m["ssh_command"] for m in out["members"]}
     assert eth0(ssh[0]) == out["master_addr"]
     assert eth0(ssh[1]) != out["master_addr"]
@@ -87,7 +87,7 @@ def test_a_training_cluster_from_stack_config_up_scale_repair_destroy(
     grown = ranks(stack)
     assert {r: grown[r] for r in (0, 1)} == first
     assert sorted(row["id"] for row in billing(sim_admin, vast_account)) == sorted(grown.values())
-    assert sorted(client.overlays.list()[0].instances) == sorted(grown.values())
+    assert sorted(client.overlays.list()[0].instance_ids) == sorted(grown.values())
     assert stack.outputs()["llm"]["world_size"] == 3
 
     # 3 -> 2: only rank 2 is destroyed
