@@ -387,6 +387,8 @@ class TrainingGangProvider(VastProvider):
                     list(known(args.ssh_keys)),
                 )
         missing = [rank for rank in range(nodes) if rank not in live]
+        if missing:
+            self.connection.offers.forget()  # a search from before our rentals lists them
         gang = self._gang(args, olds)
         added: dict[int, RentalOutcome] = gang.grow(
             int(olds["cluster_id"]), str(olds["network"]), missing
