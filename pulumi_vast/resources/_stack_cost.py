@@ -2,11 +2,12 @@
 
 Every resource that bills reports its price per hour here (`track`, from its constructor),
 and the program's root stack exports, once, ``vast_cost``: ``per_hour`` ($, 4 decimals),
-``per_day`` (2 decimals) and how many ``instances``, ``volumes`` and ``network_volumes``
-the stack holds (a kind it holds none of is left out). At preview it is what the stack
-will cost once applied, and the engine prints its change against the last `up`:
-``~ vast_cost: {~ instances: 2 => 3, ~ per_hour: 0.5108 => 0.9146, ...}``. After `up`
-it is what Vast bills (`VastResource.billed_per_hour`: a stopped instance bills only its
+``per_day`` (2 decimals) and how many ``instances``, ``volumes``, ``network_volumes``
+and ``training_clusters`` the stack holds (a kind it holds none of is left out). At
+preview it is what the stack will cost once applied, and the engine prints its change
+against the last `up`:
+``~ vast_cost: {~ instances: 2 => 3, ~ per_hour: 0.5108 => 0.9146, ...}``. After `up` it
+is what Vast bills (`VastResource.billed_per_hour`: a stopped instance bills only its
 disk). At preview a new instance counts the price its "will rent" line
 gives, which our provider host shows as the instance's output (`OfferBook.expect`); under
 the SDK's stock host, which does not take part in previews, the total is unknown while
@@ -33,7 +34,7 @@ from pulumi.runtime.stack import Stack
 __all__ = ["COUNTED", "STACK_OUTPUT", "StackCost", "summary", "track"]
 
 STACK_OUTPUT = "vast_cost"
-COUNTED = ("instances", "volumes", "network_volumes")
+COUNTED = ("instances", "volumes", "network_volumes", "training_clusters")
 """The kinds of billing resources `vast_cost` counts, as its keys name them."""
 
 

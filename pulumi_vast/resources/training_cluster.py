@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import pulumi
-from pulumi.dynamic import DiffResult
+from pulumi.dynamic import DiffResult, UpdateResult
 from pydantic import Field, model_validator
 
 from pulumi_vast._operation import current_urn
@@ -301,12 +301,26 @@ class TrainingGangProvider(VastProvider):
         )
         return []
 
+    @staticmethod
+    def _ranks_lost(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether ranks that ``news`` asks for are missing from the state (a refresh
+        dropped them: destroyed out of band)."""
+        nodes = news.get("nodes")
+        return isinstance(nodes, int | float) and len(olds.get("members") or []) < int(nodes)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if not self._ranks_lost(olds, news):
+            return super().update(id_, olds, news)
+        # Nothing declared changed, yet ranks are to be rented again.
+        args = self.table.parse(news)
+        with self.refusals("update", id_):
+            outs = self._update(id_, olds, args, frozenset({"nodes"}))
+        return UpdateResult(self._complete({**news, **outs}, "update"))
+
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)
         members = olds.get("members") or []
-        nodes = news.get("nodes")
-        lost = isinstance(nodes, int | float) and len(members) < int(nodes)
-        if lost and not result.changes:
+        if self._ranks_lost(olds, news) and not result.changes:
             # A refresh dropped ranks destroyed out of band: rent them again.
             result = DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=True)
         if result.replaces:
@@ -400,7 +414,8 @@ class TrainingGangProvider(VastProvider):
         except BaseException:
             gang.release(o.instance.id for o in added.values())
             raise
-        return {**described}
+        kept = {name: olds[name] for name in ("cluster_id", "overlay_id", "network")}
+        return {**kept, **described}
 
     def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
         for member in props.get("members") or []:
