@@ -507,7 +507,7 @@ pulumi-vast:trainingClusters:
     query: gpu_ram>=24 reliability>0.95
     image: pytorch/pytorch:2.4.1-cuda12.1-cudnn9-devel
     gpus_per_node: 1
-    ssh_keys: [dev]          # names from sshKeys, or public key lines
+    script: train.py --epochs 3
 """
     config_refs = (
         ConfigRef("template", ("templates",)),

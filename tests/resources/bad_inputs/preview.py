@@ -81,7 +81,8 @@ def preview(given: StackConfig | Program, base: dict[str, Any], files: Files) ->
         return result
     for type_token, name, inputs in recorder.registered:
         result.resources.append(f"{type_token}:{name}")
-        if not type_token.startswith("pulumi:providers:"):  # an `Account`: nothing to check
+        # An `Account` (a provider) or a component (`TrainingCluster`): nothing to check.
+        if type_token.startswith("pulumi-python:dynamic/"):
             _check(type_token, name, inputs, raw, result)
     return result
 
