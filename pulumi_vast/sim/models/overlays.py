@@ -14,7 +14,9 @@ An instance also joins at create, with ``-n NAME`` in its env (`models.instances
 way its machine must be in the overlay's cluster, and it is on one overlay at most. Each
 member gets an address of the overlay's subnet, distinct from the other members', which its
 container shows as `eth0` (`net_tools`); the overlay's subnet is ``10.<id / 256>.<id %
-256>.0/24``.
+256>.0/24``. An instance row shows its machine's `cluster_id` but no overlay field (none is
+known of the real API): its `extra_env` keeps ``-n NAME`` when it joined at create, and
+`GET /overlay/` lists the members.
 """
 
 from __future__ import annotations
