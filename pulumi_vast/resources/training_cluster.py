@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import DiffResult, UpdateResult
@@ -245,6 +245,9 @@ class TrainingGangProvider(VastProvider):
     )
     # Its overlay name is reused by a replacement, and every node bills.
     delete_before_replace = True
+    _replacing: ClassVar[set[int]] = set()
+    """Gangs (by overlay id) this process is replacing: their overlay is deleted before the
+    replacement's overlay is made, so its name is free for the replacement."""
 
     def readiness(self, args: Any) -> Readiness:
         ready = Readiness.of(args.ready, self.settings.ssh_key)
@@ -261,8 +264,26 @@ class TrainingGangProvider(VastProvider):
                 )
             ]
         if previous is None:
-            return self._preview_place(args, news)
+            return self._name_free(args) or self._preview_place(args, news)
         return []
+
+    def _name_free(self, args: Any) -> list[Failure]:
+        name = known(args.network_name)
+        if name is None:
+            return []
+        with self.refusals("look up overlays for", field="network_name"):
+            taken = self.client.overlays.find(str(name))
+        if taken is None or taken.id in self._replacing:
+            return []
+        return [
+            (
+                "network_name",
+                f"the account already has an overlay named {name!r} (overlay {taken.id} on "
+                f"cluster {taken.cluster_id}, instances {list(taken.instance_ids)}): pick "
+                "another name, or delete that overlay if nothing needs it (it may be left by "
+                "an interrupted run; deleting it destroys its instances)",
+            )
+        ]
 
     def _announce(self, news: Mapping[str, Any], text: str) -> None:
         """Say what a preview will do, once per resource (a check may be asked twice)."""
@@ -324,7 +345,9 @@ class TrainingGangProvider(VastProvider):
             # A refresh dropped ranks destroyed out of band: rent them again.
             result = DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=True)
         if result.replaces:
-            ids = ", ".join(str(m["instance_id"]) for m in members) or "none"
+            # Its replacement is checked next, as new: the overlay it reuses goes first.
+            self._replacing.add(int(id_))
+            ids = ", ".join(str(int(m["instance_id"])) for m in members) or "none"
             progress.warn(
                 f"replacing {self.kind} {id_} destroys its {len(members)} node(s) (instances "
                 f"{ids}) and its overlay {olds.get('network')!r}, then places a new one"

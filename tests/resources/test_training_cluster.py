@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pulumi_vast.api import CHEAPEST_FIRST, VastClient
-from pulumi_vast.resources import TrainingGangProvider
+from pulumi_vast.resources import InstanceProvider, TrainingGangProvider
 from pulumi_vast.resources._gang import Gang, plan
 from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.sim.testing import SimAdmin
@@ -96,3 +96,20 @@ def test_no_cluster_with_enough_offers_fails_the_check_naming_the_best(
     [failure] = result.failures
     assert failure.reason.startswith("nodes: no physical cluster has 60 offers matching")
     assert "the best of" in failure.reason and "offer(s) matching" in failure.reason
+
+
+def test_an_overlay_name_in_use_or_missing_is_refused_at_check(
+    configure: Callable[..., Any], client: VastClient
+) -> None:
+    client.overlays.create(200, "taken")
+    gang: TrainingGangProvider = configure(TrainingGangProvider)
+    result = gang.check({}, {"nodes": 1, "query": QUERY, "image": "x/y", "network_name": "taken"})
+    [failure] = result.failures
+    assert failure.reason.startswith("network_name: the account already has an overlay named")
+
+    instance: InstanceProvider = configure(InstanceProvider)
+    news = {"query": QUERY, "image": "x/y", "network": "missing"}
+    [failure] = instance.check({}, news).failures
+    assert failure.reason.startswith("network: the account has no overlay network named")
+    news = {"query": QUERY, "image": "x/y", "network": "taken"}
+    assert instance.check({}, news).failures == [], "lands on the overlay's cluster"
