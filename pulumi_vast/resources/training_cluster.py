@@ -41,7 +41,7 @@ from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.query import Fields
 from pulumi_vast.market import describe_offer
 from pulumi_vast.resources import _progress as progress
-from pulumi_vast.resources._errors import RentalFailed
+from pulumi_vast.resources._errors import RentalFailed, ResourceError
 from pulumi_vast.resources._fields import (
     REPLACE,
     SECRET,
@@ -390,6 +390,12 @@ class TrainingGangProvider(VastProvider):
         return str(overlay_id), outs
 
     def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        if props.get("members") is None:
+            raise ResourceError(
+                "a training cluster cannot be imported or read by id: which instance is "
+                "which rank exists only in its state. Adopt the overlay as an OverlayNetwork "
+                "and the nodes as Instances (network=...) instead"
+            )
         overlay = self.client.overlays.get(int(id_))
         if overlay is None:
             return None  # Vast destroyed its instances with it

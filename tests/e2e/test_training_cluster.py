@@ -105,12 +105,20 @@ def test_a_training_cluster_from_stack_config_up_scale_repair_destroy(
     assert repaired[0] == first[0] and repaired[1] != first[1]
     assert eth0(stack.outputs()["llm"]["members"][0]["ssh_command"]) == out["master_addr"]
 
-    # a new image replaces the gang: the preview names the nodes it takes down
+    # a new image replaces the gang: the preview names the nodes it takes down; the old
+    # gang goes first, and the new one reuses its overlay's name
     set_path(stack, "pulumi-vast:trainingClusters[0].image", "nvidia/cuda:12.4.1")
     preview = stack.preview().stdout
     nodes = f"instances {repaired[0]}, {repaired[1]}"
     assert f"destroys its 2 node(s) ({nodes}) and its overlay" in preview
-    set_path(stack, "pulumi-vast:trainingClusters[0].image", training()["image"])
+    stack.up()
+    replaced = ranks(stack)
+    assert set(replaced.values()).isdisjoint(repaired.values())
+    assert sorted(row["id"] for row in billing(sim_admin, vast_account)) == sorted(
+        replaced.values()
+    )
+    [overlay] = client.overlays.list()
+    assert sorted(overlay.instance_ids) == sorted(replaced.values())
 
     # destroy: the nodes, then the overlay; nothing bills
     stack.destroy()
