@@ -503,6 +503,14 @@ class TrainingGang(VastResource, module="vast", name="TrainingGang"):
     one physical cluster, joined to an overlay network created there, ready together; or
     none at all. A program usually declares it through `TrainingCluster`.
 
+    One resource places the whole gang, because dynamic providers serve no invokes and N
+    separate instances could not be kept on one cluster: its preview finds the physical
+    clusters with `nodes` matching offers (cheapest total first) or fails naming the best
+    one found; its create makes the overlay on the best and rents every rank there at once,
+    and moves on to the next cluster, giving back what it rented, when a rank cannot be
+    rented. A change of `nodes` rents or destroys only the ranks added or removed; a rank
+    destroyed out of band is dropped by a refresh and rented again by the next `up`.
+
     ## Example Usage
 
     ```python
