@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_vast import remote
+from pulumi_vast._partial import CreatedButFailed
 from pulumi_vast.api import CreateInstanceRequest, Offer
 from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.resources import _progress as progress
@@ -216,7 +217,12 @@ class Gang:
                 failures.append(exc)
         if failures:
             self.release(outcome.instance.id for outcome in done.values())
-            raise failures[0]
+            failed = failures[0]
+            if isinstance(failed, CreatedButFailed):
+                # Its instance carries its rank's owner tags: the next run of the rank, or
+                # the stack's destroy, finds it; the gang's state never held it.
+                raise RentalFailed(str(failed)) from failed
+            raise failed
         return done
 
     def release(self, instance_ids: Iterable[int]) -> None:

@@ -600,7 +600,11 @@ class TrainingCluster(pulumi.ComponentResource):
         **kwargs: Any,
     ) -> None:
         super().__init__("vast:index:TrainingCluster", name, None, opts)
-        self.gang = TrainingGang(name, args, pulumi.ResourceOptions(parent=self), **kwargs)
+        # What the component waits for, its gang waits for (keys the nodes must carry).
+        waits = opts.depends_on if opts is not None else None
+        self.gang = TrainingGang(
+            name, args, pulumi.ResourceOptions(parent=self, depends_on=waits), **kwargs
+        )
         gang = self.gang
         self.cluster_id = gang.cluster_id
         self.network = gang.network
