@@ -344,6 +344,8 @@ class TrainingGangProvider(VastProvider):
         if self._ranks_lost(olds, news) and not result.changes:
             # A refresh dropped ranks destroyed out of band: rent them again.
             result = DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=True)
+        if result.changes and not result.replaces:
+            self._check_room(id_, olds, news)
         if result.replaces:
             # Its replacement is checked next, as new: the overlay it reuses goes first.
             self._replacing.add(int(id_))
@@ -353,6 +355,28 @@ class TrainingGangProvider(VastProvider):
                 f"{ids}) and its overlay {olds.get('network')!r}, then places a new one"
             )
         return result
+
+    def _check_room(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> None:
+        """Before a plan adds ranks: the gang's cluster must have offers for them (the
+        ranks it has stay where they are), or the preview fails saying so."""
+        args: Any = self.table.check(news).args
+        members = olds.get("members") or []
+        if args is None or olds.get("cluster_id") is None:
+            return
+        added = int(known(args.nodes)) - len(members)
+        if added <= 0:
+            return
+        cluster_id = int(olds["cluster_id"])
+        search = dataclasses.replace(_search(args), cluster_id=cluster_id)
+        offers = self.connection.offers.ranked(search, max_age=SEARCH_MAX_AGE)
+        if len(offers) < added:
+            raise ValueError(
+                f"nodes: adding {added} node(s) to {self.kind} {id_} needs as many offers "
+                f"matching {known(args.query)!r} on cluster {cluster_id}, where its nodes are; "
+                f"it has {len(offers)}. Its nodes are kept as they are: lower nodes, or "
+                "replace it (a new network_name places it anew)"
+            )
+        self._announce(news, f"will add {added} node(s) on cluster {cluster_id}")
 
     # ---- the object's life ------------------------------------------------------------
 

@@ -83,6 +83,9 @@ def test_an_offer_taken_mid_placement_moves_the_whole_gang_to_the_next_cluster(
     assert overlay.cluster_id == created.outs["cluster_id"]
     assert created.outs["master_addr"]
 
+    with pytest.raises(ValueError, match=r"nodes: adding 58 node\(s\) .* it has \d+\."):
+        provider.diff(created.id, created.outs, {**inputs, "nodes": 60})
+
     provider.delete(created.id, created.outs)
     assert alive(sim_admin, vast_account) == []
     assert client.overlays.list() == []
