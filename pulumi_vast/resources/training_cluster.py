@@ -61,6 +61,7 @@ from pulumi_vast.resources._gang import (
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._overlay import NetworkName, network_name_for
 from pulumi_vast.resources._owner import OWNER_INPUT, Owner
+from pulumi_vast.resources._problems import InvalidField, InvalidInputs
 from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._rental import SEARCH_MAX_AGE, RentalOutcome, instance_outputs
 from pulumi_vast.resources._resource import ConfigRef, VastResource, default_label
@@ -191,8 +192,6 @@ class TrainingClusterArgs(ResourceArgs):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingClusterArgs:
-        from pulumi_vast.resources._problems import InvalidField
-
         if self.image is None and self.template is None:
             raise InvalidField(
                 "image", "is required, unless `template` names a template that has one"
@@ -623,11 +622,15 @@ class TrainingCluster(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
+        try:  # a mistake is named as the program wrote it: TrainingCluster("llm").nodes
+            checked = TrainingGang._args(name, args, kwargs)
+        except InvalidInputs as exc:
+            raise exc.under(f'TrainingCluster("{name}")' if isinstance(name, str) else "") from None
         super().__init__("vast:index:TrainingCluster", name, None, opts)
         # What the component waits for, its gang waits for (keys the nodes must carry).
         waits = opts.depends_on if opts is not None else None
         self.gang = TrainingGang(
-            name, args, pulumi.ResourceOptions(parent=self, depends_on=waits), **kwargs
+            name, checked, pulumi.ResourceOptions(parent=self, depends_on=waits)
         )
         gang = self.gang
         self.cluster_id = gang.cluster_id

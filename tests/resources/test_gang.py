@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pulumi_vast.api import Offer
 from pulumi_vast.resources._gang import plan, shortfall
 from pulumi_vast.resources._overlay import network_name_for
-from pulumi_vast.resources.training_cluster import torchrun_line
+from pulumi_vast.resources._problems import InvalidInputs
+from pulumi_vast.resources.training_cluster import TrainingCluster, torchrun_line
 
 
 def offer(offer_id: int, cluster_id: int | None, dph: float) -> Offer:
@@ -50,3 +53,11 @@ def test_a_torchrun_line_per_rank_and_overlay_names_from_labels() -> None:
         "--master_addr=10.0.0.2 --master_port=29500 train.py"
     )
     assert network_name_for("My Project/dev/llm_train") == "my-project-dev-llm-train"
+
+
+def test_a_training_clusters_bad_argument_is_named_as_the_program_wrote_it() -> None:
+    with pytest.raises(InvalidInputs) as raised:
+        TrainingCluster("llm", nodes=0, query="gpu_ram>=24", image="pytorch/pytorch")
+    assert str(raised.value) == (
+        'TrainingCluster("llm").nodes: got 0 (a number); it must be at least 1, e.g. 2.'
+    )
