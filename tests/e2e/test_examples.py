@@ -8,6 +8,7 @@ written, in the example's folder, through that clone's `./dev`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -129,8 +130,11 @@ def test_multi_node_training_example_gives_each_node_the_rendezvous_of_rank_0(
     # Logged in with the printed commands: rank 0's eth0 is the rendezvous, and rank 1's
     # own line points there, from another address of the same overlay.
     assert f"inet {master}/" in over_ssh(rank0, "ip -4 addr show eth0")
-    seen_by_rank1 = over_ssh(rank1, "ip -4 addr show eth0")
-    assert "inet " in seen_by_rank1 and f"inet {master}/" not in seen_by_rank1
+    found = re.search(r"inet (\S+)", over_ssh(rank1, "ip -4 addr show eth0"))
+    assert found is not None
+    rank1_eth0 = ipaddress.ip_interface(found.group(1))
+    assert rank1_eth0.ip != ipaddress.ip_address(master)
+    assert ipaddress.ip_address(master) in rank1_eth0.network, "reachable on rank 1's eth0"
     assert f"--node_rank=1 --master_addr={master} --master_port=29500" in outputs["torchrun"][1]
     assert outputs["torchrun"][1].startswith("NCCL_SOCKET_IFNAME=eth0 torchrun --nnodes=2 ")
     ledger = json.loads(clone.run("../../dev vast sim ledger --json", example).stdout)
