@@ -98,8 +98,19 @@ def test_the_account_and_get_offers_examples_run(base: dict[str, Any], files: Fi
     assert_accepted(preview(run_code(code), base, files), "get_offers")
 
 
-def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Files) -> None:
+POLICIES = "## Money policies"
+
+
+def readme_section(heading: str) -> tuple[str, str]:
+    """(the section under ``heading``, the README without it)."""
     text = README.read_text()
+    start = text.index(heading)
+    end = text.index("\n## ", start + len(heading))
+    return text[start:end], text[:start] + text[end:]
+
+
+def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Files) -> None:
+    _, text = readme_section(POLICIES)
     blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "vast." in b]
     assert len(blocks) == 4, "the README's Python: resources, get_offers, training, Account"
     base = {**base, "pulumi-vast:teamBKey": "team-b-key"}
@@ -116,3 +127,15 @@ def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Fi
     }
     base = {k: v for k, v in base.items() if k != "pulumi-vast:hf"}
     assert_accepted(preview(StackConfig(config), base, files), "README stack config")
+
+
+def test_the_readmes_policy_snippets_run(base: dict[str, Any], files: Files) -> None:
+    text, _ = readme_section(POLICIES)
+    [code] = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert_accepted(preview(run_code(code), base, files), "README policies, Python")
+    [block] = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    config = yaml.safe_load(block)["config"]
+    assert set(config) == {"vast:policy", "pulumi-vast:instances"}
+    base = {k: v for k, v in base.items() if k != "pulumi-vast:hf"}
+    result = preview(StackConfig(config), base, files)
+    assert_accepted(result, "README policies, stack config")

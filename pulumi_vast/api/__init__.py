@@ -12,7 +12,8 @@ volume_id = client.volumes.create(rent)  # after a lost answer: client.volumes.f
 
 One module per API object, each with its models and calls: `offers`, `instances`,
 `ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `clusters` (physical
-clusters and overlay networks), `users`; all HTTP goes
+clusters and overlay networks), `serverless` (endpoints, worker groups, workers), `users`;
+all HTTP goes
 through `transport` (retries, pacing, redaction, the error tree of `errors`). The query
 language is `query` over a `vocabulary` per kind of offer (`offer_fields`,
 `volume_offer_fields`).
@@ -125,6 +126,9 @@ __all__ = [
     "CreateInstanceRequest",
     "CreateVolumeRequest",
     "DockerOptions",
+    "EndpointKnobs",
+    "EndpointRecord",
+    "EndpointRequest",
     "EnvVar",
     "F",
     "FieldKind",
@@ -164,6 +168,9 @@ __all__ = [
     "Volume",
     "VolumeAttachment",
     "VolumeOffer",
+    "Worker",
+    "WorkerGroupRecord",
+    "WorkerGroupRequest",
     "parse_docker_options",
     "parse_order",
     "parse_query",
@@ -181,6 +188,12 @@ if TYPE_CHECKING:
     from pulumi_vast.api.docker_options import render_docker_options as render_docker_options
     from pulumi_vast.api.env_vars import ENV_VAR_EXISTS as ENV_VAR_EXISTS
     from pulumi_vast.api.env_vars import EnvVar as EnvVar
+    from pulumi_vast.api.serverless import EndpointKnobs as EndpointKnobs
+    from pulumi_vast.api.serverless import EndpointRecord as EndpointRecord
+    from pulumi_vast.api.serverless import EndpointRequest as EndpointRequest
+    from pulumi_vast.api.serverless import Worker as Worker
+    from pulumi_vast.api.serverless import WorkerGroupRecord as WorkerGroupRecord
+    from pulumi_vast.api.serverless import WorkerGroupRequest as WorkerGroupRequest
     from pulumi_vast.api.templates import TEMPLATE_SEARCH_DEFAULTS as TEMPLATE_SEARCH_DEFAULTS
     from pulumi_vast.api.templates import Template as Template
     from pulumi_vast.api.templates import TemplateRequest as TemplateRequest
@@ -205,6 +218,17 @@ else:
             ),
             **dict.fromkeys(
                 ("CreateVolumeRequest", "Volume", "VolumeOffer"), "pulumi_vast.api.volumes"
+            ),
+            **dict.fromkeys(
+                (
+                    "EndpointKnobs",
+                    "EndpointRecord",
+                    "EndpointRequest",
+                    "Worker",
+                    "WorkerGroupRecord",
+                    "WorkerGroupRequest",
+                ),
+                "pulumi_vast.api.serverless",
             ),
         },
     )

@@ -18,6 +18,7 @@ from pulumi_vast.api.offers import OffersClient
 from pulumi_vast.api.pacing import VAST_RATE_LIMITS, Pacer, RateLimits
 from pulumi_vast.api.redaction import REDACTED
 from pulumi_vast.api.retry import DEFAULT_RETRY, RetryPolicy
+from pulumi_vast.api.serverless import ServerlessClient
 from pulumi_vast.api.ssh_keys import SshKeysClient
 from pulumi_vast.api.stats import RequestStats
 from pulumi_vast.api.templates import TemplatesClient
@@ -33,10 +34,11 @@ class VastClient:
 
     ``client.offers``, ``client.instances``, ``client.ssh_keys``, ``client.templates``,
     ``client.env_vars``, ``client.volumes``, ``client.network_volumes``,
-    ``client.clusters``, ``client.overlays`` and ``client.users`` hold the calls; all share
-    one HTTP connection pool, one `RetryPolicy` (429, 5xx and transport errors, capped
-    exponential backoff with jitter, ``Retry-After`` up to 60 s; creates are never repeated
-    once they may have reached Vast) and one set of request counters, ``client.stats``.
+    ``client.clusters``, ``client.overlays``, ``client.serverless`` and ``client.users``
+    hold the calls; all share one HTTP connection pool, one `RetryPolicy` (429, 5xx and
+    transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
+    creates are never repeated once they may have reached Vast) and one set of request
+    counters, ``client.stats``.
     Requests are paced under Vast's documented per-endpoint rate limits (``rate_limits``,
     `pulumi_vast.api.pacing`) so parallel callers queue for the budget instead of collecting
     429s. ``sleep`` is what waits between retries and for the pace (inject a no-op in
@@ -83,6 +85,7 @@ class VastClient:
         self.network_volumes = NetworkVolumesClient(self._transport)
         self.clusters = ClustersClient(self._transport)
         self.overlays = OverlaysClient(self._transport)
+        self.serverless = ServerlessClient(self._transport)
         self.users = UsersClient(self._transport)
 
     @classmethod

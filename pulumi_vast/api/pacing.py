@@ -64,6 +64,14 @@ VAST_RATE_LIMITS = RateLimits(
             ("POST", "/api/v0/volumes/search/"): 5.5,
             ("GET", "/api/v0/volumes"): 5.5,
             ("DELETE", "/api/v0/volumes/"): 5.5,
+            ("POST", "/api/v0/endptjobs/"): 4.0,
+            ("GET", "/api/v0/endptjobs/"): 3.0,
+            ("PUT", "/api/v0/endptjobs/{id}/"): 2.0,
+            ("DELETE", "/api/v0/endptjobs/{id}/"): 3.0,
+            ("POST", "/api/v0/workergroups/"): 4.0,
+            ("GET", "/api/v0/workergroups/"): 2.0,
+            ("PUT", "/api/v0/workergroups/{id}/"): 2.0,
+            ("DELETE", "/api/v0/workergroups/{id}/"): 3.0,
         }
     )
 )

@@ -161,6 +161,7 @@ class Transport:
         json: Any = None,
         idempotent: bool | None = None,
         secrets: Collection[str] = (),
+        base_url: str | None = None,
     ) -> Any:
         """Send ``method route`` and return the decoded JSON body (``{}`` when empty).
 
@@ -169,12 +170,18 @@ class Transport:
         POST and True otherwise; a request that is not idempotent is never repeated once
         it may have reached the server (see `RetryPolicy`). ``secrets`` are values in the
         body that an error answer must not repeat (Vast may quote what it refused).
+        ``base_url`` sends it to another host of the service than ``api_url`` (the
+        serverless autoscaler's).
         """
         redact = self._redactor.adding(secrets) if secrets else self._redactor
         method = method.upper()
         safe_params = {k: quote(str(v), safe="") for k, v in (path_params or {}).items()}
         path = route.format(**safe_params)
-        url = self.api_url + path + (f"?{encode_query(query)}" if query else "")
+        url = (
+            (base_url or self.api_url).rstrip("/")
+            + path
+            + (f"?{encode_query(query)}" if query else "")
+        )
         repeatable = method != "POST" if idempotent is None else idempotent
         policy = self.retry
         waited = 0.0

@@ -33,7 +33,7 @@ class CostEstimate:
     def summary(self) -> str:
         text = f"${self.per_hour:.3f}/h (${self.per_day:.2f}/day"
         if self.hours and self.hours != 24:
-            text += f", ${self.total:.2f} for {self.hours:g} h"
+            text += f", ${self.total:.2f} for {round(self.hours, 1):g} h"
         return text + ")"
 
 

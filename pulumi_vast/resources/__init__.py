@@ -24,6 +24,8 @@ from pulumi_vast.resources import (
 from pulumi_vast.resources._account import Account
 from pulumi_vast.resources._fields import Input
 from pulumi_vast.resources._lookup import RankedOffer, get_offers
+from pulumi_vast.resources._policy import Policy, S3Target, SavePolicy
+from pulumi_vast.resources._task import Task
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources.cluster import *  # noqa: F403
 from pulumi_vast.resources.env_var import *  # noqa: F403
@@ -36,7 +38,17 @@ from pulumi_vast.resources.template import *  # noqa: F403
 from pulumi_vast.resources.training_cluster import *  # noqa: F403
 from pulumi_vast.resources.volume import *  # noqa: F403
 
-__all__ = ["Account", "Input", "RankedOffer", "VolumeMount", "get_offers"]
+__all__ = [
+    "Account",
+    "Input",
+    "Policy",
+    "RankedOffer",
+    "S3Target",
+    "SavePolicy",
+    "Task",
+    "VolumeMount",
+    "get_offers",
+]
 __all__ += cluster.__all__
 __all__ += env_var.__all__
 __all__ += instance.__all__

@@ -9,12 +9,14 @@ has all its calls served there, so they go to that account. That is `Account`: t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
+from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._problems import Failure, InvalidInputs
 from pulumi_vast.resources._settings import (
     LOCAL,
@@ -53,7 +55,8 @@ class Account(pulumi.ProviderResource):
     Resources without it use the stack's `vast:` settings. Its own settings are those
     same ones under their Python names; one left out is not taken from the stack's config
     (an explicit provider stands alone, as in other Pulumi packages), only from the
-    environment variable the provider reads for it (`VAST_URL` for `api_url`...). The key
+    environment variable the provider reads for it (`VAST_URL` for `api_url`...); its
+    `policy` stands in for `vast:policy`. The key
     is a secret wherever Pulumi keeps it. Each account's resources carry a stack tag of
     that account (`vast-stack-tag-<name>`), so `pulumi destroy` sweeps each account.
     """
@@ -67,6 +70,7 @@ class Account(pulumi.ProviderResource):
         ssh_private_key_file: pulumi.Input[str] | None = None,
         ssh_private_key: pulumi.Input[str] | None = None,
         sim_data_dir: pulumi.Input[str] | None = None,
+        policy: Policy | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         given = {
@@ -82,6 +86,12 @@ class Account(pulumi.ProviderResource):
             SETTING_KEYS[name]: pulumi.Output.secret(value) if name in SECRET_SETTINGS else value
             for name, value in given.items()
         }
+        if policy is not None:
+            # A provider's settings are text: the policy travels as JSON (its secrets stay
+            # secret, its Outputs are awaited).
+            props[SETTING_KEYS["policy"]] = pulumi.Output.from_input(policy.to_inputs()).apply(
+                json.dumps
+            )
         super().__init__(DYNAMIC_PACKAGE, resource_name, props, opts)
 
 

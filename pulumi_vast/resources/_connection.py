@@ -9,9 +9,10 @@ creates share a search and spread over the best offers instead of racing for one
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pulumi_vast import api
+from pulumi_vast.resources._budget import Plans
 from pulumi_vast.resources._offers import OfferBook
 from pulumi_vast.resources._settings import ProviderSettings
 from pulumi_vast.resources._watch import InstanceWatcher
@@ -24,6 +25,8 @@ class Connection:
     client: api.VastClient
     watcher: InstanceWatcher
     offers: OfferBook
+    plans: Plans = field(default_factory=Plans)
+    """What each resource checked in this process plans to spend (`max_budget`)."""
 
     def written(self, method: str, _route: str) -> None:
         """A write of ours makes a listing taken before it stale; a destroy or delete gives
@@ -39,6 +42,8 @@ _connections: dict[ProviderSettings, Connection] = {}
 
 
 def connection_for(settings: ProviderSettings) -> Connection:
+    # One per account, whatever its policy (which may hold lists, and so not hash).
+    settings = settings.model_copy(update={"policy": None})
     with _lock:
         connection = _connections.get(settings)
         if connection is None:

@@ -14,13 +14,15 @@ from typing import Annotated, Any
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from pulumi_vast.api import Offer, Query, VastError, parse_order, parse_query
 from pulumi_vast.api.units import gib
 from pulumi_vast.market import describe_offer, estimate
-from pulumi_vast.resources._problems import InvalidInputs, validation_failures
+from pulumi_vast.market.task import RELIABLE, Requirements
+from pulumi_vast.resources._problems import InvalidField, InvalidInputs, validation_failures
 from pulumi_vast.resources._settings import NAMESPACE, InvalidSettings, ProviderSettings
+from pulumi_vast.resources._task import Task
 from pulumi_vast.resources.instance import DEFAULT_DISK_GB, OfferQuery, Order, Positive
 
 __all__ = ["LookupFailed", "RankedOffer", "get_offers", "program_settings", "ranked_offers"]
@@ -45,9 +47,17 @@ class RankedOffer(BaseModel):
     description: str = Field(description="One line to judge it by, as previews print it.")
     offer: Offer = Field(description="Everything Vast says about the offer.")
 
+    budget_pick: bool = Field(
+        False, description=f"Reliability under {RELIABLE}: about a 3 % chance of interruption."
+    )
+
     @classmethod
-    def of(cls, offer: Offer, *, disk_gb: float, hours: float) -> RankedOffer:
+    def of(
+        cls, offer: Offer, *, disk_gb: float, hours: float, task: Requirements | None = None
+    ) -> RankedOffer:
         row = offer.as_row()
+        if task is not None:  # the task's hours on this offer
+            hours = task.hours_on(row)
         cost = estimate(row, disk_gb=disk_gb, hours=hours)
         return cls(
             offer_id=offer.id,
@@ -63,36 +73,46 @@ class RankedOffer(BaseModel):
             geolocation=offer.geolocation,
             description=describe_offer(row),
             offer=offer,
+            budget_pick=float(offer.reliability or 0) < RELIABLE,
         )
 
 
 def ranked_offers(
     settings: ProviderSettings,
-    query: str | Query,
+    query: str | Query | None,
     *,
     order: str = "dph+",
     limit: int = 10,
     disk_gb: float = DEFAULT_DISK_GB,
     hours: float = 24.0,
     bid: bool = False,
+    task: Requirements | None = None,
 ) -> list[RankedOffer]:
     """The best ``limit`` offers matching ``query`` with room for ``disk_gb``, ranked by
-    ``order``, searched as an instance's create searches them. Raises `QueryError` for a
-    bad query or order, `VastError` for what Vast answers."""
+    ``order`` (for a ``task``: by estimated total cost, searched across GPU tiers, with the
+    task's disk), searched as an instance's create searches them. Raises `QueryError` for
+    a bad query or order, `VastError` for what Vast answers."""
     # Here, not at import: the search brings the API client, which a program must not load
     # until it looks something up.
     from pulumi_vast.resources._connection import connection_for
     from pulumi_vast.resources._offers import OfferSearch
 
+    parsed = parse_query(query) if isinstance(query, str) else query
+    if task is not None:
+        parsed = task.query().and_(*(parsed.conditions if parsed else ()))
+        disk_gb = task.disk_gb
     search = OfferSearch(
-        query=parse_query(query) if isinstance(query, str) else query,
+        query=parsed,
         offer_id=None,
         order=tuple(parse_order(order)),
         disk_gb=disk_gb,
         bid=bid,
+        task=task,
     )
     offers = connection_for(settings).offers.ranked(search, max_age=0)
-    return [RankedOffer.of(offer, disk_gb=disk_gb, hours=hours) for offer in offers[:limit]]
+    return [
+        RankedOffer.of(offer, disk_gb=disk_gb, hours=hours, task=task) for offer in offers[:limit]
+    ]
 
 
 class LookupFailed(pulumi.RunError):
@@ -102,27 +122,37 @@ class LookupFailed(pulumi.RunError):
 class _OffersLookup(BaseModel):
     """The arguments of `get_offers`, checked as an instance's inputs are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    query: OfferQuery
+    query: OfferQuery | None
     order: Order = "dph+"
     limit: Annotated[int, Field(ge=1, strict=True)] = 10
     hours: Positive = 24.0
     disk_gb: Positive = DEFAULT_DISK_GB
     bid: StrictBool = False
+    task: Task | None = None
+
+    @model_validator(mode="after")
+    def _something_to_search(self) -> _OffersLookup:
+        if self.query is None and self.task is None:
+            raise InvalidField("query", "give a query, or a task (vast.Task(...))")
+        return self
 
 
 def get_offers(
-    query: str | Query,
+    query: str | Query | None = None,
     order: str = "dph+",
     limit: int = 10,
     hours: float = 24.0,
     *,
     disk_gb: float = DEFAULT_DISK_GB,
     bid: bool = False,
+    task: Task | None = None,
 ) -> list[RankedOffer]:
     """The offers ``query`` matches right now, best first by ``order``, with their cost
-    for ``hours`` (the disk included): what `pulumi-vast offers` lists.
+    for ``hours`` (the disk included): what `pulumi-vast offers` lists. With a ``task``
+    (the query optional), the offers meeting its needs, cheapest in total first, each
+    with the task's hours there and its disk.
 
     It runs in the program, with the stack's settings (`vast:apiUrl`, `vast:apiKey`;
     `local` starts the simulator): Pulumi's dynamic provider cannot serve invokes. It makes
@@ -149,7 +179,13 @@ def get_offers(
     owner = "get_offers()"
     try:
         args = _OffersLookup(
-            query=query, order=order, limit=limit, hours=hours, disk_gb=disk_gb, bid=bid
+            query=query,
+            order=order,
+            limit=limit,
+            hours=hours,
+            disk_gb=disk_gb,
+            bid=bid,
+            task=task,
         )
     except ValidationError as exc:
         raise InvalidInputs(owner, validation_failures(exc, _OffersLookup)) from None
@@ -163,6 +199,7 @@ def get_offers(
             disk_gb=args.disk_gb,
             hours=args.hours,
             bid=args.bid,
+            task=args.task.requirements() if args.task is not None else None,
         )
     except VastError as exc:
         raise LookupFailed(f"{owner}: the offer search failed: {exc}") from None

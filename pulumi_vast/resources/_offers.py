@@ -29,6 +29,7 @@ from pulumi_vast.api.filters import matches
 from pulumi_vast.api.query import Fields, OfferType
 from pulumi_vast.api.vocabulary import Vocabulary
 from pulumi_vast.market import rank
+from pulumi_vast.market.task import TIER_ORDERS, Requirements, rank_by_total
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._shared import SharedFetch
 
@@ -64,6 +65,21 @@ class OfferSearch:
     """Only offers on this machine (an instance mounting a local volume)."""
     cluster_id: int | None = None
     """Only offers in this physical cluster (an instance mounting a network volume)."""
+    task: Requirements | None = None
+    """A task's needs: searched across GPU tiers, ranked by estimated total cost."""
+
+    @property
+    def ranking(self) -> str:
+        """How the offers rank, in words."""
+        if self.task is not None:
+            return "estimated total cost for the task"
+        return ", ".join(f"{name} {direction}" for name, direction in self.order)
+
+    def rank(self, offers: list[Any]) -> list[Any]:
+        """``offers`` best first."""
+        if self.task is not None:
+            return rank_by_total(offers, self.task)
+        return rank(offers, self.order)
 
     @property
     def offer_type(self) -> OfferType:
@@ -88,14 +104,20 @@ class OfferSearch:
     ) -> OfferSearch:
         """From resolved `InstanceArgs`, on the machine or cluster of its volume if any."""
         query = known(args.query)
+        query = parse_query(query) if isinstance(query, str) else query
+        task = known(getattr(args, "task", None))
+        needs = task.requirements() if task is not None else None
+        if needs is not None:  # the task's needs, and any conditions of the query besides
+            query = needs.query().and_(*(query.conditions if query else ()))
         return cls(
-            query=parse_query(query) if isinstance(query, str) else query,
+            query=query,
             offer_id=known(args.offer_id),
             order=tuple(parse_order(known(args.order))),
             disk_gb=float(known(args.disk_gb)),
             bid=known(args.bid_price) is not None,
             machine_id=machine_id,
             cluster_id=cluster_id,
+            task=needs,
         )
 
 
@@ -154,11 +176,16 @@ class OfferBook:
             if not pinned:
                 common["offer_type"] = search.offer_type
             found = list(self._client.offers.search(query, **common))
+            if search.task is not None and not pinned:
+                for order in TIER_ORDERS[1:]:  # the best value and the fastest too
+                    seen = {offer.id for offer in found}
+                    more = self._client.offers.search(query, **{**common, "order": list(order)})
+                    found += [offer for offer in more if offer.id not in seen]
         elif search.kind == "volume":
             found = list(self._client.volumes.search(query, **common))
         else:
             found = list(self._client.network_volumes.search(query, **common))
-        return found if pinned else rank(found, search.order)
+        return found if pinned else search.rank(found)
 
     def freeing(self, key: str, offer: Offer) -> None:
         """Resource ``key`` is being replaced, its old instance destroyed first: ``offer``,
@@ -179,7 +206,7 @@ class OfferBook:
             {k: v for k, v in wanted.items() if k in row}, row
         ):
             return offers
-        return rank([*offers, freed], search.order)
+        return search.rank([*offers, freed])
 
     def first_word(self, key: str, text: str) -> bool:
         """Whether ``text`` is news about resource ``key`` (not what was said of it last)."""

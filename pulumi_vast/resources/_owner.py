@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # a program imports this module, and must not load the API cl
 
 __all__ = [
     "OWNER_INPUT",
+    "RELEASED_MARK",
     "RESOURCE_TAG_ENV",
     "SPEC_TAG_ENV",
     "STACK_TAG_ENV",
@@ -42,6 +43,13 @@ STACK_TAG_ENV = "PULUMI_VAST_STACK"
 RESOURCE_TAG_ENV = "PULUMI_VAST_RESOURCE"
 SPEC_TAG_ENV = "PULUMI_VAST_SPEC"
 """A digest of what was asked for: an instance left behind is adopted only if it matches."""
+RELEASED_MARK = "[released by pulumi-vast]"
+"""Ends the label of an instance its stack let go of on purpose (`on_destroy: stop` or
+`keep`): it still carries the stack's tags, but is no longer the stack's to sweep."""
+
+
+def released(instance: LiveInstance) -> bool:
+    return (instance.label or "").endswith(RELEASED_MARK)
 
 
 @dataclass(frozen=True)
@@ -63,11 +71,16 @@ class Owner:
 
     def owns(self, instance: LiveInstance) -> bool:
         env = instance.extra_env
-        return env.get(STACK_TAG_ENV) == self.stack and env.get(RESOURCE_TAG_ENV) == self.resource
+        return (
+            env.get(STACK_TAG_ENV) == self.stack
+            and env.get(RESOURCE_TAG_ENV) == self.resource
+            and not released(instance)
+        )
 
 
 def stack_of(instance: LiveInstance) -> str | None:
-    return instance.extra_env.get(STACK_TAG_ENV)
+    """The stack that rented it, unless that stack released it."""
+    return None if released(instance) else instance.extra_env.get(STACK_TAG_ENV)
 
 
 def spec_digest(spec: Mapping[str, Any]) -> str:

@@ -57,6 +57,7 @@ from pulumi_vast.resources._importing import (
     refusal,
 )
 from pulumi_vast.resources._owner import OWNER_INPUT
+from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._problems import Failure
 from pulumi_vast.resources._settings import InvalidSettings, ProviderSettings
 
@@ -161,6 +162,16 @@ class VastProvider(ResourceProvider):
             raise settings
         return settings
 
+    def policy(self, args: Any) -> Policy:
+        """The policy that governs a resource with these inputs (its args model, or the
+        properties in its state): its own `policy`, each unset field taken from the stack's
+        (`vast:policy`)."""
+        own = args.get("policy") if isinstance(args, Mapping) else getattr(args, "policy", None)
+        if isinstance(own, Mapping):  # from the state: checked when it was stored
+            own = Policy.model_validate(own)
+        own = own if isinstance(own, Policy) else Policy()
+        return own.over(self.settings.policy)
+
     @property
     def connection(self) -> _connection.Connection:
         return _connection.connection_for(self.settings)
@@ -204,6 +215,16 @@ class VastProvider(ResourceProvider):
             delete_before_replace=self.delete_before_replace,
         )
 
+    def restated(self, news: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
+        """The outputs after an update of what steers pulumi-vast only (``news``): those
+        derived from such inputs restated, every other as it was."""
+        return outs
+
+    def resumable(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether the object is to be started again though no input changed (a preempted
+        instance under `on_lost: resume`): `_update` then gets the change ``resume``."""
+        return False
+
     def replaces_on_change(
         self, field: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> bool:
@@ -243,9 +264,11 @@ class VastProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args = self.table.parse(news)
         live = frozenset(self.table.changed_fields(olds, news)) - self.table.state_fields
+        if self.resumable(id_, olds, news):
+            live |= {"resume"}
         if not live:  # only what steers pulumi-vast changed: stored, nothing sent
             kept = {name: olds[name] for name in self.output_names if name in olds}
-            return UpdateResult(self._complete({**news, **kept}, "update"))
+            return UpdateResult(self._complete(self.restated(news, {**news, **kept}), "update"))
         with self.refusals("update", id_):
             outs = self._update(id_, olds, args, live)
         return UpdateResult(self._complete({**news, **outs}, "update"))
@@ -279,7 +302,7 @@ class VastProvider(ResourceProvider):
         inputs, the outputs it does not touch as they are, the others unknown. Without it
         the engine takes the inputs for the outputs, and everything a program derives from
         an output of a resource being updated shows as unknown."""
-        outs: dict[str, Any] = {**olds, **news}
+        outs: dict[str, Any] = self.restated(news, {**olds, **news})
         changed = frozenset(self.table.changed_fields(olds, news))
         outs.update({name: Unknown() for name in self.changes_in_place(changed)})  # type: ignore[no-untyped-call]
         return self.table.with_secrets(outs, arrived=secret_names(news) | secret_names(olds))

@@ -370,11 +370,9 @@ class Rental:
         if self.search.offer_id is not None:
             chosen = f"offer {offer.id} as requested"
         elif offer.id == candidates[0].id:
-            chosen = (
-                f"best of {len(candidates)} matching offers by {_order_text(self.search.order)}"
-            )
+            chosen = f"best of {len(candidates)} matching offers by {self.search.ranking}"
         else:
-            chosen = f"next best by {_order_text(self.search.order)}, offer {offer.id}"
+            chosen = f"next best by {self.search.ranking}, offer {offer.id}"
         return "; ".join([chosen, *self.notes])
 
     def _story(self, headline: str) -> str:
@@ -388,10 +386,6 @@ def _maybe_rented(offer: Offer, tag: str, label: str, what: str) -> str:
         "If one appears it bills: destroy it (vastai destroy instance ID) or adopt it with "
         "import_. Nothing was rented twice"
     )
-
-
-def _order_text(order: tuple[tuple[str, str], ...]) -> str:
-    return ", ".join(f"{name} {direction}" for name, direction in order)
 
 
 def _offer_gone(exc: APIError) -> bool:
@@ -449,6 +443,7 @@ def instance_outputs(
         "offer": dict(offer),
         "label": instance.label or "",
         "failure": "",
+        "planned_hours": 0.0,
     }
 
 

@@ -126,7 +126,12 @@ class VastResource(pulumi.dynamic.Resource):
         super().__init__(self.provider_class(), resource_name, props, opts)
         billed = self.billed_per_hour(args)
         if billed is not None:
-            stack_cost.track(self.provider_class.kind.replace(" ", "_") + "s", billed)
+            kind = self.provider_class.kind.replace(" ", "_") + "s"
+            stack_cost.track(kind, billed, self.billed_hours())
+
+    def billed_hours(self) -> pulumi.Output[float | None] | None:
+        """How many hours it is meant to bill (`planned_hours`), if it says."""
+        return None
 
     def billed_per_hour(self, args: ResourceArgs) -> pulumi.Output[float] | None:
         """What it bills in $/hour once applied (declared with ``args``), counted in its

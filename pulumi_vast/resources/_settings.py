@@ -28,6 +28,7 @@ from pydantic import (
 
 from pulumi_vast._sim_home import default_sim_data_dir
 from pulumi_vast.api import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
+from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._problems import Failure, at, closest, validation_failures
 from pulumi_vast.resources._ssh_keys import PublicKey
 
@@ -87,6 +88,17 @@ def _api_key(text: Any) -> Any:
     return text
 
 
+def _json_mapping(value: Any) -> Any:
+    """A structured setting given as JSON text (as an explicit provider's config arrives)
+    as the mapping it holds; anything else as it is, for the model to judge."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _is_json_collection(text: str) -> bool:
     try:
         return isinstance(json.loads(text), list | dict)
@@ -114,6 +126,11 @@ class ProviderSettings(BaseModel):
         alias="simDataDir",
         description="where the simulator keeps its world (default: $PULUMI_VAST_SIM_DATA, "
         "else ~/.local/state/pulumi-vast/sim; never the project folder)",
+    )
+    policy: Annotated[Policy | None, BeforeValidator(_json_mapping)] = Field(
+        None,
+        description="the stack's money and data policy (a `Policy`); a resource's own "
+        "`policy` wins, field by field",
     )
 
     @property

@@ -35,7 +35,9 @@ from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.filters import matches
 from pulumi_vast.api.instances import InstancesClient
 from pulumi_vast.market import describe_offer, estimate
+from pulumi_vast.market.task import Requirements, TaskEstimate
 from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources._budget import Plan, budget_failures
 from pulumi_vast.resources._errors import RentalFailed
 from pulumi_vast.resources._fields import (
     COMPUTED,
@@ -49,9 +51,11 @@ from pulumi_vast.resources._fields import (
     known,
     whole_float_as_int,
 )
+from pulumi_vast.resources._lost import FINE, Verdict, judge
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._overlay import NetworkName, is_network_name, overlay_cluster
 from pulumi_vast.resources._owner import OWNER_INPUT, Owner
+from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._problems import InvalidField, describe
 from pulumi_vast.resources._provider import Failure, VastProvider
 from pulumi_vast.resources._rental import (
@@ -64,6 +68,8 @@ from pulumi_vast.resources._rental import (
 )
 from pulumi_vast.resources._resource import ConfigRef, VastResource, default_label
 from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
+from pulumi_vast.resources._task import Task
+from pulumi_vast.resources._teardown import release
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources._waiting import (
     DEFAULT_READY_TIMEOUT,
@@ -390,6 +396,25 @@ class InstanceArgs(ResourceArgs):
             examples=["trainers"],
         ),
     ] = None
+    task: Annotated[
+        Input[Task] | None,
+        REPLACE,
+        Field(
+            description="Choose the offer for a job: the VRAM, disk and CUDA it needs, "
+            "searched across GPU tiers and ranked by estimated total cost (with `query`, "
+            "its conditions apply too). A change replaces the instance only if it no "
+            "longer meets the task's needs.",
+        ),
+    ] = None
+    policy: Annotated[
+        Input[Policy] | None,
+        STATE,
+        Field(
+            description="Money and data policy of this instance (TTL, budget, save, "
+            "on_destroy, on_lost); its fields win over the stack's `vast:policy`, field by "
+            "field.",
+        ),
+    ] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -414,10 +439,14 @@ class InstanceArgs(ResourceArgs):
                 "is required, unless `template` names a template that has one: give a Docker "
                 "image such as 'pytorch/pytorch', or a template",
             )
-        if (self.query is None) == (self.offer_id is None):
+        if self.task is not None and self.offer_id is not None:
+            raise InvalidField(
+                "task", "picks the offer itself: drop `offer_id`, or the task to rent that offer"
+            )
+        if self.task is None and (self.query is None) == (self.offer_id is None):
             raise InvalidField(
                 "query",
-                f"set exactly one of `query` (e.g. {QUERY_EXAMPLE!r}) or `offer_id`",
+                f"set exactly one of `query` (e.g. {QUERY_EXAMPLE!r}), `offer_id` or `task`",
             )
         ready = self.ready
         if isinstance(ready, ReadyArgs) and self.runtype == "args" and needs_ssh(ready):
@@ -478,6 +507,7 @@ class InstanceProvider(VastProvider):
             elif (unusable := self.settings.ssh_key_problem()) is not None:
                 failures.append(unusable)
         if previous is not None:
+            failures += self._budget_of_rented(args, news)
             if previous.disk_gb == args.disk_gb:  # no call needed to tell nothing shrinks
                 return failures
             old_disk, new_disk = self._disk(previous), self._disk(args)
@@ -494,11 +524,31 @@ class InstanceProvider(VastProvider):
             failures += self._preview_rent(self._with_disk(args), preview_key(news, args), news)
         return failures
 
+    def _budget_of_rented(self, args: Any, news: Mapping[str, Any]) -> list[Failure]:
+        """Under a budget, an instance already rented counts too, at its live price (one
+        listing); without one, an existing instance is checked without a call."""
+        own, stack = known(args.policy), self.settings.policy
+        if not any(p is not None and p.max_budget is not None for p in (own, stack)):
+            return []
+        owner = Owner.from_props(news)
+        listing = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.values()
+        live = next((live for live in listing if owner and owner.owns(live)), None)
+        if owner is None or live is None:
+            return []
+        task: Task | None = known(args.task)
+        needs = task.requirements() if task is not None else None
+        hours = planned_hours(needs, offer_snapshot(live), self.policy(args))
+        plan = Plan(owner.resource, float(live.dph_total or 0), hours)
+        return budget_failures(plan, own, stack, self.connection.plans.record(owner.resource, plan))
+
     def _disk(self, args: Any) -> float:
-        """The disk an instance gets: its own `disk_gb`, else its template's, else the
-        default (one call, when a template has to be asked)."""
+        """The disk an instance gets: its own `disk_gb`, else its task's, else its
+        template's, else the default (one call, when a template has to be asked)."""
         if args.disk_gb is not None:
             return float(known(args.disk_gb))
+        task: Task | None = known(args.task)
+        if task is not None:
+            return task.requirements().disk_gb
         hash_id = known(args.template)
         if hash_id is None:
             return DEFAULT_DISK_GB
@@ -542,6 +592,16 @@ class InstanceProvider(VastProvider):
                         "a machine with such GPUs",
                     )
                 ]
+            if search.task is not None:
+                return [
+                    (
+                        "task",
+                        f"no offer on the market meets the task's needs ({search.task.summary()}"
+                        f"{', and ' + repr(known(args.query)) if args.query else ''}) right now: "
+                        "split it over more GPUs (num_gpus), load it in a lower precision "
+                        "(int8, int4), ask for less disk, or try again later",
+                    )
+                ]
             return [
                 (
                     field,
@@ -579,10 +639,20 @@ class InstanceProvider(VastProvider):
                 )
             ]
         chosen = pick.model_dump()
-        cost = estimate(chosen, disk_gb=search.disk_gb)
-        self._announce(key, f"will rent {describe_offer(chosen)}: {cost.summary()}")
-        self.connection.offers.expect(key, expected_outputs(pick, per_hour=cost.per_hour))
-        return []
+        hours = planned_hours(search.task, chosen, self.policy(args))
+        cost = estimate(chosen, disk_gb=search.disk_gb, hours=hours or 24.0)
+        said = [] if search.task is None else task_lines(search.task, offers)
+        self._announce(
+            key, "\n".join([*said, f"will rent {describe_offer(chosen)}: {cost.summary()}"])
+        )
+        expected = expected_outputs(pick, per_hour=cost.per_hour)
+        self.connection.offers.expect(key, {**expected, "planned_hours": hours or 0.0})
+        # By name: a preview knows the URN, an update also the owner tag.
+        owner = Owner.from_props(news)
+        name = owner.resource if owner else key.rpartition("::")[2].removeprefix("label:")
+        plan = Plan(name, cost.per_hour, hours)
+        every = self.connection.plans.record(name, plan)
+        return budget_failures(plan, known(args.policy), self.settings.policy, every)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(id_, olds, news)
@@ -595,12 +665,23 @@ class InstanceProvider(VastProvider):
                 stables=[],
                 delete_before_replace=True,
             )
+        verdict = self._on_lost(id_, olds, news)
+        lost = verdict.replace
+        if verdict.resume and not result.replaces:
+            return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=True)
+        if lost:
+            result = DiffResult(
+                changes=True,
+                replaces=[*(result.replaces or []), "status"],
+                stables=[],
+                delete_before_replace=True,
+            )
         if result.replaces:
             # The old instance goes first (delete_before_replace): make sure a new one can be
             # rented before the plan says so, or the stack would be left without either. Its
-            # offer is free again by then, and may be the best.
+            # offer is free again by then, and may be the best (unless its host is lost).
             args = self.table.check(news).args
-            if args is not None and (offer := olds.get("offer") or {}).get("id"):
+            if args is not None and not lost and (offer := olds.get("offer") or {}).get("id"):
                 key = preview_key(news, args)
                 self.connection.offers.freeing(key, Offer.model_validate(offer))
             failures = (
@@ -618,6 +699,29 @@ class InstanceProvider(VastProvider):
 
     def preview_key(self, news: Mapping[str, Any], args: Any) -> str | None:
         return preview_key(news, args)
+
+    def _on_lost(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Verdict:
+        """What `on_lost` does about this instance (nothing, unless it is lost)."""
+        if olds.get("failure"):
+            return FINE  # replaced anyway
+        try:
+            action: str = known(self.policy(news).on_lost) or "keep"
+        except ValueError:  # a policy not known yet (a preview's unknowns)
+            return FINE
+        live = None
+        if action != "keep":
+            live = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value.get(int(id_))
+        bid = news.get("bid_price")
+        bid = float(bid) if isinstance(bid, float | int) and news.get("running", True) else None
+        verdict = judge(id_, action, olds=olds, live=live, bid=bid)
+        if verdict.note is not None:
+            self._announce(str(id_), verdict.note)
+        if verdict.warning is not None:
+            progress.warn(verdict.warning)
+        return verdict
+
+    def resumable(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        return self._on_lost(id_, olds, news).resume
 
     def changes_in_place(self, changed: frozenset[str]) -> frozenset[str]:
         # Starting or stopping it moves its status and address (not its prices); a label or
@@ -637,6 +741,13 @@ class InstanceProvider(VastProvider):
             # A healthy instance stays while it still satisfies the (new) query, judged on
             # the fields its offer snapshot has (an imported one lacks a few).
             wanted = parse_query(news["query"]).filters
+            return not matches({k: v for k, v in wanted.items() if k in offer}, offer)
+        if field == "task" and isinstance(news.get("task"), Mapping) and offer:
+            # Kept while its offer still meets the (new) task's needs.
+            try:
+                wanted = Task.model_validate(news["task"]).requirements().query().filters
+            except (ValueError, TypeError):
+                return True
             return not matches({k: v for k, v in wanted.items() if k in offer}, offer)
         return super().replaces_on_change(field, olds, news)
 
@@ -716,7 +827,7 @@ class InstanceProvider(VastProvider):
             # What the engine records for it: the inputs as given, beside what is known.
             exc.outputs = {**props, **exc.outputs}
             raise
-        outs = self._describe(outcome.instance, outcome.offer, outcome.note)
+        outs = self._describe(outcome.instance, outcome.offer, outcome.note, inputs=args)
         return str(outcome.instance.id), outs
 
     def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -729,7 +840,9 @@ class InstanceProvider(VastProvider):
             live = self.client.instances.get(instance_id)
         if live is None:
             return None
-        outs = self._describe(live, props.get("offer") or {}, props.get("selection", ""))
+        outs = self._describe(
+            live, props.get("offer") or {}, props.get("selection", ""), inputs=props
+        )
         outs["failure"] = props.get("failure") or ""  # still to be replaced, however it looks
         outs["running"] = live.intended_status != "stopped"
         if "instance_id" not in props:
@@ -774,7 +887,7 @@ class InstanceProvider(VastProvider):
             with self.refusals("update", id_, field="ssh_keys"):
                 sync_keys(instances, instance_id, olds.get("ssh_keys") or [], known(args.ssh_keys))
         live: LiveInstance | None = None
-        if "running" in changed:
+        if "running" in changed or "resume" in changed:
             running = bool(known(args.running))
             with self.refusals("update", id_, field="running"):
                 instances.set_state(instance_id, "running" if running else "stopped")
@@ -782,7 +895,7 @@ class InstanceProvider(VastProvider):
         live = live or instances.get(instance_id)
         if live is None:
             raise RuntimeError(f"instance {instance_id} disappeared during the update")
-        return self._describe(live, olds.get("offer") or {}, olds.get("selection", ""))
+        return self._describe(live, olds.get("offer") or {}, olds.get("selection", ""), inputs=args)
 
     def _started(self, instance_id: int, args: Any) -> LiveInstance:
         """Wait for a stopped instance to be ready again. It may never be, if its GPU was
@@ -799,6 +912,10 @@ class InstanceProvider(VastProvider):
             ) from None
 
     def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
+        policy, label = self.policy(props), str(props.get("label") or "")
+        # on_destroy: stop or keep; never for an instance kept only because its create failed
+        if not props.get("failure") and release(self.client, int(id_), policy, label):
+            return
         self.client.instances.destroy(int(id_))
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
@@ -825,14 +942,55 @@ class InstanceProvider(VastProvider):
                 self.client.instances.destroy(live.id)
 
     def _describe(
-        self, live: LiveInstance, offer: Mapping[str, Any], selection: str
+        self, live: LiveInstance, offer: Mapping[str, Any], selection: str, *, inputs: Any
     ) -> dict[str, Any]:
-        return instance_outputs(
+        outs = instance_outputs(
             live,
             offer=offer,
             selection=selection,
             private_key_file=self.settings.ssh_private_key_file,
         )
+        outs["planned_hours"] = self._planned(inputs, offer) or 0.0
+        return outs
+
+    def _planned(self, inputs: Any, offer: Mapping[str, Any]) -> float | None:
+        """How long it is meant to run on ``offer`` (`planned_hours`), from its inputs (the
+        args model, or the properties in its state)."""
+        task = inputs.get("task") if isinstance(inputs, Mapping) else known(inputs.task)
+        try:
+            if isinstance(task, Mapping):
+                task = Task.model_validate(task)
+            policy = self.policy(inputs)
+        except ValueError:
+            return None
+        needs = task.requirements() if isinstance(task, Task) else None
+        return planned_hours(needs, offer, policy)
+
+    def restated(self, news: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
+        # A new TTL or task changes how long it is meant to run.
+        return {**outs, "planned_hours": self._planned(news, outs.get("offer") or {}) or 0.0}
+
+
+def planned_hours(
+    needs: Requirements | None, offer: Mapping[str, Any], policy: Policy
+) -> float | None:
+    """How long an instance on ``offer`` is meant to run: its task's hours there, at most
+    its `max_hours` (its TTL); None when nothing says."""
+    limit = known(policy.max_hours)
+    hours = needs.hours_on(offer) if needs is not None else None
+    if hours is None or limit is None:
+        return hours if hours is not None else limit
+    return min(hours, limit)
+
+
+def task_lines(needs: Requirements, offers: list[Any], shown: int = 3) -> list[str]:
+    """What a preview says of a task: its needs, and the best offers by total cost."""
+    best = [TaskEstimate.of(offer.model_dump(), needs) for offer in offers[:shown]]
+    return [
+        f"the task needs {needs.summary()}; the best {len(best)} of {len(offers)} matching "
+        "offers by estimated total cost:",
+        *(f"  {rank}. {estimate.line()}" for rank, estimate in enumerate(best, 1)),
+    ]
 
 
 def sync_keys(
@@ -886,6 +1044,9 @@ class Instance(VastResource, module="vast", name="Instance"):
     provider_class = InstanceProvider
     args_class = InstanceArgs
     rents = True
+
+    def billed_hours(self) -> pulumi.Output[float | None] | None:
+        return self.planned_hours.apply(lambda hours: hours or None)
 
     def billed_per_hour(self, args: ResourceArgs) -> pulumi.Output[float]:
         # Stopped (`running: false`), it bills only its disk.
@@ -973,6 +1134,10 @@ pulumi-vast:instances:
     """The offer as it was when rented, against which query changes are judged."""
     label: pulumi.Output[str]
     """The label in the Vast console."""
+    planned_hours: pulumi.Output[float]
+    """How long it is meant to run: its task's estimated hours on the offer rented, at most
+    its `max_hours`; 0 when neither says (a preview takes an unset output for unknown). Its
+    cost for them counts in the stack's `vast_cost` (`planned`)."""
     failure: pulumi.Output[str]
     """Empty while healthy. Otherwise why this instance is kept in the state: its create
     failed and giving it back failed too, so the next `pulumi up` replaces it and `pulumi

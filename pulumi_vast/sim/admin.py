@@ -62,6 +62,11 @@ unknown query argument is refused (400) rather than ignored, so a typo such as
     POST   /_sim/instances/{id}/preempt       outbid: stopped, GPUs to someone else
     POST   /_sim/offers/{id}/take             {key}: someone else rents the offer
     POST   /_sim/offers/{id}/release          {key}
+    GET    /_sim/endpoints/{id}               the Serverless Engine's view of an endpoint:
+                                              load, hot/cold targets, workers, its log
+    PUT    /_sim/endpoints/{id}/load          {load, worker_perf?}: the load offered to it
+                                              (requests/s; see `models.serverless`); the
+                                              engine acts on it at once -> the view
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pulumi_vast.sim.bodies import parse_body
 from pulumi_vast.sim.clock import MAX_ADVANCE
 from pulumi_vast.sim.errors import BadRequest, Forbidden, Unauthorized
+from pulumi_vast.sim.models.serverless import LoadBody
 from pulumi_vast.sim.reading import parse_id, parse_json_body
 from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, Phase, new_key
 from pulumi_vast.sim.routing import ADMIN_PREFIX
@@ -365,3 +371,23 @@ async def release_offer(request: Request) -> dict[str, Any]:
     sim.faults.release_offer(sim.backend.digest(body.key), offer_id)
     await sim.tick(wait=True)
     return {"success": True}
+
+
+@router.get("/endpoints/{endpoint_id}")
+async def endpoint(request: Request) -> dict[str, Any]:
+    _query(request)
+    endpoint_id = _id(request, "endpoint_id")
+    sim = _sim(request)
+    await sim.tick(wait=True)
+    return sim.backend.engine_json(endpoint_id)
+
+
+@router.put("/endpoints/{endpoint_id}/load")
+async def endpoint_load(request: Request) -> dict[str, Any]:
+    _query(request)
+    endpoint_id = _id(request, "endpoint_id")
+    body = await _body(request, LoadBody)
+    sim = _sim(request)
+    sim.backend.set_load(endpoint_id, body.load, body.worker_perf)
+    await sim.tick(wait=True)
+    return sim.backend.engine_json(endpoint_id)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -25,7 +26,7 @@ from pulumi_vast.sim.options import SimOptions
 from pulumi_vast.sim.records import ACCOUNT_KEY_PREFIX, new_key
 from pulumi_vast.sim.server import LOG_FILE, SimulatorStartError, live_server
 
-__all__ = ["SimAdmin", "SimulatorProcess"]
+__all__ = ["SimAdmin", "SimulatorProcess", "worker_statuses"]
 
 _POLL = 0.05
 
@@ -167,6 +168,53 @@ class SimAdmin:
 
     def release_offer(self, key: str, offer_id: int) -> None:
         self._call("POST", f"/offers/{offer_id}/release", json={"key": key})
+
+    def endpoint(self, endpoint_id: int) -> dict[str, Any]:
+        """The Serverless Engine's view of an endpoint: ``load``, ``hot_target``,
+        ``cold_target``, ``workers`` (as ``get endpt-workers`` shows them) and ``log``."""
+        result: dict[str, Any] = self._call("GET", f"/endpoints/{endpoint_id}")
+        return result
+
+    def set_load(
+        self, endpoint_id: int, load: float, *, worker_perf: float | None = None
+    ) -> dict[str, Any]:
+        """Offer `load` requests/s to the endpoint (one worker serves `worker_perf`, 10
+        unless set); the engine acts on it at once. The engine's view back."""
+        body: dict[str, Any] = {"load": load}
+        if worker_perf is not None:
+            body["worker_perf"] = worker_perf
+        result: dict[str, Any] = self._call("PUT", f"/endpoints/{endpoint_id}/load", json=body)
+        return result
+
+    def wait_for_endpoint(
+        self,
+        endpoint_id: int,
+        condition: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float = 120.0,
+    ) -> dict[str, Any]:
+        """The engine's view of the endpoint once `condition` holds for it (workers boot
+        on the simulator's ticker, a moment after the clock says they may)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.endpoint(endpoint_id)
+            if condition(view):
+                return view
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"endpoint {endpoint_id} did not reach the condition in {timeout:g} s; "
+                    f"workers {worker_statuses(view)}, targets hot {view['hot_target']} "
+                    f"cold {view['cold_target']}"
+                )
+            time.sleep(_POLL)
+
+
+def worker_statuses(view: dict[str, Any]) -> dict[str, int]:
+    """How many of an endpoint's workers (the engine's view) are in each status."""
+    counts: dict[str, int] = {}
+    for worker in view["workers"]:
+        counts[worker["status"]] = counts.get(worker["status"], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 class SimulatorProcess:

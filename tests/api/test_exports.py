@@ -14,23 +14,24 @@ EXPORTS = [
     "FAILURE_MESSAGES", "GPU_OFFERS", "MAX_BID_PRICE", "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH",
     "MIB_PER_GIB", "MIN_BID_PRICE", "NO_PACING", "NO_RETRY", "OFFER_ALIASES", "OFFER_FIELDS",
     "OFFICIAL_ORDER", "OVERLAY_NAME", "PENDING_STATUSES", "TEMPLATE_SEARCH_DEFAULTS",
-    "VAST_RATE_LIMITS", "VOLUME_OFFERS", "APIError", "BadRequest", "Clear", "Cluster",
+    "VAST_RATE_LIMITS", "VF", "VOLUME_OFFERS", "APIError", "BadRequest", "Clear", "Cluster",
     "ClusterNode", "Condition", "CreateInstanceRequest", "CreateVolumeRequest", "DockerOptions",
-    "EnvVar", "F", "FieldKind", "Gone", "Instance", "InstanceCreatedWithError", "NotFound",
-    "Offer", "OfferField", "Overlay", "PortBinding", "Query", "QueryError", "QuotaExceeded",
-    "RateLimited", "RateLimits", "Redactor", "RequestStats", "ResponseLost", "RetriesExhausted",
-    "RetryPolicy", "Runtype", "ServerError", "SshEndpoint", "SshKey", "StatsSnapshot",
-    "Template", "TemplateRequest", "TemplateRuntype", "TransportError", "Unauthorized",
-    "UnexpectedResponse", "User", "VF", "VastClient", "VastError", "Vocabulary", "Volume",
-    "VolumeAttachment", "VolumeOffer", "parse_docker_options", "parse_order", "parse_query",
-    "port_mapping", "render_docker_options"
+    "EndpointKnobs", "EndpointRecord", "EndpointRequest", "EnvVar", "F", "FieldKind", "Gone",
+    "Instance", "InstanceCreatedWithError", "NotFound", "Offer", "OfferField", "Overlay",
+    "PortBinding", "Query", "QueryError", "QuotaExceeded", "RateLimited", "RateLimits", "Redactor",
+    "RequestStats", "ResponseLost", "RetriesExhausted", "RetryPolicy", "Runtype", "ServerError",
+    "SshEndpoint", "SshKey", "StatsSnapshot", "Template", "TemplateRequest", "TemplateRuntype",
+    "TransportError", "Unauthorized", "UnexpectedResponse", "User", "VastClient", "VastError",
+    "Vocabulary", "Volume", "VolumeAttachment", "VolumeOffer", "Worker", "WorkerGroupRecord",
+    "WorkerGroupRequest", "parse_docker_options", "parse_order", "parse_query", "port_mapping",
+    "render_docker_options"
 ]  # fmt: skip
 
 MODULES = [
     "client", "clusters", "docker_options", "env_vars", "errors", "field_values", "filters",
     "instances", "network_volumes", "offer_fields", "offers", "pacing", "query", "redaction",
-    "retry", "ssh_keys", "stats", "templates", "transport", "units", "users", "vocabulary",
-    "volume_offer_fields", "volumes", "_base", "_searching"
+    "retry", "serverless", "ssh_keys", "stats", "templates", "transport", "units", "users",
+    "vocabulary", "volume_offer_fields", "volumes", "_base", "_searching"
 ]  # fmt: skip
 
 

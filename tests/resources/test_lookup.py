@@ -56,6 +56,28 @@ def test_ranks_what_the_offers_command_lists_with_typed_costs(
 
 
 @pytest.mark.slow
+def test_a_task_ranks_by_estimated_total_as_the_offers_command_does(
+    stack_config: StackConfig,
+    sim_url: str,
+    vast_account: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stack_config(**{"vast:apiUrl": sim_url, "vast:apiKey": vast_account})
+
+    offers = vast.get_offers(task=vast.Task(params_b=7, hours=10), limit=3)
+
+    monkeypatch.setenv("VAST_API_KEY", vast_account)
+    argv = ["offers", "--task", "params_b=7", "--hours", "10", "--limit", "3", "--json"]
+    assert main([*argv, "--url", sim_url]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [offer.offer_id for offer in offers] == [row["offer"] for row in listed]
+    totals = [offer.estimated_cost for offer in offers]
+    assert totals == sorted(totals)
+    assert all(offer.hours == pytest.approx(10 * 21.5 / (offer.dlperf or 0)) for offer in offers)
+
+
+@pytest.mark.slow
 def test_fastest_first_and_nothing_matching_is_an_empty_list(
     stack_config: StackConfig, sim_url: str, vast_account: str
 ) -> None:
@@ -75,6 +97,7 @@ def test_fastest_first_and_nothing_matching_is_an_empty_list(
         (lambda: vast.get_offers("gpu_ram>=24", order="speed-"), "get_offers().order"),
         (lambda: vast.get_offers("gpu_ram>=24", limit=0), "get_offers().limit"),
         (lambda: vast.get_offers("gpu_ram>=24", hours=-1), "get_offers().hours"),
+        (lambda: vast.get_offers(), "get_offers().query: give a query, or a task"),
     ],
 )
 def test_bad_arguments_are_named(

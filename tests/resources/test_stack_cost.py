@@ -94,3 +94,15 @@ def test_an_unknown_cost_makes_the_total_unknown(loop: asyncio.AbstractEventLoop
 def test_only_the_kinds_it_counts_are_tracked() -> None:
     with pytest.raises(ValueError, match="instances, volumes, network_volumes, training_clusters"):
         StackCost().track("templates", pulumi.Output.from_input(0.0))
+
+
+def test_planned_hours_add_what_the_stack_costs_for_them() -> None:
+    assert summary(["instances", "instances", "volumes"], [0.5, 0.25, 0.01], [10, None, None]) == {
+        "per_hour": 0.76,
+        "per_day": 18.24,
+        "instances": 2,
+        "volumes": 1,
+        "planned": 5.0,
+        "unplanned": 2,
+    }
+    assert "planned" not in summary(["instances"], [0.5], [None])

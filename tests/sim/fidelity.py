@@ -80,8 +80,12 @@ def assert_schema(path: str, method: str, status: int, body: Any) -> None:
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def cli_runner(url: str, api_key: str, home: Path) -> CliRunner:
-    """Run the official CLI as a user would, against `url` as `api_key`, in a clean `home`."""
+def cli_runner(url: str, api_key: str, home: Path, *, names_url: str | None = None) -> CliRunner:
+    """Run the official CLI as a user would, against `url` as `api_key`, in a clean `home`.
+
+    ``VAST_URL`` is `names_url` (default `url`). The official client sends the serverless
+    autoscaler's routes to run.vast.ai when ``--url`` is its default (``VAST_URL``), so
+    tests of those routes name the simulator differently there (``localhost``)."""
     env = {
         **os.environ,
         "HOME": str(home),
@@ -89,7 +93,7 @@ def cli_runner(url: str, api_key: str, home: Path) -> CliRunner:
         "XDG_CACHE_HOME": str(home / "cache"),
         "XDG_STATE_HOME": str(home / "state"),
         "XDG_DATA_HOME": str(home / "data"),
-        "VAST_URL": url,  # the CLI also fetches GPU names from here at import time
+        "VAST_URL": names_url or url,  # the CLI also fetches GPU names from here at import
         "VASTAI_NO_UPDATE_CHECK": "1",
         "COLUMNS": "250",
         "LINES": "1000",

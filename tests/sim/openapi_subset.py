@@ -34,6 +34,10 @@ PATHS = (
     "/api/v0/template",
     "/api/v0/volumes",
     "/api/v0/volumes/search",
+    "/api/v0/endptjobs",
+    "/api/v0/endptjobs/{id}",
+    "/api/v0/workergroups",
+    "/api/v0/workergroups/{id}",
 )
 _COMPONENT = "#/components/schemas/"
 

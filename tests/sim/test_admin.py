@@ -16,7 +16,7 @@ from pulumi_vast.sim.testing import SimAdmin, SimulatorProcess
 pytestmark = pytest.mark.slow
 
 ADMIN_ROUTES = sorted(
-    (method, route.path.replace("{instance_id}", "1").replace("{offer_id}", "1"))
+    (method, re.sub(r"\{\w+_id\}", "1", route.path))
     for route in admin.router.routes
     if isinstance(route, APIRoute)
     for method in route.methods

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -224,7 +225,7 @@ def _targets() -> list[tuple[str, str]]:
         for r in ROUTES
     ]
     admins = [
-        (method, r.path.replace("{instance_id}", "7").replace("{offer_id}", "7"))
+        (method, re.sub(r"\{\w+_id\}", "7", r.path))
         for r in admin.router.routes
         if isinstance(r, APIRoute)
         for method in sorted(r.methods)

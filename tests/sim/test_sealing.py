@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pulumi_vast.sim.datadir import SECRET_KEY_FILE
+from pulumi_vast.sim.models.templates import CATALOG
 from pulumi_vast.sim.sealing import Keyring, SealError
 from pulumi_vast.sim.testing import SimulatorProcess
 from tests.sim.sshutil import new_key, public_line, ssh_run
@@ -183,3 +184,43 @@ def test_env_vars_and_templates_leave_no_value_or_docker_login_in_the_data_folde
         assert not _in_clear(data, needles), "after deleting them"
     assert not _in_clear(data, needles), "after the server stopped"
     assert not _not_private(data)
+
+
+@pytest.mark.slow
+def test_serverless_leaves_no_endpoint_key_or_launch_env_in_the_data_folder(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "sim"
+    needles = {"launch env": f"launch-env-{secrets.token_hex(12)}"}
+    login = new_key()
+    with SimulatorProcess.start(data, boot_delay=0, rate_limits=False) as sim:
+        key = sim.admin.new_account()
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=sim.url, headers=headers, trust_env=False, timeout=30) as api:
+            api.post("/api/v0/ssh/", json={"ssh_key": public_line(login)})
+            endpoint_id = api.post(
+                "/api/v0/endptjobs/", json={"endpoint_name": "e", "cold_workers": 0}
+            ).json()["result"]
+            api.post(
+                "/api/v0/workergroups/",
+                json={
+                    "endpoint_id": endpoint_id,
+                    "template_hash": CATALOG[0].hash_id,
+                    "launch_args": f"--env '-e TOKEN={needles['launch env']}'",
+                    "test_workers": 0,
+                },
+            )
+            needles["endpoint key"] = api.get("/api/v0/endptjobs/").json()["results"][0]["api_key"]
+            sim.admin.set_load(endpoint_id, 1)
+            view = sim.admin.wait_for_endpoint(
+                endpoint_id, lambda v: [w["status"] for w in v["workers"]] == ["running"]
+            )
+            worker = api.get(f"/api/v0/instances/{view['workers'][0]['id']}/").json()["instances"]
+            _, out = ssh_run(worker["ssh_port"], login, "echo $TOKEN")
+            assert out.strip() == needles["launch env"], "the worker gets its launch env"
+            shown_to_admin = json.dumps([sim.admin.endpoint(endpoint_id), sim.admin.ledger(key)])
+            assert not [name for name, needle in needles.items() if needle in shown_to_admin]
+            assert not _in_clear(data, needles), "while running"
+            api.request("DELETE", f"/api/v0/endptjobs/{endpoint_id}/")
+        assert not _in_clear(data, needles), "after deleting it"
+    assert not _in_clear(data, needles), "after the server stopped"

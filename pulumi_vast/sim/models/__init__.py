@@ -2,14 +2,15 @@
 
 As `moto/ec2/models` composes one backend per EC2 object, `SimBackend` composes one mixin
 per Vast object (`accounts`, `market`, `clusters`, `overlays`, `ssh_keys`, `env_vars`,
-`templates`, `volumes`, `instances`), each with its records, its store tables, its id
-sequences, its load/reset, its tick if it has a lifecycle, and its ledger section if it
-bills (`base` derives the registries from them). A mixin that uses another object's state
-inherits that object's mixin (an instance rents from the market, is made from a template,
-takes the account's env vars, mounts volumes, joins overlays; its keys are the account's
-SSH keys); the few questions asked the other way (which instances hold an offer's GPUs,
-which mount a volume, which are an overlay's to destroy) are hooks the dependent mixin
-answers. Adding an object is one module here and one line below.
+`templates`, `volumes`, `instances`, `serverless`), each with its records, its store
+tables, its id sequences, its load/reset, its tick if it has a lifecycle, and its ledger
+section if it bills (`base` derives the registries from them). A mixin that uses another
+object's state inherits that object's mixin (an instance rents from the market, is made
+from a template, takes the account's env vars, mounts volumes, joins overlays; its keys are
+the account's SSH keys; a serverless worker is an instance); the few questions asked the
+other way (which instances hold an offer's GPUs, which mount a volume, which are an
+overlay's to destroy) are hooks the dependent mixin answers. Adding an object is one module
+here and one line below.
 
 State is plain objects in memory, written through to SQLite (`store`) on every change, so
 reads are cheap and a restarted simulator sees the same world. All methods run on the
@@ -28,6 +29,7 @@ from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.instances import MAX_BID, MIN_BID, InstancesBackend
 from pulumi_vast.sim.models.market import MarketBackend
 from pulumi_vast.sim.models.overlays import OverlaysBackend
+from pulumi_vast.sim.models.serverless import ServerlessBackend
 from pulumi_vast.sim.models.ssh_keys import SshKeysBackend
 from pulumi_vast.sim.models.templates import TemplatesBackend
 from pulumi_vast.sim.models.volumes import VolumesBackend
@@ -38,6 +40,7 @@ __all__ = ["MAX_BID", "MIN_BID", "SimBackend"]
 
 
 class SimBackend(
+    ServerlessBackend,
     InstancesBackend,
     OverlaysBackend,
     ClustersBackend,

@@ -154,6 +154,10 @@ CONFIG_ROWS = [
     config("ready-probe-empty", "ready.probe", "nvidia-smi", ready={"probe": ""}),
     config("ready-probe-number", "ready.probe", "text", ready={"probe": 5}),
     config("ready-unknown-key", "ready.sssh", "did you mean 'ssh'", ready={"sssh": True}),
+    # policy
+    config("policy-budget-zero", "policy.max_budget", "greater than 0", policy={"max_budget": 0}),
+    config("policy-on-lost", "policy.on_lost", "'replace' or 'resume'", policy={"on_lost": "x"}),
+    config("policy-save-empty", "policy.save.paths", "at least 1", policy={"save": {"paths": []}}),
     config(
         "ready-ssh-with-args", "ready.ssh", "runtype 'ssh'", runtype="args", ready={"ssh": True}
     ),

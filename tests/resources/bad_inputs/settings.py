@@ -68,6 +68,24 @@ ROWS = [
         **{"vast:apiUrl": DROP, "vast:apiKey": DROP},
     ),
     setting(
+        "policy-negative-hours",
+        f"{CHECKED}vast:policy.max_hours",
+        "greater than 0",
+        **{"vast:policy": {"max_hours": -1}},
+    ),
+    setting(
+        "policy-field-typo",
+        f"{CHECKED}vast:policy.max_budjet",
+        "did you mean 'max_budget'",
+        **{"vast:policy": {"max_budjet": 5}},
+    ),
+    setting(
+        "policy-on-destroy",
+        f"{CHECKED}vast:policy.on_destroy",
+        "'destroy', 'stop' or 'keep'",
+        **{"vast:policy": {"on_destroy": "nuke"}},
+    ),
+    setting(
         "program-key-typo",
         "pulumi-vast:instance",
         "did you mean pulumi-vast:instances",
