@@ -37,6 +37,12 @@ Python API); entries refer to each other by name:
         image: vllm/vllm-openai:v0.6.3
         require: gpu_ram>=24
         autoscaling: {max_workers: 4}
+    pulumi-vast:trainingClusters:   # N nodes on one physical cluster's overlay network
+      - name: llm
+        nodes: 2
+        query: gpu_ram>=24
+        image: pytorch/pytorch
+        ssh_keys: [dev]
 
 The keys, their entries and what a name may refer to come from the resource classes
 (`config_key`, `config_entry`, `config_refs`) and the components (`COMPONENTS`): a new
@@ -55,7 +61,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pulumi_vast.components import COMPONENTS, Deployment
-from pulumi_vast.resources import Instance, ServerlessEndpoint
+from pulumi_vast.resources import Instance, ServerlessEndpoint, TrainingGang
 from pulumi_vast.resources._problems import (
     Failure,
     InvalidField,
@@ -427,7 +433,7 @@ def _invalid(failures: list[Failure]) -> pulumi.RunError:
 
 def main() -> None:
     """Build the stack's config; export, by entry name, what a user needs of each instance,
-    endpoint and deployment."""
+    endpoint, deployment and training cluster."""
     spec = load_spec(pulumi.Config(NAMESPACE))
     for (_, name), made in build(spec).items():
         if isinstance(made, Instance):
@@ -447,5 +453,16 @@ def main() -> None:
                     "endpoint_id": made.endpoint_id,
                     "route_url": made.route_url,
                     "worker_count": made.worker_count,
+                },
+            )
+        elif isinstance(made, TrainingGang):
+            pulumi.export(
+                name,
+                {
+                    "master_addr": made.master_addr,
+                    "master_port": made.master_port,
+                    "world_size": made.world_size,
+                    "members": made.members,
+                    "torchrun": made.torchrun_commands,
                 },
             )

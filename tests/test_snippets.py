@@ -125,9 +125,9 @@ def readme_section(heading: str) -> tuple[str, str]:
 def test_the_readmes_python_and_stack_config_run(base: dict[str, Any], files: Files) -> None:
     _, text = readme_section(POLICIES)
     blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "vast." in b]
-    assert len(blocks) == 5, (
-        "the README's Python: resources, get_offers, Account, the serverless-llm and "
-        "image-generation examples"
+    assert len(blocks) == 6, (
+        "the README's Python: resources, get_offers, training, Account, the serverless-llm "
+        "and image-generation examples"
     )
     base = {**base, "pulumi-vast:teamBKey": "team-b-key"}
     for number, code in enumerate(blocks):

@@ -109,6 +109,7 @@ def plan_request(args: Any) -> CreateInstanceRequest:
         runtype=_RUNTYPES[(known(args.runtype), bool(known(args.direct)))],
         label=known(args.label),
         price=known(args.bid_price),
+        network=known(args.network),
     )
 
 

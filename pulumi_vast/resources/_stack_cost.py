@@ -2,13 +2,13 @@
 
 Every resource that bills reports its price per hour here (`track`, from its constructor),
 and the program's root stack exports, once, ``vast_cost``: ``per_hour`` ($, 4 decimals),
-``per_day`` (2 decimals) and how many ``instances``, ``volumes``, ``network_volumes`` and
-``worker_groups`` the stack holds (a kind it holds none of is left out; a worker group
-counts what its workers bill as of the last `up` or `refresh`, as the Serverless Engine
-recruits and releases them between runs); once a resource says how long it is meant to
-run (an instance's ``planned_hours``: its task's hours, at most its TTL), also
-``planned``, what those cost for their hours in $, and ``unplanned``, how many others bill
-for an unknown time. At preview it is what the stack will cost once applied, and the
+``per_day`` (2 decimals) and how many ``instances``, ``volumes``, ``network_volumes``,
+``worker_groups`` and ``training_clusters`` the stack holds (a kind it holds none of is
+left out; a worker group counts what its workers bill as of the last `up` or `refresh`, as
+the Serverless Engine recruits and releases them between runs); once a resource says how
+long it is meant to run (an instance's ``planned_hours``: its task's hours, at most its
+TTL), also ``planned``, what those cost for their hours in $, and ``unplanned``, how many
+others bill for an unknown time. At preview it is what the stack will cost once applied, and the
 engine prints its change against the last `up`:
 ``~ vast_cost: {~ instances: 2 => 3, ~ per_hour: 0.5108 => 0.9146, ...}``. After `up`
 it is what Vast bills (`VastResource.billed_per_hour`: a stopped instance bills only its
@@ -38,7 +38,7 @@ from pulumi.runtime.stack import Stack
 __all__ = ["COUNTED", "STACK_OUTPUT", "StackCost", "summary", "track"]
 
 STACK_OUTPUT = "vast_cost"
-COUNTED = ("instances", "volumes", "network_volumes", "worker_groups")
+COUNTED = ("instances", "volumes", "network_volumes", "worker_groups", "training_clusters")
 """The kinds of billing resources `vast_cost` counts, as its keys name them."""
 
 

@@ -34,6 +34,7 @@ from pulumi_vast.api import (
 )
 from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.filters import matches
+from pulumi_vast.api.instances import InstancesClient
 from pulumi_vast.market import describe_offer, estimate
 from pulumi_vast.market.task import Requirements, TaskEstimate
 from pulumi_vast.resources import _progress as progress
@@ -54,6 +55,7 @@ from pulumi_vast.resources._fields import (
 )
 from pulumi_vast.resources._lost import FINE, Verdict, judge
 from pulumi_vast.resources._offers import OfferSearch
+from pulumi_vast.resources._overlay import NetworkName, is_network_name, overlay_cluster
 from pulumi_vast.resources._owner import OWNER_INPUT, Owner
 from pulumi_vast.resources._policy import Policy
 from pulumi_vast.resources._problems import InvalidField, describe
@@ -386,6 +388,16 @@ class InstanceArgs(ResourceArgs):
         STATE,
         Field(description="What must hold before `pulumi up` calls the instance created."),
     ] = None
+    network: Annotated[
+        Input[NetworkName] | None,
+        REPLACE,
+        Field(
+            description="An overlay network to join at create: an `OverlayNetwork` or its "
+            "name. The instance lands on the overlay's physical cluster and sees the overlay "
+            "as its eth0; Vast destroys it when the overlay is deleted.",
+            examples=["trainers"],
+        ),
+    ] = None
     task: Annotated[
         Input[Task] | None,
         REPLACE,
@@ -412,7 +424,13 @@ class InstanceArgs(ResourceArgs):
         # `template=tmpl` with a Template resource: the hash of its content.
         template = data.get("template") if isinstance(data, Mapping) else None
         if isinstance(template, pulumi.Resource) and hasattr(template, "hash_id"):
-            return {**data, "template": template.hash_id}
+            data = {**data, "template": template.hash_id}
+        network = data.get("network") if isinstance(data, Mapping) else None
+        if isinstance(network, pulumi.Resource) and hasattr(network, "overlay_id"):
+            # Its name, known only once the overlay is: a replacement of the overlay (which
+            # destroys its instances on Vast) then replaces the instance too, after it.
+            named = pulumi.Output.all(network.name, network.overlay_id)  # type: ignore[attr-defined]
+            data = {**data, "network": named.apply(lambda values: values[0])}
         return data
 
     @model_validator(mode="after")
@@ -762,8 +780,33 @@ class InstanceProvider(VastProvider):
     # ---- the object's life ------------------------------------------------------------
 
     def _placement(self, args: Any) -> tuple[dict[str, int], Failure | None]:
-        """Where a volume to mount puts the instance: its machine (a local volume) or its
-        cluster (a network volume); or why it cannot be mounted."""
+        """Where an overlay to join or a volume to mount puts the instance: the overlay's
+        cluster, the volume's machine (a local volume) or cluster (a network volume); or
+        why it cannot go there."""
+        network = known(args.network)
+        on_overlay: dict[str, int] = {}
+        if network is not None:
+            with self.refusals("look up", network, field="network"):
+                cluster_id = overlay_cluster(self.client, network)
+            if cluster_id is None:
+                return {}, (
+                    "network",
+                    f"the account has no overlay network named {network!r}: create it "
+                    "(an OverlayNetwork on the cluster, passed as network=overlay)",
+                )
+            on_overlay = {"cluster_id": cluster_id}
+        placement, where = self._volume_placement(args)
+        if where is not None or not on_overlay:
+            return placement, where
+        if placement.get("cluster_id", on_overlay["cluster_id"]) != on_overlay["cluster_id"]:
+            return {}, (
+                "network",
+                f"overlay {network!r} is on cluster {on_overlay['cluster_id']} and the "
+                f"network volume to mount on cluster {placement['cluster_id']}; use one cluster",
+            )
+        return {**placement, **on_overlay}, None
+
+    def _volume_placement(self, args: Any) -> tuple[dict[str, int], Failure | None]:
         mounts = known(args.volumes) or []
         if not mounts:
             return {}, None
@@ -903,7 +946,7 @@ class InstanceProvider(VastProvider):
                 instances.set_label(instance_id, known(args.label) or "")
         if "ssh_keys" in changed:
             with self.refusals("update", id_, field="ssh_keys"):
-                self._sync_keys(instance_id, olds.get("ssh_keys") or [], known(args.ssh_keys))
+                sync_keys(instances, instance_id, olds.get("ssh_keys") or [], known(args.ssh_keys))
         live: LiveInstance | None = None
         if "running" in changed or "resume" in changed:
             running = bool(known(args.running))
@@ -914,18 +957,6 @@ class InstanceProvider(VastProvider):
         if live is None:
             raise RuntimeError(f"instance {instance_id} disappeared during the update")
         return self._describe(live, olds.get("offer") or {}, olds.get("selection", ""), inputs=args)
-
-    def _sync_keys(self, instance_id: int, before: list[str], after: list[str]) -> None:
-        """Attach added keys; detach removed ones, so access given can be taken back."""
-        instances = self.client.instances
-        for key in after:
-            if key not in before:
-                instances.attach_ssh_key(instance_id, key)
-        removed = {PublicKey.parse(key).blob for key in before if key not in after}
-        if removed:
-            for attached in instances.ssh_keys(instance_id):
-                if PublicKey.parse(attached.public_key).blob in removed:
-                    instances.detach_ssh_key(instance_id, attached.id)
 
     def _started(self, instance_id: int, args: Any) -> LiveInstance:
         """Wait for a stopped instance to be ready again. It may never be, if its GPU was
@@ -1031,6 +1062,20 @@ def _onstart_too_long(extra: int) -> str:
     )
 
 
+def sync_keys(
+    instances: InstancesClient, instance_id: int, before: list[str], after: list[str]
+) -> None:
+    """Attach added keys; detach removed ones, so access given can be taken back."""
+    for key in after:
+        if key not in before:
+            instances.attach_ssh_key(instance_id, key)
+    removed = {PublicKey.parse(key).blob for key in before if key not in after}
+    if removed:
+        for attached in instances.ssh_keys(instance_id):
+            if PublicKey.parse(attached.public_key).blob in removed:
+                instances.detach_ssh_key(instance_id, attached.id)
+
+
 def preview_key(news: Mapping[str, Any], args: Any) -> str:
     """Which resource a preview is for: its owner tag, else the URN our host knows, else
     its label (by default `project/stack/name`)."""
@@ -1106,6 +1151,12 @@ pulumi-vast:instances:
             use="depend",
             literal=_is_key_line,
             what="a public key line ('ssh-ed25519 AAAA... you@host')",
+        ),
+        ConfigRef(
+            "network",
+            ("overlayNetworks",),
+            literal=is_network_name,
+            what="an overlay network's name",
         ),
     )
 

@@ -8,6 +8,7 @@ written, in the example's folder, through that clone's `./dev`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -182,3 +183,37 @@ def test_image_generation_example_publishes_its_port_and_keeps_the_token_secret(
         clone.run(line, example)
     ledger = clone.run("../../dev vast sim ledger --json", example).stdout
     assert json.loads(ledger)["totals"]["alive"] == 0
+
+
+def test_multi_node_training_example_gives_each_node_the_rendezvous_of_rank_0(
+    clone: Clone,
+) -> None:
+    deploy, clean_up = readme_blocks(REPO / "examples" / "multi-node-training")
+    assert deploy[0] == "cd examples/multi-node-training"
+    example = clone.root / "examples" / "multi-node-training"
+
+    for line in deploy[1:]:
+        clone.run(line, example)
+
+    outputs = json.loads(clone.run("../../dev pulumi stack output --json", example).stdout)
+    master = outputs["master_addr"]
+    assert outputs["node_ranks"] == [0, 1] and outputs["world_size"] == 2
+    rank0, rank1 = outputs["ssh"]
+    # Logged in with the printed commands: rank 0's eth0 is the rendezvous, and rank 1's
+    # own line points there, from another address of the same overlay.
+    assert f"inet {master}/" in over_ssh(rank0, "ip -4 addr show eth0")
+    found = re.search(r"inet (\S+)", over_ssh(rank1, "ip -4 addr show eth0"))
+    assert found is not None
+    rank1_eth0 = ipaddress.ip_interface(found.group(1))
+    assert rank1_eth0.ip != ipaddress.ip_address(master)
+    assert ipaddress.ip_address(master) in rank1_eth0.network, "reachable on rank 1's eth0"
+    assert f"--node_rank=1 --master_addr={master} --master_port=29500" in outputs["torchrun"][1]
+    assert outputs["torchrun"][1].startswith("NCCL_SOCKET_IFNAME=eth0 torchrun --nnodes=2 ")
+    ledger = json.loads(clone.run("../../dev vast sim ledger --json", example).stdout)
+    assert ledger["totals"]["alive"] == 2
+
+    for line in clean_up:
+        clone.run(line, example)
+
+    ledger = json.loads(clone.run("../../dev vast sim ledger --json", example).stdout)
+    assert ledger["totals"]["alive"] == 0

@@ -289,14 +289,73 @@ def worker_group_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
     client.templates.delete(template.id)
 
 
+def overlay_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # nothing declared secret: a name the program marked secret must stay secret
+    checked = provider.check({}, sent({"name": "private-lan", "cluster_id": 200}, marked={"name"}))
+    yield "check inputs", checked.inputs, {"name"}
+    created = provider.create(sent(checked.inputs, marked={"name"}))
+    yield "create outputs", created.outs, {"name"}
+    read = provider.read(created.id, sent(created.outs, marked={"name"}))
+    yield "read outputs", read.outs, {"name"}
+    yield "read inputs", read.inputs, {"name"}
+    provider.delete(created.id, sent(created.outs))
+
+
+def cluster_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # nothing declared secret: a subnet the program marked secret must stay secret
+    offers = provider.client.offers.search({"cluster_id": {"eq": None}}, defaults=False)
+    manager, member = sorted({int(o.machine_id or 0) for o in offers})[:2]
+    news = {"subnet": "10.8.0.0/24", "manager_id": manager, "machine_ids": [member]}
+    checked = provider.check({}, sent(news, marked={"subnet"}))
+    yield "check inputs", checked.inputs, {"subnet"}
+    created = provider.create(sent(checked.inputs, marked={"subnet"}))
+    yield "create outputs", created.outs, {"subnet"}
+    read = provider.read(created.id, sent(created.outs, marked={"subnet"}))
+    yield "read outputs", read.outs, {"subnet"}
+    yield "read inputs", read.inputs, {"subnet"}
+    fewer = sent({**checked.inputs, "machine_ids": []}, marked={"subnet"})
+    updated = provider.update(created.id, sent(read.outs), fewer)
+    yield "update outputs", updated.outs, {"subnet"}
+    provider.delete(created.id, sent(updated.outs))
+
+
+def training_gang_lifecycle(provider: VastProvider, _tmp: Path) -> Results:
+    # env is declared secret
+    key_file = provider.settings.ssh_private_key_file
+    assert key_file is not None
+    news = {
+        "nodes": 1,
+        "query": "gpu_ram>=24",
+        "image": "pytorch/pytorch",
+        "network_name": "secret-gang",
+        "env": {"HF_TOKEN": HF_TOKEN},
+        "ssh_keys": [key_file.with_name(key_file.name + ".pub").read_text().strip()],
+    }
+    checked = provider.check({}, sent(news))
+    yield "check inputs", checked.inputs, {"env"}
+    created = provider.create(sent(checked.inputs))
+    yield "create outputs", created.outs, {"env"}
+    read = provider.read(created.id, sent(created.outs))
+    yield "read outputs", read.outs, {"env"}
+    yield "read inputs", read.inputs, {"env"}
+    updated = provider.update(
+        created.id, sent(read.outs), sent({**checked.inputs, "master_port": 29600})
+    )
+    yield "update outputs", updated.outs, {"env"}
+    provider.delete(created.id, sent(updated.outs))
+
+
 LIFECYCLES: dict[type[VastProvider], Lifecycle] = {
+    resources.ClusterProvider: cluster_lifecycle,
     resources.EnvVarProvider: env_var_lifecycle,
     resources.InstanceProvider: instance_lifecycle,
     resources.NetworkVolumeProvider: volume_lifecycle,
+    resources.OverlayNetworkProvider: overlay_lifecycle,
     resources.ServerlessEndpointProvider: endpoint_lifecycle,
     resources.SshKeyProvider: ssh_key_lifecycle,
     resources.StackTagProvider: stack_tag_lifecycle,
     resources.TemplateProvider: template_lifecycle,
+    resources.TrainingGangProvider: training_gang_lifecycle,
     resources.VolumeProvider: volume_lifecycle,
     resources.WorkerGroupProvider: worker_group_lifecycle,
 }

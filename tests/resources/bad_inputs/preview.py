@@ -81,8 +81,8 @@ def preview(given: StackConfig | Program, base: dict[str, Any], files: Files) ->
         return result
     for type_token, name, inputs in recorder.registered:
         result.resources.append(f"{type_token}:{name}")
-        # An `Account` (a provider) or a component (a `Deployment`) has nothing to check:
-        # the resources it is made of are checked on their own.
+        # An `Account` (a provider) or a component (a `Deployment`, a `TrainingCluster`) has
+        # nothing to check: the resources it is made of are checked on their own.
         if type_token.startswith("pulumi-python:dynamic/"):
             _check(type_token, name, inputs, raw, result)
     return result
