@@ -42,6 +42,17 @@ class StackResource:
         value = self.outputs.get("instance_id")
         return int(value) if isinstance(value, int | float) and value else None
 
+    @property
+    def held(self) -> dict[int, str]:
+        """Every instance it holds, and its name: an `Instance`'s own, a gang's nodes
+        (``gang/0``, ``gang/1``... by rank)."""
+        found = {self.instance_id: self.name} if self.instance_id else {}
+        for member in self.outputs.get("members") or []:
+            number = member.get("instance_id") if isinstance(member, Mapping) else None
+            if isinstance(number, int | float) and number:
+                found[int(number)] = f"{self.name}/{member.get('node_rank', '?')}"
+        return found
+
     def policy(self, stack: Policy | None) -> Policy:
         """Its effective policy: its own fields over the stack's `vast:policy`."""
         own = self.outputs.get("policy")
@@ -58,6 +69,15 @@ class StackView:
     @property
     def instances(self) -> list[StackResource]:
         return [r for r in self.resources if r.kind == "Instance" and r.instance_id]
+
+    @property
+    def held(self) -> dict[int, tuple[StackResource, str]]:
+        """Every instance the state holds: its resource, and its name."""
+        return {
+            instance_id: (resource, name)
+            for resource in self.resources
+            for instance_id, name in resource.held.items()
+        }
 
     @property
     def stack_ids(self) -> set[str]:

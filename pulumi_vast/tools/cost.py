@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def stack_costs(stack: StackView, client: VastClient, *, days: float) -> list[CostRow]:
-    """One row per instance and volume the stack's state holds."""
+    """One row per instance (a gang's nodes too) and volume the stack's state holds."""
     instances = {live.id: live for live in client.instances.list()}
     now = client.server_time()  # after an answer: Vast's clock
     charges = {
@@ -95,9 +95,8 @@ def stack_costs(stack: StackView, client: VastClient, *, days: float) -> list[Co
         if charge.contract is not None
     }
     rows: list[CostRow] = []
-    for resource in stack.instances:
-        instance_id = resource.instance_id
-        assert instance_id is not None
+    for instance_id, (resource, name) in stack.held.items():
+        kind = "instance" if resource.kind == "Instance" else "node"
         live = instances.get(instance_id)
         if live is None:
             status, per_hour = "gone", 0.0
@@ -106,7 +105,7 @@ def stack_costs(stack: StackView, client: VastClient, *, days: float) -> list[Co
         else:
             status, per_hour = live.actual_status or "", live.dph_total or 0.0
         so_far = charges.get(("instance", instance_id), 0.0)
-        rows.append(CostRow(resource.name, "instance", instance_id, status, per_hour, so_far))
+        rows.append(CostRow(name, kind, instance_id, status, per_hour, so_far))
     volumes = [r for r in stack.resources if r.kind in ("Volume", "NetworkVolume")]
     if volumes:
         listed = {v.id: v for v in [*client.volumes.list(), *client.network_volumes.list()]}

@@ -120,6 +120,7 @@ def plan_reaping(
     live = {instance.id: instance for instance in client.instances.list()}
     now = client.server_time()
     held = {r.instance_id: r for r in stack.instances}
+    every = stack.held  # gangs' nodes too
     stack_policy = stack.settings.policy
     spent = _spent(stack, client, now, days)
     stack_total = sum(spent.get(i, 0.0) for i in held if i is not None)
@@ -146,7 +147,7 @@ def plan_reaping(
     tags = stack.stack_ids
     groups = {r.name for r in stack.resources if r.kind == "WorkerGroup"}
     for instance in live.values():
-        if instance.id in held or stack_of(instance) not in tags:
+        if instance.id in every or stack_of(instance) not in tags:
             continue
         tag = instance.extra_env.get(RESOURCE_TAG_ENV, "")
         if tag.startswith(WORKER_TAG_PREFIX):

@@ -119,16 +119,19 @@ def test_reap_takes_what_is_past_its_ttl_over_budget_or_lost() -> None:
             Instance(id=6, extra_env={STACK_TAG_ENV: "other"}, start_date=NOW - 7200),
             _live(7, **{RESOURCE_TAG_ENV: "workers:pool"}),  # its group's (in state)
             _live(8, **{RESOURCE_TAG_ENV: "workers:lost"}),  # a group the state lost
+            _live(10, **{RESOURCE_TAG_ENV: "gang/0"}),  # a gang's node: the state holds it
         ],
         {1: 0.5, 2: 0.5, 3: 2.5},
     )
     pool = StackResource("pool", "WorkerGroup", {})
+    gang = StackResource("gang", "TrainingGang", {"members": [{"instance_id": 10, "node_rank": 0}]})
     stack = _stack(
-        _held("a", 1), _held("b", 2), _held("c", 3, max_budget=2.0), _held("gone", 9), pool
+        _held("a", 1), _held("b", 2), _held("c", 3, max_budget=2.0), _held("gone", 9), pool, gang
     )
     reapings, spared = plan_reaping(stack, client, orphan_age=1800, days=90)
     reasons = {r.instance_id: (r.resource, r.reason) for r in reapings}
     assert set(reasons) == {1, 3, 4}
+    assert stack.held[10][1] == "gang/0"
     assert reasons[1][0] == "a" and reasons[1][1].startswith("past its TTL")
     assert reasons[3] == ("c", "over budget: it cost 2.500 USD of its max_budget 2")
     assert reasons[4][0] == "" and "state does not hold it" in reasons[4][1]
