@@ -92,7 +92,7 @@ def test_an_unknown_cost_makes_the_total_unknown(loop: asyncio.AbstractEventLoop
 
 @pytest.mark.usefixtures("loop")
 def test_only_the_kinds_it_counts_are_tracked() -> None:
-    with pytest.raises(ValueError, match="instances, volumes, network_volumes, training_clusters"):
+    with pytest.raises(ValueError, match="network_volumes, worker_groups, training_clusters"):
         StackCost().track("templates", pulumi.Output.from_input(0.0))
 
 
