@@ -62,6 +62,7 @@ from pulumi_vast.resources._rental import (
     plan_request,
 )
 from pulumi_vast.resources._resource import ConfigRef, VastResource, default_label
+from pulumi_vast.resources._saving import save_before_destroy, save_problems
 from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
 from pulumi_vast.resources._volumes import VolumeMount
 from pulumi_vast.resources._waiting import (
@@ -469,6 +470,9 @@ class InstanceProvider(VastProvider):
                 )
             elif (unusable := self.settings.ssh_key_problem()) is not None:
                 failures.append(unusable)
+        failures += save_problems(
+            self._own_policy(args), self.policy(args), self.settings, args.runtype
+        )
         if previous is not None:
             if previous.disk_gb == args.disk_gb:  # no call needed to tell nothing shrinks
                 return failures
@@ -777,7 +781,19 @@ class InstanceProvider(VastProvider):
                 "it was stopped: try again later, or replace it (pulumi up --replace URN)"
             ) from None
 
+    def _own_policy(self, args: Any) -> Policy | None:
+        return args.policy if args is not None and isinstance(args.policy, Policy) else None
+
     def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
+        args = self._previous_args(self._inputs_of(props))  # a delete gets the outputs
+        if self.policy(args).save is not None:
+            save_before_destroy(
+                self.client.instances.get(int(id_)),
+                props,
+                own=self._own_policy(args),
+                policy=self.policy(args),
+                ssh_key=self.settings.ssh_key,
+            )
         self.client.instances.destroy(int(id_))
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
