@@ -49,6 +49,13 @@ def workflow_commands() -> dict[str, str]:
     return commands
 
 
+def readme_pipeline_lines() -> list[str]:
+    """The README's `pipeline.sh` command lines (its GitOps section)."""
+    text = (REPO / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S) if "pipeline.sh" in b]
+    return [line.split("  #")[0].strip() for b in blocks for line in b.strip().splitlines()]
+
+
 class Pipeline:
     """The example in a fresh clone, and CI's environment (the secrets, as variables).
 
@@ -79,9 +86,13 @@ class Pipeline:
         return workflow_commands()[event].replace("${{ matrix.stack }}", stack)
 
     def start(self, event: str, stack: str) -> subprocess.Popen[str]:
+        return self.shell(self.command(event, stack))
+
+    def shell(self, line: str) -> subprocess.Popen[str]:
+        """Run a command line from the clone's root, as CI does."""
         self.checkout()
         return subprocess.Popen(
-            ["bash", "-euo", "pipefail", "-c", self.command(event, stack)],
+            ["bash", "-euo", "pipefail", "-c", line],
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -90,7 +101,10 @@ class Pipeline:
         )
 
     def run(self, event: str, stack: str, *, ok: bool = True) -> str:
-        process = self.start(event, stack)
+        return self.finish(self.start(event, stack), ok=ok)
+
+    @staticmethod
+    def finish(process: subprocess.Popen[str], *, ok: bool = True) -> str:
         output, _ = process.communicate(timeout=COMMAND_TIMEOUT_S)
         assert (process.returncode == 0) == ok, output
         return output
@@ -200,9 +214,13 @@ def test_gitops_pipeline_two_stacks_one_bucket_lock_preview_diff(
     pipeline.changed["team-b"] = config
     preview = pipeline.run("pull_request", "team-b")
     assert "~ pulumi-python:dynamic/vast:Instance: (update)" in preview
-    assert re.search(rf'~ label +: "{PROJECT}/team-b/notebook" => "team-b notebook"', preview)
+    diff = rf'~ label +: "{PROJECT}/team-b/notebook" => "team-b notebook"'
+    assert re.search(diff, preview)
     assert "1 to update" in preview
     assert f"{PROJECT}/team-b/notebook" in billing(sim_admin, vast_account)  # only a preview
+    # ... and so does the README's line, run on a machine with the same environment
+    [line] = readme_pipeline_lines()
+    assert re.search(diff, pipeline.finish(pipeline.shell(line)))
 
     pipeline.pulumi("destroy", "--yes", "--stack", "team-a")
     pipeline.pulumi("destroy", "--yes", "--stack", "team-b")

@@ -10,6 +10,8 @@ afterwards was read off the live instance, and the ledger's `destroyed_at` comes
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -17,13 +19,14 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+import yaml
 
 from pulumi_vast import remote
 from pulumi_vast.api import VastClient
 from pulumi_vast.engine import PulumiWorkspace
 from pulumi_vast.engine.s3_backend import MotoS3
 from pulumi_vast.sim.testing import SimAdmin
-from tests.e2e.conftest import VastStack, instance, write_config
+from tests.e2e.conftest import REPO, VastStack, instance, stack_file, write_config
 from tests.e2e.test_lifecycle import billing, instances_in_state, set_path
 
 pytestmark = pytest.mark.slow
@@ -50,7 +53,7 @@ def put_files(
         remote.upload(target, local, path)
 
 
-def s3_objects(s3: MotoS3) -> dict[str, str]:
+def s3_objects(s3: MotoS3, bucket: str = BUCKET) -> dict[str, str]:
     client = boto3.client(
         "s3",
         endpoint_url=s3.endpoint,
@@ -58,9 +61,9 @@ def s3_objects(s3: MotoS3) -> dict[str, str]:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    listed = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
     return {
-        item["Key"]: client.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
+        item["Key"]: client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
         for item in listed
     }
 
@@ -223,26 +226,62 @@ def test_failed_save_blocks_destroy_until_force_destroy(
     assert_no_credentials(forced.stdout, forced.stderr)
 
 
-def test_stack_policy_saves_each_instance_and_the_environment_forces_a_destroy(
-    vast_stack: VastStack, sim_admin: SimAdmin, sim_url: str, vast_account: str, tmp_path: Path
+def readme_save_policy() -> tuple[dict[str, Any], list[str]]:
+    """The README's `vast:policy` with a save, and its lines that set the S3 keys."""
+    text = (REPO / "README.md").read_text()
+    [config] = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "vast:policy:" in b]
+    [lines] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S) if "vast:policy.save" in b]
+    return yaml.safe_load(config)["config"]["vast:policy"], lines.strip().splitlines()
+
+
+def test_the_readmes_stack_policy_saves_each_instance_and_the_environment_forces_a_destroy(
+    vast_stack: VastStack,
+    moto_s3: MotoS3,
+    sim_admin: SimAdmin,
+    sim_url: str,
+    vast_account: str,
+    tmp_path: Path,
 ) -> None:
+    policy, set_keys = readme_save_policy()
+    bucket, prefix = policy["save"]["s3"]["bucket"], policy["save"]["s3"]["prefix"]
+    httpx.put(f"{moto_s3.endpoint}/{bucket}").raise_for_status()
     saved = tmp_path / "saved"
+    policy["save"]["local_dir"] = str(saved)
+    policy["save"]["s3"]["endpoint_url"] = moto_s3.endpoint  # the README's MinIO, here
     stack = vast_stack([instance("a"), instance("b")])
-    set_path(stack, "vast:policy.save.paths[0]", "/workspace/out")
-    set_path(stack, "vast:policy.save.local_dir", str(saved))
+    document = yaml.safe_load(stack_file(stack).read_text())
+    document["config"]["vast:policy"] = policy  # as the README writes it in the stack file
+    stack_file(stack).write_text(yaml.safe_dump(document, sort_keys=False))
+    for line in set_keys:  # as the README runs them, with the keys in the environment
+        done = subprocess.run(
+            ["bash", "-c", line.replace("./dev pulumi", str(stack.pulumi_bin))],
+            cwd=stack.project_dir,
+            env={**stack.env, "KEY_ID": ACCESS_KEY_ID, "SECRET": SECRET_KEY},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
     stack.up()
     a, b = (stack.outputs()[name]["instance_id"] for name in ("a", "b"))
-    put_files(sim_url, vast_account, a, tmp_path / "ssh" / "id_ed25519", {"/workspace/out/r": "a"})
+    files = {"/workspace/out/r": "a", "~/train.log": "loss 0.1"}
+    put_files(sim_url, vast_account, a, tmp_path / "ssh" / "id_ed25519", files)
 
-    # a is saved (under its own name) and destroyed; b has nothing at the path, and stays
+    # a is saved (under its own name) and destroyed; b has none of the paths, and stays
     refused = stack.destroy(check=False)
     assert refused.returncode != 0
     output = refused.stdout + refused.stderr
-    assert f"instance {a}: saved 1 file to {saved}/a/" in output
+    assert f"instance {a}: saved 2 files to s3://{bucket}/{prefix}/a/ and {saved}/a/" in output
     assert (saved / "a/workspace/out/r").read_text() == "a"
+    assert (saved / "a/root/train.log").read_text() == "loss 0.1"
+    assert s3_objects(moto_s3, bucket) == {
+        f"{prefix}/a/workspace/out/r": "a",
+        f"{prefix}/a/root/train.log": "loss 0.1",
+    }
     assert f"vast:policy.save: instance {b} was NOT destroyed" in output
     assert "`PULUMI_VAST_FORCE_DESTROY=1 pulumi destroy`" in output
     assert [row["id"] for row in billing(sim_admin, vast_account)] == [b]
+    assert_no_credentials(output, json.dumps(stack.export_state()))
 
     # a destroy configures the provider as the last `pulumi up` did (a changed vast:policy
     # does not reach it); the environment does, for this one destroy
@@ -254,3 +293,4 @@ def test_stack_policy_saves_each_instance_and_the_environment_forces_a_destroy(
     )
     assert billing(sim_admin, vast_account) == []
     assert stack.resources() == []
+    assert_no_credentials(forced.stdout, forced.stderr)
