@@ -1,7 +1,7 @@
 """`pulumi-vast`: the command-line tools around the Pulumi resources.
 
 Sub-commands register themselves from their own module (the simulator's in
-`pulumi_vast.sim.cli`, `offers` in `pulumi_vast.tools.offers`); this one only assembles
+`pulumi_vast.sim.cli`, `offers`, `cost` and `reap` in `pulumi_vast.tools`); this one only assembles
 the parser, loading just the module of the command being run.
 """
 
@@ -18,6 +18,8 @@ __all__ = ["build_parser", "main"]
 _COMMANDS = {
     "sim": "pulumi_vast.sim.cli",
     "offers": "pulumi_vast.tools.offers",
+    "cost": "pulumi_vast.tools.cost",
+    "reap": "pulumi_vast.tools.reap",
 }
 """Each command's module, imported only when it runs (the simulator never loads Pulumi)."""
 

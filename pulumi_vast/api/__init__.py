@@ -11,8 +11,8 @@ volume_id = client.volumes.create(rent)  # after a lost answer: client.volumes.f
 ```
 
 One module per API object, each with its models and calls: `offers`, `instances`,
-`ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `users`; all HTTP goes
-through `transport` (retries, pacing, redaction, the error tree of `errors`). The query
+`ssh_keys`, `templates`, `env_vars`, `volumes`, `network_volumes`, `users`, `charges`; all
+HTTP goes through `transport` (retries, pacing, redaction, the error tree of `errors`). The query
 language is `query` over a `vocabulary` per kind of offer (`offer_fields`,
 `volume_offer_fields`).
 
@@ -25,6 +25,7 @@ a program that only writes queries some 30 ms).
 from typing import TYPE_CHECKING
 
 from pulumi_vast._lazy import lazy_exports
+from pulumi_vast.api.charges import Charge
 from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.errors import (
     APIError,
@@ -115,6 +116,7 @@ __all__ = [
     "VOLUME_OFFERS",
     "APIError",
     "BadRequest",
+    "Charge",
     "Clear",
     "Condition",
     "CreateInstanceRequest",

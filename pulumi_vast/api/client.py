@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from pulumi_vast.api._httpx import httpx
+from pulumi_vast.api.charges import ChargesClient
 from pulumi_vast.api.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from pulumi_vast.api.env_vars import EnvVarsClient
 from pulumi_vast.api.instances import InstancesClient
@@ -31,7 +32,8 @@ class VastClient:
     """A thread-safe client of the Vast REST API.
 
     ``client.offers``, ``client.instances``, ``client.ssh_keys``, ``client.templates``,
-    ``client.env_vars``, ``client.volumes``, ``client.network_volumes`` and ``client.users``
+    ``client.env_vars``, ``client.volumes``, ``client.network_volumes``, ``client.users``
+    and ``client.charges``
     hold the calls; all share one HTTP connection pool, one `RetryPolicy` (429, 5xx and
     transport errors, capped exponential backoff with jitter, ``Retry-After`` up to 60 s;
     creates are never repeated once they may have reached Vast) and one set of request
@@ -81,6 +83,7 @@ class VastClient:
         self.volumes = VolumesClient(self._transport)
         self.network_volumes = NetworkVolumesClient(self._transport)
         self.users = UsersClient(self._transport)
+        self.charges = ChargesClient(self._transport)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> VastClient:
@@ -96,6 +99,11 @@ class VastClient:
     @property
     def api_url(self) -> str:
         return self._transport.api_url
+
+    def server_time(self) -> float:
+        """Now on Vast's clock (epoch seconds): what a TTL's deadline is counted on, as the
+        instances' own clocks follow it. From the `Date` of the last answer."""
+        return self._transport.server_time()
 
     @property
     def retry(self) -> RetryPolicy:

@@ -12,6 +12,7 @@ import email.utils
 import json as jsonlib
 import logging
 import re
+import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
@@ -125,6 +126,8 @@ class Transport:
         self._redactor = Redactor([self._api_key])
         self.retry = retry
         self.stats = stats
+        self.clock_skew = 0.0
+        """The service's clock minus this machine's, from the last answer's `Date`."""
         self._sleep = sleep
         headers = {"User-Agent": user_agent(), "Accept": "application/json"}
         if self._api_key is not None:
@@ -189,6 +192,7 @@ class Transport:
                 failure: VastError = self._transport_failure(exc, method, path, repeatable, redact)
                 delay = policy.backoff(attempt)
             else:
+                self._note_date(response.headers.get("date"))
                 self.stats.record_status(response.status_code)
                 log.debug("%s %s -> %s", method, path, response.status_code)
                 if response.is_success:
@@ -215,6 +219,20 @@ class Transport:
             )
             self._sleep(delay)
             waited += delay
+
+    def _note_date(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            served = email.utils.parsedate_to_datetime(header).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.clock_skew = served - time.time()
+
+    def server_time(self) -> float:
+        """Now on the service's clock: this machine's, corrected by the `Date` of the last
+        answer (to the second; this machine's own before any answer)."""
+        return time.time() + self.clock_skew
 
     def _transport_failure(
         self,

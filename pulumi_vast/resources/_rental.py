@@ -46,6 +46,7 @@ from pulumi_vast.resources._errors import RentalFailed
 from pulumi_vast.resources._fields import known
 from pulumi_vast.resources._offers import OfferSearch
 from pulumi_vast.resources._owner import SPEC_TAG_ENV, Owner, spec_digest
+from pulumi_vast.resources._ttl import EXPIRES_ENV, deadline, expiry_of, iso
 from pulumi_vast.resources._waiting import (
     InstanceFailed,
     InstanceOutbid,
@@ -127,6 +128,10 @@ class Rental:
     """Public keys to attach to the instance (besides the account's)."""
     owner: Owner | None = None
     """The stack and resource renting; None for a state written before owners existed."""
+    max_hours: float | None = None
+    """The TTL: its deadline, counted on Vast's clock from the first attempt to rent, is
+    given to the instance as a tag (`_ttl`)."""
+    expires_at: int | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = stopping.sleep
     notes: list[str] = field(default_factory=list)
@@ -230,6 +235,11 @@ class Rental:
         tags = {TAG_ENV: tag, SPEC_TAG_ENV: self.spec}
         if self.owner is not None:
             tags.update(self.owner.tags())
+        if self.max_hours is not None:
+            if self.expires_at is None:  # after the search: the service's clock is known
+                now = self.connection.client.server_time()
+                self.expires_at = deadline(self.max_hours, now=now)
+            tags[EXPIRES_ENV] = str(self.expires_at)
         request = self.request.model_copy(update={"env": {**(self.request.env or {}), **tags}})
         progress.status(f"renting {describe_offer(offer.model_dump())}")
         try:
@@ -420,6 +430,7 @@ def instance_outputs(
     private_key_file: Path | None,
 ) -> dict[str, Any]:
     """The `Instance` resource's outputs for a live instance."""
+    expiry = expiry_of(instance.extra_env)
     endpoints = instance.ssh_endpoints()
     gateway = endpoints[0] if endpoints else None
     command = (
@@ -448,6 +459,7 @@ def instance_outputs(
         "offer": dict(offer),
         "label": instance.label or "",
         "failure": "",
+        "expires_at": iso(expiry) if expiry is not None else None,
     }
 
 

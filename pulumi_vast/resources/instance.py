@@ -23,6 +23,7 @@ from pulumi_vast.api import (
     MAX_ONSTART_LENGTH,
     MIN_BID_PRICE,
     Condition,
+    CreateInstanceRequest,
     F,
     Offer,
     Query,
@@ -35,6 +36,7 @@ from pulumi_vast.api import Instance as LiveInstance
 from pulumi_vast.api.filters import matches
 from pulumi_vast.market import describe_offer, estimate
 from pulumi_vast.resources import _progress as progress
+from pulumi_vast.resources import _ttl as ttl
 from pulumi_vast.resources._errors import RentalFailed
 from pulumi_vast.resources._fields import (
     COMPUTED,
@@ -473,6 +475,10 @@ class InstanceProvider(VastProvider):
         failures += save_problems(
             self._own_policy(args), self.policy(args), self.settings, args.runtype
         )
+        if known(self.policy(args).max_hours) is not None:
+            extra = len(ttl.watchdog(self.client.api_url))
+            if len(known(args.onstart) or "") + extra > MAX_ONSTART_LENGTH:
+                failures.append(("onstart", _onstart_too_long(extra)))
         if previous is not None:
             if previous.disk_gb == args.disk_gb:  # no call needed to tell nothing shrinks
                 return failures
@@ -591,6 +597,17 @@ class InstanceProvider(VastProvider):
                 stables=[],
                 delete_before_replace=True,
             )
+        if (expired := self._ttl_ended(id_, olds)) is not None:
+            progress.warn(
+                f"instance {id_} reached the end of its TTL ({expired}): replacing it with a "
+                "new one, with a new TTL; to stop renting it, remove it from the program"
+            )
+            result = DiffResult(
+                changes=True,
+                replaces=[*(result.replaces or []), "expires_at"],
+                stables=[],
+                delete_before_replace=True,
+            )
         if result.replaces:
             # The old instance goes first (delete_before_replace): make sure a new one can be
             # rented before the plan says so, or the stack would be left without either. Its
@@ -673,13 +690,15 @@ class InstanceProvider(VastProvider):
         placement, where = self._placement(args)
         if where is not None:
             raise RentalFailed(f"{where[0]}: {where[1]}")
+        request, max_hours = self._with_ttl(args, plan_request(args))
         rental = Rental(
             connection=self.connection,
-            request=plan_request(args),
+            request=request,
             search=OfferSearch.from_args(args, **placement),
             readiness=self.readiness(args),
             ssh_keys=tuple(known(args.ssh_keys)),
             owner=Owner.from_props(props),
+            max_hours=max_hours,
         )
         try:
             outcome = rental.run()
@@ -690,6 +709,39 @@ class InstanceProvider(VastProvider):
         outs = self._describe(outcome.instance, outcome.offer, outcome.note)
         return str(outcome.instance.id), outs
 
+    def _with_ttl(
+        self, args: Any, request: CreateInstanceRequest
+    ) -> tuple[CreateInstanceRequest, float | None]:
+        """The create body with the TTL's watchdog in its start-up script, and the TTL
+        (`_ttl`); unchanged without `max_hours`."""
+        max_hours = known(self.policy(args).max_hours)
+        if max_hours is None:
+            return request, None
+        onstart = request.onstart
+        if onstart is None and request.template_hash_id is not None:
+            # The template's start-up script would be replaced by ours: keep it, after ours.
+            with self.refusals("look up the template of", field="template"):
+                template = self.client.templates.get(request.template_hash_id)
+            onstart = template.onstart if template is not None else None
+        script = ttl.with_watchdog(self.client.api_url, onstart)
+        if len(script) > MAX_ONSTART_LENGTH:
+            raise RentalFailed(_onstart_too_long(len(script) - len(onstart or "")))
+        return request.model_copy(update={"onstart": script}), float(max_hours)
+
+    def _ttl_ended(self, id_: str, olds: Mapping[str, Any]) -> str | None:
+        """The end of the instance's TTL (its `expires_at`) when that has come: it is gone
+        (the watchdog destroyed it), or past its deadline anyway (a watchdog that failed)."""
+        end = olds.get("expires_at")
+        if not isinstance(end, str) or not end:
+            return None
+        instance_id = int(id_)
+        listed = instance_id in self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value
+        if ttl.parse_iso(end) <= self.client.server_time():
+            return end
+        if listed:
+            return None
+        return end if self.client.instances.get(instance_id) is None else None
+
     def _read(self, id_: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
         instance_id = int(id_)
         listing = self.watcher.snapshot(max_age=REFRESH_MAX_AGE).value
@@ -699,6 +751,12 @@ class InstanceProvider(VastProvider):
             # A listing can lag; only Vast's answer for this one instance drops it from state.
             live = self.client.instances.get(instance_id)
         if live is None:
+            if ttl_end := props.get("expires_at"):
+                progress.warn(
+                    f"instance {instance_id} is gone: its TTL ended it at {ttl_end}. Refresh "
+                    "drops it; the next `pulumi up` rents a new one, with a new TTL, unless "
+                    "the program no longer declares it"
+                )
             return None
         outs = self._describe(live, props.get("offer") or {}, props.get("selection", ""))
         outs["failure"] = props.get("failure") or ""  # still to be replaced, however it looks
@@ -830,6 +888,14 @@ class InstanceProvider(VastProvider):
         )
 
 
+def _onstart_too_long(extra: int) -> str:
+    return (
+        f"with max_hours, the TTL's watchdog takes {extra} of the {MAX_ONSTART_LENGTH} "
+        "characters Vast keeps of a start-up script: shorten it (gzip+base64 a long script, "
+        "or fetch it from a URL)"
+    )
+
+
 def preview_key(news: Mapping[str, Any], args: Any) -> str:
     """Which resource a preview is for: its owner tag, else the URN our host knows, else
     its label (by default `project/stack/name`)."""
@@ -948,6 +1014,9 @@ pulumi-vast:instances:
     """The offer as it was when rented, against which query changes are judged."""
     label: pulumi.Output[str]
     """The label in the Vast console."""
+    expires_at: pulumi.Output[str | None]
+    """With `policy.max_hours`: when the instance destroys itself (UTC, e.g.
+    `2026-12-01T07:30:00Z`), counted from its create; None without a TTL."""
     failure: pulumi.Output[str]
     """Empty while healthy. Otherwise why this instance is kept in the state: its create
     failed and giving it back failed too, so the next `pulumi up` replaces it and `pulumi

@@ -15,6 +15,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -120,6 +121,7 @@ class Simulator:
         """Apply due transitions and end due boots, the hosts following the change log
         (awaited, or in the background: a boot then ends a moment later)."""
         self.backend.tick()
+        self.hosts.publish_clock()
         changes = self.backend.take_changes()
         booting = self.backend.due_boots()
         if not changes and not booting:
@@ -243,6 +245,11 @@ class VastMiddleware:
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(int(message["status"]))
+                # Dated by the simulator's clock, as Vast's answers are by its own: a client
+                # timing something on the service's clock (a TTL) agrees with the world.
+                date = formatdate(self.sim.backend.now(), usegmt=True).encode()
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", date)]}
             await send(message)
 
         try:

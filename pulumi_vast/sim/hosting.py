@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from pulumi_vast.sim import envflags
+from pulumi_vast.sim.container_clock import install_clock, publish_offset
 from pulumi_vast.sim.container_paths import mount_folder
 from pulumi_vast.sim.gpu_tools import install_gpu_tools
 from pulumi_vast.sim.models import SimBackend
@@ -104,6 +105,10 @@ class HostManager:
 
     def running_hosts(self) -> dict[int, list[int]]:
         return {instance_id: list(host.ports) for instance_id, host in self._hosts.items()}
+
+    def publish_clock(self) -> None:
+        """Let the containers' `date` follow the simulator's clock (`container_clock`)."""
+        publish_offset(self._backend.data_dir, self._backend.clock.offset)
 
     async def sync(self, changes: Changes) -> None:
         for volume_id in sorted(changes.volumes):
@@ -186,6 +191,7 @@ class HostManager:
         ensure_host_key(self.host_key_path)
         env = host_env(instance, ports, self._api_url())
         tools = install_gpu_tools(root, backend.instance_json(instance))
+        install_clock(root, backend.data_dir)
         env["PATH"] = os.pathsep.join([tools, os.environ.get("PATH", os.defpath)])
         host = SshHost(
             root=root,

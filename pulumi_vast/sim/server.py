@@ -250,6 +250,7 @@ def _run_uvicorn(
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        date_header=False,  # the simulator's clock dates its answers (`app.VastMiddleware`)
     )
     server = Server(config)
     server.run(sockets=[sock])

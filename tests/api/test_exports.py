@@ -9,7 +9,7 @@ import sys
 import pulumi_vast.api as api
 
 EXPORTS = [
-    "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "DEFAULT_API_URL", "DEFAULT_FILTERS",
+    "API_KEY_ENV", "API_URL_ENV", "CHEAPEST_FIRST", "Charge", "DEFAULT_API_URL", "DEFAULT_FILTERS",
     "DEFAULT_RETRY", "DEFAULT_VOLUME_SIZE_GB", "ENV_NAME", "ENV_VAR_EXISTS", "FAILED_STATUSES",
     "FAILURE_MESSAGES", "GPU_OFFERS", "MAX_BID_PRICE", "MAX_LABEL_LENGTH", "MAX_ONSTART_LENGTH",
     "MIB_PER_GIB", "MIN_BID_PRICE", "NO_PACING", "NO_RETRY", "OFFER_ALIASES", "OFFER_FIELDS",
@@ -26,8 +26,8 @@ EXPORTS = [
 ]  # fmt: skip
 
 MODULES = [
-    "client", "docker_options", "env_vars", "errors", "field_values", "filters", "instances",
-    "network_volumes",
+    "charges", "client", "docker_options", "env_vars", "errors", "field_values", "filters",
+    "instances", "network_volumes",
     "offer_fields", "offers", "pacing", "query", "redaction", "retry", "ssh_keys", "stats",
     "templates", "transport", "units", "users", "vocabulary", "volume_offer_fields", "volumes",
     "_base", "_searching"

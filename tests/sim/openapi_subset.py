@@ -22,6 +22,7 @@ SOURCE = Path(__file__).resolve().parents[2].parent / "shared" / "vast-api" / "o
 VENDORED = Path(__file__).resolve().parent / "data" / "openapi-subset.json"
 PATHS = (
     "/api/v0/bundles",
+    "/api/v0/charges",
     "/api/v0/asks/{id}",
     "/api/v0/instances/{id}",
     "/api/v1/instances",

@@ -191,3 +191,48 @@ def test_whatever_says_running_already_has_its_ports_and_a_listening_ssh_server(
         assert (row["ssh_host"], type(row["ssh_port"])) == ("127.0.0.1", int)
         assert _answers_ssh(row["ssh_port"])
         assert _answers_ssh(int(row["ports"]["22/tcp"][0]["HostPort"]))
+
+
+def _ledger_entry(sim_admin: SimAdmin, instance_id: int) -> dict[str, Any]:
+    entries = {entry["id"]: entry for entry in sim_admin.ledger()["instances"]}
+    entry: dict[str, Any] = entries[instance_id]
+    return entry
+
+
+def test_onstart_destroys_its_own_instance_with_its_scoped_key(
+    api: httpx.Client, sim_admin: SimAdmin
+) -> None:
+    """What a TTL watchdog does on Vast: the instance's start-up calls the API with the key
+    only it has (CONTAINER_API_KEY), which may destroy it and nothing else."""
+    other = _boot(api, sim_admin)["id"]
+    delete = (
+        'curl -sS -o /dev/null -X DELETE -H "Authorization: Bearer $CONTAINER_API_KEY" '
+        '"$VAST_URL/api/v0/instances/{id}/"'
+    )
+    instance_id = _boot(
+        api,
+        sim_admin,
+        onstart=delete.replace("{id}", str(other)) + "; " + delete.replace("{id}", "$CONTAINER_ID"),
+    )["id"]
+    _wait_for(lambda: _ledger_entry(sim_admin, instance_id)["destroyed_at"], "the self-destroy")
+    gone = _ledger_entry(sim_admin, instance_id)
+    assert gone["status"] == "destroyed" and gone["dph_now"] == 0
+    assert api.get(f"/api/v0/instances/{instance_id}/").json()["instances"] is None
+    kept = _ledger_entry(sim_admin, other)
+    assert kept["destroyed_at"] is None and kept["dph_now"] > 0, "its key reaches no other"
+    sim_admin.advance(3600)
+    assert _ledger_entry(sim_admin, instance_id)["total_cost"] == gone["total_cost"], (
+        "billing stopped when it destroyed itself"
+    )
+
+
+def test_the_container_clock_is_the_simulators(api: httpx.Client, sim_admin: SimAdmin) -> None:
+    """A test's clock advance reaches the containers too, as the ledger and start dates see
+    it: an hour later for the simulator is an hour later for `date` inside the instance."""
+    key = new_key()
+    api.post("/api/v0/ssh/", json={"ssh_key": public_line(key)})
+    port = _boot(api, sim_admin)["ssh_port"]
+    sim_admin.advance(7200)
+    inside = int(ssh_run(port, key, "date +%s")[1])
+    assert abs(inside - sim_admin.now()) < 600, "the container reads the simulator's clock"
+    assert int(ssh_run(port, key, "date -d @0 +%s")[1]) == 0, "other times: date as usual"

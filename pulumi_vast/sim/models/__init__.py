@@ -2,7 +2,7 @@
 
 As `moto/ec2/models` composes one backend per EC2 object, `SimBackend` composes one mixin
 per Vast object (`accounts`, `market`, `ssh_keys`, `env_vars`, `templates`, `volumes`,
-`instances`), each with its records, its store tables, its id sequences, its load/reset,
+`instances`, `charges`), each with its records, its store tables, its id sequences, its load/reset,
 its tick if it has a lifecycle, and its ledger section if it bills (`base` derives the
 registries from them). A mixin that uses another object's state inherits that object's
 mixin (an instance rents from the market, is made from a template, takes the account's env
@@ -22,6 +22,7 @@ from typing import Any
 
 from pulumi_vast.sim.ledger import ledger_report
 from pulumi_vast.sim.models.accounts import AccountsBackend
+from pulumi_vast.sim.models.charges import ChargesBackend
 from pulumi_vast.sim.models.env_vars import EnvVarsBackend
 from pulumi_vast.sim.models.instances import MAX_BID, MIN_BID, InstancesBackend
 from pulumi_vast.sim.models.market import MarketBackend
@@ -35,6 +36,7 @@ __all__ = ["MAX_BID", "MIN_BID", "SimBackend"]
 
 
 class SimBackend(
+    ChargesBackend,
     InstancesBackend,
     VolumesBackend,
     TemplatesBackend,

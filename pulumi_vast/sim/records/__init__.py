@@ -223,7 +223,8 @@ class Instance:
         return intervals
 
     def costs(self, now: float) -> Costs:
-        end = self.destroyed_at if self.destroyed_at is not None else now
+        """What it cost until `now` (a past time too: charges in a date range)."""
+        end = now if self.destroyed_at is None else min(self.destroyed_at, now)
         running = sum(
             max(0.0, min(stop if stop is not None else end, end) - start)
             for start, stop in self.running_intervals()

@@ -38,7 +38,7 @@ class Volume:
         return self.deleted_at is None
 
     def cost(self, now: float) -> float:
-        end = self.deleted_at if self.deleted_at is not None else now
+        end = now if self.deleted_at is None else min(self.deleted_at, now)
         return self.storage_dph * max(0.0, end - self.created_at) / 3600
 
     def dph_now(self) -> float:
