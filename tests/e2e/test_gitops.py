@@ -10,7 +10,9 @@ reaper cleans up.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -68,6 +70,7 @@ class Pipeline:
         self.root = root
         self.env = env
         self.changed: dict[str, dict[str, Any]] = {}
+        self.started: list[subprocess.Popen[str]] = []
 
     def stack_file(self, stack: str) -> Path:
         return self.root / EXAMPLE / "stacks" / f"Pulumi.{stack}.yaml"
@@ -91,14 +94,24 @@ class Pipeline:
     def shell(self, line: str) -> subprocess.Popen[str]:
         """Run a command line from the clone's root, as CI does."""
         self.checkout()
-        return subprocess.Popen(
+        process = subprocess.Popen(
             ["bash", "-euo", "pipefail", "-c", line],
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
+        self.started.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        """Kill what a failed test left running (the command and its pulumi processes)."""
+        for process in self.started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
 
     def run(self, event: str, stack: str, *, ok: bool = True) -> str:
         return self.finish(self.start(event, stack), ok=ok)
@@ -141,6 +154,7 @@ def pipeline(
     }
     made = Pipeline(root, env)
     yield made
+    made.stop_all()
     for stack in ("team-a", "team-b"):  # whatever a failed test left billing
         subprocess.run(
             [str(venv_bin_dir() / "pulumi"), "destroy", "--yes", "--stack", stack],
@@ -177,6 +191,12 @@ def test_gitops_pipeline_two_stacks_one_bucket_lock_preview_diff(
     pipeline: Pipeline, moto_s3: MotoS3, sim_admin: SimAdmin, vast_account: str
 ) -> None:
     assert set(workflow_commands()) == {"pull_request", "push", "schedule", "workflow_dispatch"}
+    # team A's TTL as committed, shorter; and its instance's start-up kills the watchdog
+    # that would destroy it at the TTL, for the reaper to find it past its TTL
+    team_a = pipeline.committed("team-a")
+    team_a["config"]["vast:policy"]["max_hours"] = 3
+    team_a["config"]["pulumi-vast:instances"][0]["onstart"] = "kill $!"
+    pipeline.changed["team-a"] = team_a
 
     # merge: team B's stack comes up, its state in the bucket
     pipeline.run("push", "team-b")
@@ -192,7 +212,10 @@ def test_gitops_pipeline_two_stacks_one_bucket_lock_preview_diff(
         assert "the stack is currently locked by 1 lock(s)" in refused
         # ... while team B, in the same bucket, is not locked by it
         pipeline.run("pull_request", "team-b")
-        sim_admin.advance(3600)  # the boot ends
+        # the boot ends (once the instance is rented: a boot starting later would not)
+        trainer = f"{PROJECT}/team-a/trainer"
+        wait_for(lambda: trainer in billing(sim_admin, vast_account), "team-a's instance rented")
+        sim_admin.advance(3600)
         output, _ = first.communicate(timeout=COMMAND_TIMEOUT_S)
         assert first.returncode == 0, output
     finally:
@@ -221,6 +244,15 @@ def test_gitops_pipeline_two_stacks_one_bucket_lock_preview_diff(
     # ... and so does the README's line, run on a machine with the same environment
     [line] = readme_pipeline_lines()
     assert re.search(diff, pipeline.finish(pipeline.shell(line)))
+
+    # the schedule: the reaper destroys team A's instance once it is past its TTL
+    trainer = billing(sim_admin, vast_account)[f"{PROJECT}/team-a/trainer"]
+    assert "nothing to reap" in pipeline.run("schedule", "team-a")
+    sim_admin.advance(3 * 3600)
+    reaped = pipeline.run("schedule", "team-a")
+    assert f"destroyed instance {trainer} (trainer): past its TTL" in reaped
+    assert list(billing(sim_admin, vast_account)) == [f"{PROJECT}/team-b/notebook"]
+    assert "nothing to reap" in pipeline.run("schedule", "team-b")
 
     pipeline.pulumi("destroy", "--yes", "--stack", "team-a")
     pipeline.pulumi("destroy", "--yes", "--stack", "team-b")
