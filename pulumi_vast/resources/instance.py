@@ -839,19 +839,8 @@ class InstanceProvider(VastProvider):
                 "it was stopped: try again later, or replace it (pulumi up --replace URN)"
             ) from None
 
-    def _own_policy(self, args: Any) -> Policy | None:
-        return args.policy if args is not None and isinstance(args.policy, Policy) else None
-
     def _delete(self, id_: str, props: Mapping[str, Any]) -> None:
-        args = self._previous_args(self._inputs_of(props))  # a delete gets the outputs
-        if self.policy(args).save is not None:
-            save_before_destroy(
-                self.client.instances.get(int(id_)),
-                props,
-                own=self._own_policy(args),
-                policy=self.policy(args),
-                ssh_key=self.settings.ssh_key,
-            )
+        self._save_first(int(id_), props)
         self.client.instances.destroy(int(id_))
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
@@ -876,6 +865,23 @@ class InstanceProvider(VastProvider):
                     + (f"instance {keep}" if keep is not None else "none")
                 )
                 self.client.instances.destroy(live.id)
+
+    def _save_first(self, instance_id: int, props: Mapping[str, Any]) -> None:
+        """Its `save` policy's files copied off before it is destroyed; SaveFailed (the
+        destroy must not go on) unless all were saved or `force_destroy` is set."""
+        args = self._previous_args(self._inputs_of(props))  # a delete gets the outputs
+        policy = self.policy(args)
+        if policy.save is not None:
+            save_before_destroy(
+                self.client.instances.get(instance_id),
+                props,
+                own=self._own_policy(args),
+                policy=policy,
+                ssh_key=self.settings.ssh_key,
+            )
+
+    def _own_policy(self, args: Any) -> Policy | None:
+        return args.policy if args is not None and isinstance(args.policy, Policy) else None
 
     def _describe(
         self, live: LiveInstance, offer: Mapping[str, Any], selection: str
