@@ -252,7 +252,8 @@ class VastProvider(ResourceProvider):
         args = self.table.parse(news)
         live = frozenset(self.table.changed_fields(olds, news)) - self.table.state_fields
         if not live:  # only what steers pulumi-vast changed: stored, nothing sent
-            kept = {name: olds[name] for name in self.output_names if name in olds}
+            # An output that was None is not in the state at all (the engine drops nulls).
+            kept = {name: olds.get(name) for name in self.output_names}
             return UpdateResult(self._complete({**news, **kept}, "update"))
         with self.refusals("update", id_):
             outs = self._update(id_, olds, args, live)
