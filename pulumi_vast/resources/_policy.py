@@ -117,7 +117,10 @@ class Policy(ResourceArgs):
     force_destroy: Annotated[
         Input[bool] | None,
         STATE,
-        Field(description="Destroy even when the save fails."),
+        Field(
+            description="Destroy even when the save fails (a warning names what was not "
+            "saved); for one `pulumi destroy`, `PULUMI_VAST_FORCE_DESTROY=1` does the same."
+        ),
     ] = None
     on_destroy: Annotated[
         Input[OnDestroy] | None,
