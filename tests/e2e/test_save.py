@@ -214,6 +214,16 @@ def test_failed_save_blocks_destroy_until_force_destroy(
     assert [row["id"] for row in billing(sim_admin, vast_account)] == [gpu]
     assert_no_credentials(output)
 
+    # stopped, nothing can be copied off it: refused, saying to start it
+    set_path(stack, "pulumi-vast:instances[0].running", "false")
+    stack.up()
+    refused = stack.destroy(check=False)
+    assert refused.returncode != 0
+    assert f"instance {gpu}: it is stopped, so nothing can be copied off it" in refused.stdout
+    assert [row["id"] for row in billing(sim_admin, vast_account)] == [gpu]
+    set_path(stack, "pulumi-vast:instances[0].running", "true")
+    stack.up()
+
     # force_destroy: destroyed anyway, saying what was not saved; the rest is saved
     set_path(stack, "pulumi-vast:instances[0].policy.force_destroy", "true")
     stack.up()
