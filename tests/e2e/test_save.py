@@ -53,6 +53,17 @@ def put_files(
         remote.upload(target, local, path)
 
 
+def read_back(sim_url: str, key: str, instance_id: int, private_key: Path, path: str) -> str:
+    """A file's text on the instance, over SFTP."""
+    live = VastClient(sim_url, key).instances.get(instance_id)
+    assert live is not None
+    endpoint = live.ssh_endpoints()[0]
+    target = remote.SshTarget(host=endpoint.host, port=endpoint.port, private_key=private_key)
+    local = private_key.parent.parent / "read-back" / path.lstrip("/~")
+    remote.download(target, path, local)
+    return local.read_text()
+
+
 def s3_objects(s3: MotoS3, bucket: str = BUCKET) -> dict[str, str]:
     client = boto3.client(
         "s3",
@@ -189,6 +200,7 @@ def test_failed_save_blocks_destroy_until_force_destroy(
     assert "(or set policy.force_destroy: true and `pulumi up`)" in output
     assert [row["id"] for row in billing(sim_admin, vast_account)] == [gpu]
     assert [r["outputs"]["instance_id"] for r in instances_in_state(stack)] == [gpu]
+    assert read_back(sim_url, vast_account, gpu, key_file, "/workspace/out/model.txt") == "weights"
 
     # the path fixed, S3 unreachable: refused again, naming the store
     write_config(
