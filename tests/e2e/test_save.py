@@ -64,19 +64,30 @@ def read_back(sim_url: str, key: str, instance_id: int, private_key: Path, path:
     return local.read_text()
 
 
-def s3_objects(s3: MotoS3, bucket: str = BUCKET) -> dict[str, str]:
-    client = boto3.client(
+def s3_client(s3: MotoS3) -> Any:
+    return boto3.client(
         "s3",
         endpoint_url=s3.endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def s3_objects(s3: MotoS3, bucket: str = BUCKET) -> dict[str, str]:
+    client = s3_client(s3)
     listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
     return {
         item["Key"]: client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
         for item in listed
     }
+
+
+def s3_written_at(s3: MotoS3, key: str) -> float:
+    """When moto stored an object (wall clock, truncated to the millisecond)."""
+    head = s3_client(s3).head_object(Bucket=BUCKET, Key=key)
+    written: float = head["LastModified"].timestamp()
+    return written
 
 
 def save_policy(saved: Path, s3: MotoS3 | None, *paths: str) -> dict[str, Any]:
@@ -169,6 +180,7 @@ def test_destroy_and_replace_save_first_locally_and_to_s3(
     assert s3_objects(moto_s3)["runs/7/gpu/workspace/out/model.txt"] == "weights v2"
     row = next(r for r in sim_admin.ledger(vast_account)["instances"] if r["id"] == second)
     assert row["destroyed_at"] >= (local / "root/notes.txt").stat().st_mtime + lead
+    assert row["destroyed_at"] >= s3_written_at(moto_s3, "runs/7/gpu/root/notes.txt") + lead
     assert billing(sim_admin, vast_account) == []
     assert stack.resources() == []
     assert_no_credentials(replaced.stdout, replaced.stderr, destroyed.stdout, destroyed.stderr)
