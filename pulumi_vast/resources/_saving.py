@@ -117,7 +117,7 @@ def save_before_destroy(
     where = _where(own)
     raise SaveFailed(
         f"instance {live.id} was NOT destroyed, because saving its files failed: {missed}. "
-        f"{saved.capitalize()}. The instance is still running (and billing) and still in "
+        f"{saved.capitalize()}. The instance is still there (and billing) and still in "
         f"the state. Fix {where} (`pulumi up` records it) and destroy again; or destroy it "
         f"without saving what failed: `{FORCE_DESTROY_ENV}=1 pulumi destroy` (or set "
         f"{where.removesuffix('save')}force_destroy: true and `pulumi up`)",
