@@ -38,19 +38,19 @@ class Connection:
 
 
 _lock = threading.Lock()
-_connections: dict[ProviderSettings, Connection] = {}
+_connections: dict[tuple[str, str | None, str], Connection] = {}
 
 
 def connection_for(settings: ProviderSettings) -> Connection:
-    # One per account, whatever its policy (which may hold lists, and so not hash).
-    settings = settings.model_copy(update={"policy": None})
+    # Keyed by what reaches the account (settings may hold unhashable values: a policy).
+    key = (settings.api_url, settings.effective_api_key, str(settings.sim_data_dir))
     with _lock:
-        connection = _connections.get(settings)
+        connection = _connections.get(key)
         if connection is None:
             client = api.VastClient(_resolve_url(settings), settings.effective_api_key)
             connection = Connection(client, InstanceWatcher(client), OfferBook(client))
             client.on_write(connection.written)
-            _connections[settings] = connection
+            _connections[key] = connection
         return connection
 
 

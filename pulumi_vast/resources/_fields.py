@@ -51,6 +51,7 @@ __all__ = [
     "FieldTable",
     "Input",
     "ResourceArgs",
+    "holds_secret",
     "known",
     "nested_args",
     "plain_strings",
@@ -364,6 +365,24 @@ def secret_fields(model: type[BaseModel]) -> frozenset[str]:
         for name, info in model.model_fields.items()
         if any(isinstance(m, FieldPolicy) and m.secret for m in info.metadata)
     )
+
+
+def holds_secret(value: Any) -> bool:
+    """Whether an input's value has a SECRET field of a nested inputs model set (an S3
+    key in a policy): then the whole input is kept secret, as a program's config values
+    reach it plain."""
+    if isinstance(value, BaseModel):
+        secret = secret_fields(type(value))
+        return any(
+            (name in secret and getattr(value, name) is not None)
+            or holds_secret(getattr(value, name))
+            for name in type(value).model_fields
+        )
+    if isinstance(value, dict):
+        return any(holds_secret(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_secret(v) for v in value)
+    return False
 
 
 def _row(name: str, info: FieldInfo) -> FieldRow:

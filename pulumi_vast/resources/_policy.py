@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from pulumi_vast.resources._fields import STATE, Input, ResourceArgs
+from pulumi_vast.resources._fields import SECRET, STATE, Input, ResourceArgs
 
 __all__ = ["Policy", "S3Target", "SavePolicy"]
 
@@ -63,12 +63,12 @@ class S3Target(ResourceArgs):
     region: Annotated[Input[str] | None, STATE, Field(description="The bucket's region.")] = None
     access_key_id: Annotated[
         Input[str] | None,
-        STATE,
+        STATE | SECRET,
         Field(description="Access key id (else the usual AWS environment and files)."),
     ] = None
     secret_access_key: Annotated[
         Input[str] | None,
-        STATE,
+        STATE | SECRET,
         Field(description="Secret access key: pass it as a Pulumi secret."),
     ] = None
 
@@ -117,7 +117,10 @@ class Policy(ResourceArgs):
     force_destroy: Annotated[
         Input[bool] | None,
         STATE,
-        Field(description="Destroy even when the save fails."),
+        Field(
+            description="Destroy even when the save fails (a warning names what was not "
+            "saved); for one `pulumi destroy`, `PULUMI_VAST_FORCE_DESTROY=1` does the same."
+        ),
     ] = None
     on_destroy: Annotated[
         Input[OnDestroy] | None,

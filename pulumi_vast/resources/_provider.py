@@ -267,7 +267,8 @@ class VastProvider(ResourceProvider):
         if self.resumable(id_, olds, news):
             live |= {"resume"}
         if not live:  # only what steers pulumi-vast changed: stored, nothing sent
-            kept = {name: olds[name] for name in self.output_names if name in olds}
+            # An output that was None is not in the state at all (the engine drops nulls).
+            kept = {name: olds.get(name) for name in self.output_names}
             return UpdateResult(self._complete(self.restated(news, {**news, **kept}), "update"))
         with self.refusals("update", id_):
             outs = self._update(id_, olds, args, live)

@@ -13,7 +13,7 @@ import pulumi.dynamic
 
 from pulumi_vast.api import MAX_LABEL_LENGTH
 from pulumi_vast.resources import _stack_cost as stack_cost
-from pulumi_vast.resources._fields import ResourceArgs
+from pulumi_vast.resources._fields import ResourceArgs, holds_secret
 from pulumi_vast.resources._owner import OWNER_INPUT
 from pulumi_vast.resources._problems import InvalidInputs, describe
 from pulumi_vast.resources._provider import VastProvider
@@ -115,7 +115,10 @@ class VastResource(pulumi.dynamic.Resource):
             from pulumi_vast.resources.stack_tag import owner_input  # it is a VastResource
 
             props[OWNER_INPUT] = owner_input(resource_name, self._provider_in(opts))
-        secret_outputs = sorted(self.provider_class.table.secret_fields)
+        secret_outputs = sorted(
+            self.provider_class.table.secret_fields
+            | {name for name in type(args).model_fields if holds_secret(getattr(args, name))}
+        )
         for name in secret_outputs:
             # Secret as an input too: the engine stores inputs beside outputs in the state.
             if props.get(name) is not None:

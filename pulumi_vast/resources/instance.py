@@ -69,6 +69,7 @@ from pulumi_vast.resources._rental import (
     plan_request,
 )
 from pulumi_vast.resources._resource import ConfigRef, VastResource, default_label
+from pulumi_vast.resources._saving import save_before_destroy, save_problems
 from pulumi_vast.resources._ssh_keys import PublicKey, PublicKeyLine
 from pulumi_vast.resources._task import Task
 from pulumi_vast.resources._teardown import release
@@ -510,6 +511,9 @@ class InstanceProvider(VastProvider):
                 )
             elif (unusable := self.settings.ssh_key_problem()) is not None:
                 failures.append(unusable)
+        failures += save_problems(
+            self._own_policy(args), self.policy(args), self.settings, args.runtype
+        )
         if known(self.policy(args).max_hours) is not None:
             extra = len(ttl.watchdog(self.client.api_url))
             if len(known(args.onstart) or "") + extra > MAX_ONSTART_LENGTH:
@@ -977,6 +981,7 @@ class InstanceProvider(VastProvider):
         # on_destroy: stop or keep; never for an instance kept only because its create failed
         if not props.get("failure") and release(self.client, int(id_), policy, label):
             return
+        self._save_first(int(id_), props)
         self.client.instances.destroy(int(id_))
         if props.get("offer_id"):
             # Its offer is back on the market; a replacement may rent it again.
@@ -1001,6 +1006,23 @@ class InstanceProvider(VastProvider):
                     + (f"instance {keep}" if keep is not None else "none")
                 )
                 self.client.instances.destroy(live.id)
+
+    def _save_first(self, instance_id: int, props: Mapping[str, Any]) -> None:
+        """Its `save` policy's files copied off before it is destroyed; SaveFailed (the
+        destroy must not go on) unless all were saved or `force_destroy` is set."""
+        args = self._previous_args(self._inputs_of(props))  # a delete gets the outputs
+        policy = self.policy(args)
+        if policy.save is not None:
+            save_before_destroy(
+                self.client.instances.get(instance_id),
+                props,
+                own=self._own_policy(args),
+                policy=policy,
+                ssh_key=self.settings.ssh_key,
+            )
+
+    def _own_policy(self, args: Any) -> Policy | None:
+        return args.policy if args is not None and isinstance(args.policy, Policy) else None
 
     def _describe(
         self, live: LiveInstance, offer: Mapping[str, Any], selection: str, *, inputs: Any

@@ -22,6 +22,7 @@ from tests.resources.bad_inputs.rows import (
 __all__ = ["ROWS"]
 
 SECRET = "hf_SUPERSECRET_0042"
+S3_SECRET = "s3_SUPERSECRET_0042"
 AT = "pulumi-vast:instances[0]"
 CHECKED = "resource 'gpu' has a problem: "
 """How the engine introduces a provider's check failure on the resource `gpu`."""
@@ -165,6 +166,31 @@ CONFIG_ROWS = [
     config("policy-budget-zero", "policy.max_budget", "greater than 0", policy={"max_budget": 0}),
     config("policy-on-lost", "policy.on_lost", "'replace' or 'resume'", policy={"on_lost": "x"}),
     config("policy-save-empty", "policy.save.paths", "at least 1", policy={"save": {"paths": []}}),
+    config(
+        "policy-save-nowhere",
+        "resource 'gpu'",
+        "policy.save: says what to save but not where: set local_dir (a folder) and/or s3",
+        policy={"save": {"paths": ["/workspace/out"]}},
+    ),
+    config(
+        "policy-save-no-ssh",
+        "resource 'gpu'",
+        "policy.save: runtype 'args' starts no SSH server to copy files over",
+        runtype="args",
+        policy={"save": {"paths": ["/workspace/out"], "local_dir": "saved"}},
+    ),
+    config(
+        "policy-save-s3-bucket",
+        "policy.save.s3.bucket",
+        "is not an S3 bucket name",
+        secret=S3_SECRET,
+        policy={
+            "save": {
+                "paths": ["/workspace/out"],
+                "s3": {"bucket": "x", "secret_access_key": S3_SECRET},
+            }
+        },
+    ),
     config(
         "ready-ssh-with-args", "ready.ssh", "runtype 'ssh'", runtype="args", ready={"ssh": True}
     ),
