@@ -84,7 +84,8 @@ def _over(plan: Plan, plans: list[Plan], budget: float, where: str, whose: str) 
     total = sum(p.total or 0.0 for p in plans)
     if total <= budget:
         return []
-    parts = "; ".join(p.text() for p in plans)
+    # By name, not check order (the engine checks in parallel): the same plan reads the same.
+    parts = "; ".join(p.text() for p in sorted(plans, key=lambda p: p.resource))
     return [
         (
             where,

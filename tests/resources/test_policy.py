@@ -11,6 +11,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 import pulumi_vast as vast
 from pulumi_vast.resources import InstanceProvider
+from pulumi_vast.resources._budget import Plan, budget_failures
 from pulumi_vast.resources.instance import InstanceArgs
 
 
@@ -131,3 +132,13 @@ def test_the_stacks_budget_counts_every_instance_of_the_stack(
     assert "a: $0.249/h x 10 h = $2.49; b: $0.253/h x 10 h = $2.53" in reason
     again = check(provider, "s1/a", query="gpu_ram>=24 num_gpus=1")
     assert again["vast:policy.max_budget"] == reason, "checked again, the stack is over budget"
+
+
+def test_a_stack_over_its_budget_is_told_the_same_whatever_order_the_engine_checked_in() -> None:
+    a, b = Plan("a", 0.3, 10), Plan("b", 0.2, 10)
+    stack = vast.Policy(max_budget=4)
+    said = [budget_failures(b, None, stack, order) for order in ([a, b], [b, a])]
+    assert said[0] == said[1]
+    [(where, reason)] = said[0]
+    assert where == "vast:policy.max_budget"
+    assert "exceeds the stack's budget of $4 (a: $0.300/h x 10 h = $3.00; b: " in reason
