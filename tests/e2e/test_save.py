@@ -263,7 +263,8 @@ def test_failed_save_blocks_destroy_until_force_destroy(
 def readme_save_policy() -> tuple[dict[str, Any], list[str]]:
     """The README's `vast:policy` with a save, and its lines that set the S3 keys."""
     text = (REPO / "README.md").read_text()
-    [config] = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "vast:policy:" in b]
+    configs = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    [config] = [b for b in configs if "vast:policy:" in b and "save:" in b]
     [lines] = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S) if "vast:policy.save" in b]
     return yaml.safe_load(config)["config"]["vast:policy"], lines.strip().splitlines()
 
