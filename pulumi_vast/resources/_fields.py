@@ -55,6 +55,7 @@ __all__ = [
     "known",
     "nested_args",
     "plain_strings",
+    "resources_as_ids",
     "secret_fields",
     "secret_names",
     "whole_float_as_int",
@@ -213,6 +214,20 @@ def _inputs_of(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+def resources_as_ids(data: Any, outputs: Mapping[str, str]) -> Any:
+    """``data`` (a model's raw inputs) with each input named in ``outputs`` that holds a
+    resource replaced by that resource's output of the given name: ``template=tmpl`` takes
+    ``tmpl.hash_id``, as if the program had passed the hash."""
+    if not isinstance(data, Mapping):
+        return data
+    swapped = {
+        name: getattr(data[name], output)
+        for name, output in outputs.items()
+        if isinstance(data.get(name), pulumi.Resource) and hasattr(data[name], output)
+    }
+    return {**data, **swapped} if swapped else data
 
 
 def known(value: Input[T]) -> T:

@@ -51,6 +51,7 @@ from pulumi_vast.resources._fields import (
     Input,
     ResourceArgs,
     known,
+    resources_as_ids,
     whole_float_as_int,
 )
 from pulumi_vast.resources._lost import FINE, Verdict, judge
@@ -423,9 +424,7 @@ class InstanceArgs(ResourceArgs):
     @classmethod
     def _template_resource(cls, data: Any) -> Any:
         # `template=tmpl` with a Template resource: the hash of its content.
-        template = data.get("template") if isinstance(data, Mapping) else None
-        if isinstance(template, pulumi.Resource) and hasattr(template, "hash_id"):
-            data = {**data, "template": template.hash_id}
+        data = resources_as_ids(data, {"template": "hash_id"})
         network = data.get("network") if isinstance(data, Mapping) else None
         if isinstance(network, pulumi.Resource) and hasattr(network, "overlay_id"):
             # Its name, known only once the overlay is: a replacement of the overlay (which

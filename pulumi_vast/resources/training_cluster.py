@@ -51,6 +51,7 @@ from pulumi_vast.resources._fields import (
     Input,
     ResourceArgs,
     known,
+    resources_as_ids,
 )
 from pulumi_vast.resources._gang import (
     Gang,
@@ -185,10 +186,7 @@ class TrainingClusterArgs(ResourceArgs):
     @model_validator(mode="before")
     @classmethod
     def _template_resource(cls, data: Any) -> Any:
-        template = data.get("template") if isinstance(data, Mapping) else None
-        if isinstance(template, pulumi.Resource) and hasattr(template, "hash_id"):
-            return {**data, "template": template.hash_id}
-        return data
+        return resources_as_ids(data, {"template": "hash_id"})
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingClusterArgs:

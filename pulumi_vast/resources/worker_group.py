@@ -26,6 +26,7 @@ from pulumi_vast.resources._fields import (
     FieldTable,
     Input,
     ResourceArgs,
+    resources_as_ids,
     whole_float_as_int,
 )
 from pulumi_vast.resources._offers import OfferSearch
@@ -132,15 +133,7 @@ class WorkerGroupArgs(ResourceArgs):
     @classmethod
     def _resources(cls, data: Any) -> Any:
         # A ServerlessEndpoint or a Template passed as itself: the id or hash it stands for.
-        if not isinstance(data, Mapping):
-            return data
-        data = dict(data)
-        endpoint, template = data.get("endpoint"), data.get("template")
-        if isinstance(endpoint, pulumi.Resource) and hasattr(endpoint, "endpoint_id"):
-            data["endpoint"] = endpoint.endpoint_id
-        if isinstance(template, pulumi.Resource) and hasattr(template, "hash_id"):
-            data["template"] = template.hash_id
-        return data
+        return resources_as_ids(data, {"endpoint": "endpoint_id", "template": "hash_id"})
 
 
 class WorkerGroupProvider(VastProvider):
