@@ -73,6 +73,7 @@ from pulumi_vast.resources.instance import (
     EnvName,
     Image,
     OfferQuery,
+    Order,
     Positive,
     ReadyArgs,
     TemplateHash,
@@ -178,7 +179,7 @@ class TrainingClusterArgs(ResourceArgs):
         Field(description="Create the nodes from a template: a `Template` or its hash id."),
     ] = None
     order: Annotated[
-        Input[str],
+        Input[Order],
         STATE,
         Field(description="How offers rank within a cluster, e.g. `dph+` (cheapest)."),
     ] = "dph+"

@@ -116,3 +116,13 @@ def test_an_overlay_name_in_use_or_missing_is_refused_at_check(
     assert failure.reason.startswith("network: the account has no overlay network named")
     news = {"query": QUERY, "image": "x/y", "network": "taken"}
     assert instance.check({}, news).failures == [], "lands on the overlay's cluster"
+
+
+def test_an_order_the_query_language_cannot_rank_by_is_refused_at_check(
+    configure: Callable[..., Any],
+) -> None:
+    gang: TrainingGangProvider = configure(TrainingGangProvider)
+    result = gang.check({}, {"nodes": 1, "query": QUERY, "image": "x/y", "order": "price+"})
+    [failure] = result.failures
+    assert failure.reason.startswith("order: "), failure.reason
+    assert "Valid order fields" in failure.reason
